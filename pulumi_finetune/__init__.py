@@ -1,0 +1,1 @@
+"""OpenAI fine-tuning jobs and training files as declarative Pulumi resources."""
