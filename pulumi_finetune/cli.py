@@ -1,0 +1,123 @@
+"""The ``pulumi-finetune`` command line.
+
+``pulumi-finetune validate FILE`` checks a JSONL training file and exits 0 when it is valid
+(warnings allowed), 1 when it has errors, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from pulumi_finetune.datasets import DataIssue, Format, ValidationReport, validate_file
+
+__all__ = ["main"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return n
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="pulumi-finetune", description="Tools for OpenAI fine-tuning with Pulumi."
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    v = sub.add_parser(
+        "validate",
+        help="check a JSONL training or validation file",
+        description="Check a JSONL fine-tuning file line by line. Exit 0 when valid (warnings "
+        "allowed), 1 when it has errors, 2 on a usage error.",
+    )
+    v.add_argument("file", metavar="FILE", help="the .jsonl file")
+    v.add_argument(
+        "--format",
+        choices=[f.value for f in Format],
+        help="expected format (default: inferred from the first example)",
+    )
+    v.add_argument("--model", help="base model to check against, e.g. gpt-4o-mini-2024-07-18")
+    v.add_argument("--json", action="store_true", help="print the report as JSON")
+    v.add_argument("--no-tokens", action="store_true", help="skip token counting (faster)")
+    v.add_argument(
+        "--max-errors",
+        type=_positive_int,
+        default=20,
+        metavar="N",
+        help="list at most N errors and N warnings (default 20)",
+    )
+    return p
+
+
+def _issue_line(file: str, issue: DataIssue) -> str:
+    return f"{file}:{issue.line}: {issue.severity}: {issue.path}: {issue.message}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _summary_line(file: str, r: ValidationReport) -> str:
+    parts = [f"{file}: {r.format}", _plural(r.example_count, "example")]
+    if r.total_tokens is not None:
+        approx = "~" if r.tokenizer == "estimate" else ""
+        parts.append(f"{approx}{r.total_tokens:,} tokens ({r.tokenizer})")
+        parts.append(
+            f"estimated billed tokens {r.billed_tokens_estimate:,} "
+            f"({_plural(r.default_epochs or 0, 'epoch')})"
+        )
+    parts.append(_plural(r.error_count, "error"))
+    parts.append(_plural(r.warning_count, "warning"))
+    verdict = "valid" if r.ok else "INVALID"
+    return f"{', '.join(parts)}: {verdict}"
+
+
+def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        report = validate_file(
+            args.file,
+            format=args.format,
+            model=args.model,
+            count_tokens=not args.no_tokens,
+            max_errors=args.max_errors,
+        )
+    except FileNotFoundError:
+        parser.error(f"no such file: {args.file}")
+    except IsADirectoryError:
+        parser.error(f"is a directory: {args.file}")
+    except PermissionError:
+        parser.error(f"cannot read: {args.file}")
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return 0 if report.ok else 1
+    out = sys.stdout
+    for issue in report.errors:
+        print(_issue_line(args.file, issue), file=out)
+    if report.error_count > len(report.errors):
+        print(f"... and {_plural(report.error_count - len(report.errors), 'more error')}", file=out)
+    for issue in report.warnings:
+        print(_issue_line(args.file, issue), file=out)
+    if report.warning_count > len(report.warnings):
+        more = report.warning_count - len(report.warnings)
+        print(f"... and {_plural(more, 'more warning')}", file=out)
+    print(_summary_line(args.file, report), file=out)
+    return 0 if report.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "validate":
+        return _validate(args, parser)
+    parser.error(f"unknown command {args.command!r}")  # pragma: no cover
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,289 @@
+"""Offline token counting for fine-tuning data.
+
+OpenAI models use two byte-pair encodings: ``o200k_base`` (gpt-4o family, gpt-4.1, gpt-4.5,
+gpt-5, o-series) and ``cl100k_base`` (gpt-3.5-turbo, gpt-4, babbage-002, davinci-002).
+``tiktoken`` implements them but downloads the BPE rank files from the internet on first use,
+which fails offline. This module finds the rank files locally, in this order:
+
+1. ``$PULUMI_FINETUNE_TIKTOKEN_DIR/<name>.tiktoken`` (or ``.tiktoken.gz``), for air-gapped users
+   who copy the files themselves;
+2. the copies bundled in the ``bpe-openai`` wheel (``bpe_openai/data/<name>.tiktoken.gz``), read
+   as data without importing that package;
+3. tiktoken's own download cache (``$TIKTOKEN_CACHE_DIR`` or ``$DATA_GYM_CACHE_DIR`` or the
+   default), when an earlier online run filled it.
+
+Every file is checked against the SHA-256 that tiktoken itself pins before it is used, and is
+then handed to ``tiktoken.Encoding`` so counts are tiktoken's exactly. When neither tiktoken nor
+a rank file is available, :func:`get_tokenizer` returns a clearly labelled estimate
+(``name == "estimate"``: one token per four characters).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import importlib.util
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ESTIMATE",
+    "Tokenizer",
+    "count_chat_tokens",
+    "encoding_name_for_model",
+    "get_tokenizer",
+    "tokenizer_for_model",
+]
+
+ESTIMATE = "estimate"
+
+#: Tokens counted for an image part (the low-detail cost of one image tile).
+IMAGE_TOKENS = 85
+#: Per-message overhead and reply priming, as in OpenAI's cookbook.
+TOKENS_PER_MESSAGE = 3
+TOKENS_PER_NAME = 1
+REPLY_PRIMING_TOKENS = 3
+
+_URL_BASE = "https://openaipublic.blob.core.windows.net/encodings/"
+
+_O200K_PAT = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+_CL100K_PAT = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+"""
+    r"""|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+)
+
+
+@dataclass(frozen=True)
+class _EncodingSpec:
+    name: str
+    sha256: str
+    pat_str: str
+    special_tokens: Mapping[str, int]
+
+
+_SPECS: dict[str, _EncodingSpec] = {
+    "o200k_base": _EncodingSpec(
+        "o200k_base",
+        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+        _O200K_PAT,
+        {"<|endoftext|>": 199999, "<|endofprompt|>": 200018},
+    ),
+    "cl100k_base": _EncodingSpec(
+        "cl100k_base",
+        "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+        _CL100K_PAT,
+        {
+            "<|endoftext|>": 100257,
+            "<|fim_prefix|>": 100258,
+            "<|fim_middle|>": 100259,
+            "<|fim_suffix|>": 100260,
+            "<|endofprompt|>": 100276,
+        },
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """Counts tokens of a text. ``name`` is the encoding, or ``"estimate"`` for the fallback."""
+
+    name: str
+    count: Callable[[str], int]
+    #: Where the rank file came from (a path), or why the estimate is used.
+    source: str
+
+    @property
+    def exact(self) -> bool:
+        return self.name != ESTIMATE
+
+
+def encoding_name_for_model(model: str | None) -> str:
+    """The BPE encoding a model uses (``o200k_base`` unless the model is known to be older)."""
+    base = _base_model(model)
+    if base.startswith(("gpt-3.5", "babbage", "davinci", "text-embedding")):
+        return "cl100k_base"
+    if base.startswith("gpt-4") and not base.startswith(("gpt-4o", "gpt-4.1", "gpt-4.5")):
+        return "cl100k_base"
+    return "o200k_base"
+
+
+def _base_model(model: str | None) -> str:
+    """``ft:gpt-4o-mini-2024-07-18:org::id`` → ``gpt-4o-mini-2024-07-18``; lower case."""
+    if not model:
+        return ""
+    m = model.strip().lower()
+    if m.startswith("ft:"):
+        m = m.split(":", 2)[1]
+    return m
+
+
+def _estimate(text: str) -> int:
+    return (len(text) + 3) // 4
+
+
+_ESTIMATE_TOKENIZER_REASON = "no BPE rank file found offline; 1 token per 4 characters"
+_lock = threading.Lock()
+_cache: dict[str, Tokenizer] = {}
+
+
+def get_tokenizer(encoding: str = "o200k_base") -> Tokenizer:
+    """The exact tokenizer for ``encoding`` if it can be loaded offline, else the estimate."""
+    with _lock:
+        tok = _cache.get(encoding)
+        if tok is None:
+            tok = _load(encoding)
+            _cache[encoding] = tok
+        return tok
+
+
+def tokenizer_for_model(model: str | None) -> Tokenizer:
+    return get_tokenizer(encoding_name_for_model(model))
+
+
+def _load(encoding: str) -> Tokenizer:
+    spec = _SPECS.get(encoding)
+    if spec is None:
+        return Tokenizer(ESTIMATE, _estimate, f"unknown encoding {encoding!r}")
+    try:
+        import tiktoken
+    except ImportError:
+        return Tokenizer(ESTIMATE, _estimate, "tiktoken is not installed")
+    for path in _candidate_files(spec.name):
+        try:
+            data = _read_verified(path, spec.sha256)
+        except (OSError, ValueError, EOFError):
+            continue
+        if data is None:
+            continue
+        ranks = _parse_ranks(data.splitlines())
+        enc = tiktoken.Encoding(
+            name=spec.name,
+            pat_str=spec.pat_str,
+            mergeable_ranks=ranks,
+            special_tokens=dict(spec.special_tokens),
+        )
+        encode = enc.encode_ordinary
+
+        def count(text: str, _encode: Callable[[str], list[int]] = encode) -> int:
+            return len(_encode(text))
+
+        return Tokenizer(spec.name, count, str(path))
+    return Tokenizer(ESTIMATE, _estimate, _ESTIMATE_TOKENIZER_REASON)
+
+
+def _candidate_files(name: str) -> list[Path]:
+    out: list[Path] = []
+    env_dir = os.environ.get("PULUMI_FINETUNE_TIKTOKEN_DIR")
+    if env_dir:
+        out += [Path(env_dir) / f"{name}.tiktoken", Path(env_dir) / f"{name}.tiktoken.gz"]
+    # bpe-openai ships the rank files as package data; locate them without importing it (the
+    # package loads a large native extension we do not need).
+    try:
+        spec = importlib.util.find_spec("bpe_openai")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        for loc in spec.submodule_search_locations:
+            out.append(Path(loc) / "data" / f"{name}.tiktoken.gz")
+    # tiktoken's own download cache, keyed by the SHA-1 of the URL.
+    key = hashlib.sha1((_URL_BASE + f"{name}.tiktoken").encode()).hexdigest()
+    for var in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR"):
+        d = os.environ.get(var)
+        if d:
+            out.append(Path(d) / key)
+    out.append(Path(tempfile.gettempdir()) / "data-gym-cache" / key)
+    return out
+
+
+def _read_verified(path: Path, sha256: str) -> bytes | None:
+    if not path.is_file():
+        return None
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        raw = gzip.decompress(raw)
+    if hashlib.sha256(raw).hexdigest() != sha256:
+        return None
+    return raw
+
+
+def _parse_ranks(lines: Iterable[bytes]) -> dict[bytes, int]:
+    ranks: dict[bytes, int] = {}
+    for line in lines:
+        if not line:
+            continue
+        token, rank = line.split()
+        ranks[base64.b64decode(token)] = int(rank)
+    return ranks
+
+
+def count_value_tokens(value: Any, count: Callable[[str], int]) -> int:
+    """Tokens of a non-message JSON value (tool definitions, tool calls): its compact JSON."""
+    if isinstance(value, str):
+        return count(value)
+    if value is None or isinstance(value, bool | int | float):
+        return 0
+    return count(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+def count_content_tokens(content: Any, count: Callable[[str], int]) -> int:
+    if isinstance(content, str):
+        return count(content)
+    if isinstance(content, list):
+        n = 0
+        for part in content:
+            if isinstance(part, dict):
+                if part.get("type") == "image_url":
+                    n += IMAGE_TOKENS
+                else:
+                    text = part.get("text")
+                    if isinstance(text, str):
+                        n += count(text)
+        return n
+    return count_value_tokens(content, count)
+
+
+def count_chat_tokens(
+    messages: list[Any], count: Callable[[str], int], tools: Any = None, *, prime: bool = True
+) -> int:
+    """Tokens of a chat example as OpenAI's cookbook counts them.
+
+    3 per message, each string value encoded, 1 more for ``name``, 3 for reply priming; list
+    content counts its text parts and :data:`IMAGE_TOKENS` per image; tool calls and tool
+    definitions count as their compact JSON.
+    """
+    n = REPLY_PRIMING_TOKENS if prime else 0
+    for m in messages:
+        n += TOKENS_PER_MESSAGE
+        if not isinstance(m, dict):
+            continue
+        for key, value in m.items():
+            if key == "content":
+                n += count_content_tokens(value, count)
+            elif key == "weight":
+                continue
+            elif isinstance(value, str):
+                n += count(value)
+                if key == "name":
+                    n += TOKENS_PER_NAME
+            else:
+                n += count_value_tokens(value, count)
+    if tools:
+        n += count_value_tokens(tools, count)
+    return n
