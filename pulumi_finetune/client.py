@@ -1,0 +1,297 @@
+"""The HTTP client for OpenAI-compatible fine-tuning endpoints: auth, retries, errors, uploads.
+
+Retries follow OpenAI's SDK: connection failures, 408, 409, 429 and 5xx, with exponential backoff
+(0.5 s x 2^n, capped at 8 s) and jitter, honouring `retry-after-ms` and `retry-after`, within an
+overall deadline. `insufficient_quota` and other 4xx fail at once. A request that creates
+something is never retried once it may have reached the server: the caller gets the error and
+decides (see `providers.job` for how a lost create is found again).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import urlparse
+
+import requests
+from requests_toolbelt import MultipartEncoder
+
+from ._version import __version__
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    InternalServerError,
+    error_class_for,
+)
+from .settings import Settings
+
+USER_AGENT = f"pulumi-finetune/{__version__}"
+# Pulumi runs many resource operations at once; a cap per provider process keeps them from
+# stampeding the endpoint (and its rate limits).
+_MAX_CONCURRENT = max(1, int(os.environ.get("PULUMI_FINETUNE_MAX_CONCURRENT_REQUESTS", "4")))
+_in_flight = threading.BoundedSemaphore(_MAX_CONCURRENT)
+
+JSON = dict[str, Any]
+
+
+def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def _was_sent(exc: requests.RequestException) -> bool:
+    """Whether a failed request may have reached the server."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    text = repr(exc)
+    return not any(
+        marker in text
+        for marker in ("NewConnectionError", "Connection refused", "NameResolutionError")
+    )
+
+
+class Client:
+    """One endpoint, one key. Cheap to create; holds a `requests.Session` for connection reuse."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        timeout: tuple[float, float] = (10.0, 120.0),
+        max_retries: int = 6,
+        deadline: float = 300.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.deadline = deadline
+        self._sleep = sleep
+        self._session = requests.Session()
+        self._session.headers.update(self._auth_headers())
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _auth_headers(self) -> dict[str, str]:
+        key = self.settings.require_key()
+        host = urlparse(self.settings.base_url).hostname or ""
+        headers = {"User-Agent": USER_AGENT}
+        if host.endswith((".openai.azure.com", ".cognitiveservices.azure.com")):
+            headers["api-key"] = key
+        else:
+            headers["Authorization"] = f"Bearer {key}"
+        if self.settings.organization:
+            headers["OpenAI-Organization"] = self.settings.organization
+        if self.settings.project:
+            headers["OpenAI-Project"] = self.settings.project
+        return headers
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: JSON | None = None,
+        params: Mapping[str, Any] | None = None,
+        body: Callable[[], tuple[Any, str]] | None = None,
+        retry_if_sent: bool = True,
+        raw: bool = False,
+    ) -> Any:
+        """Send a request with retries; returns parsed JSON (or bytes with `raw`).
+
+        `body` makes a fresh (stream, content type) per attempt, for uploads.
+        With `retry_if_sent=False`, a 5xx or a dropped connection is raised at once, because the
+        request may have taken effect.
+        """
+        url = f"{self.settings.base_url}/{path.lstrip('/')}"
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            try:
+                with _in_flight:
+                    response = self._send(method, url, path, json=json, params=params, body=body)
+            except APIConnectionError as exc:
+                if exc.sent and not retry_if_sent:
+                    raise
+                error: Exception = exc
+                wait = None
+            else:
+                if response.status_code < 400:
+                    if raw:
+                        return response.content
+                    return response.json() if response.content else {}
+                api_error = self._api_error(method, path, response)
+                if not api_error.retryable or (
+                    isinstance(api_error, InternalServerError) and not retry_if_sent
+                ):
+                    raise api_error
+                error = api_error
+                wait = api_error.retry_after
+            delay = self._backoff(attempt, wait)
+            attempt += 1
+            if attempt > self.max_retries or time.monotonic() - started + delay > self.deadline:
+                raise error
+            self._sleep(delay)
+
+    @staticmethod
+    def _backoff(attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None and retry_after <= 60:
+            return retry_after
+        base = min(8.0, 0.5 * 2**attempt)
+        return base * (1 - 0.25 * random.random())
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        *,
+        json: JSON | None,
+        params: Mapping[str, Any] | None,
+        body: Callable[[], tuple[Any, str]] | None,
+    ) -> requests.Response:
+        data: Any = None
+        headers: dict[str, str] = {}
+        if body is not None:
+            data, content_type = body()
+            headers["Content-Type"] = content_type
+        try:
+            return self._session.request(
+                method,
+                url,
+                json=json,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=self.timeout,
+            )
+        except requests.Timeout as exc:
+            raise APITimeoutError(
+                method, path, "request timed out", sent=_was_sent(exc)
+            ) from None
+        except requests.RequestException as exc:
+            raise APIConnectionError(
+                method, path, f"connection failed ({type(exc).__name__})", sent=_was_sent(exc)
+            ) from None
+
+    @staticmethod
+    def _api_error(method: str, path: str, response: requests.Response) -> APIError:
+        message = response.text[:500] or response.reason
+        code = type_ = param = None
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+            err = payload["error"]
+            message = str(err.get("message") or message)
+            code, type_, param = err.get("code"), err.get("type"), err.get("param")
+        cls = error_class_for(response.status_code, code)
+        return cls(
+            method=method,
+            path="/" + path.lstrip("/"),
+            status=response.status_code,
+            message=message,
+            code=str(code) if code is not None else None,
+            type=str(type_) if type_ is not None else None,
+            param=str(param) if param is not None else None,
+            request_id=response.headers.get("x-request-id"),
+            retry_after=_retry_after_seconds(response.headers),
+        )
+
+    def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[JSON]:
+        """Every item of a cursor-paginated list (`after` = last item's id)."""
+        query = dict(params or {})
+        while True:
+            page = self.request("GET", path, params=query)
+            items = page.get("data") or []
+            yield from items
+            if not page.get("has_more") or not items:
+                return
+            query["after"] = items[-1]["id"]
+
+    # -- fine-tuning jobs ----------------------------------------------------------------------
+
+    def create_job(self, body: JSON) -> JSON:
+        """POST a job. Never retried once it may have reached the server (no idempotency keys)."""
+        result: JSON = self.request("POST", "fine_tuning/jobs", json=body, retry_if_sent=False)
+        return result
+
+    def retrieve_job(self, job_id: str) -> JSON:
+        result: JSON = self.request("GET", f"fine_tuning/jobs/{job_id}")
+        return result
+
+    def cancel_job(self, job_id: str) -> JSON:
+        result: JSON = self.request("POST", f"fine_tuning/jobs/{job_id}/cancel")
+        return result
+
+    def list_jobs(self, *, metadata: Mapping[str, str] | None = None, limit: int = 100) -> Iterator[JSON]:
+        params: dict[str, Any] = {"limit": limit}
+        for key, value in (metadata or {}).items():
+            params[f"metadata[{key}]"] = value
+        return self.paginate("fine_tuning/jobs", params)
+
+    def delete_model(self, model: str) -> JSON:
+        result: JSON = self.request("DELETE", f"models/{model}")
+        return result
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def upload_file(self, path: str | os.PathLike[str], *, purpose: str, filename: str | None = None) -> JSON:
+        """Upload a file as multipart, streamed from disk (memory does not grow with its size)."""
+        file_path = Path(path)
+        name = filename or file_path.name
+        handles: list[BinaryIO] = []
+
+        def body() -> tuple[Any, str]:
+            handles.append(file_path.open("rb"))
+            encoder = MultipartEncoder(
+                fields={"purpose": purpose, "file": (name, handles[-1], "application/jsonl")}
+            )
+            return encoder, encoder.content_type
+
+        try:
+            result: JSON = self.request("POST", "files", body=body, retry_if_sent=False)
+        finally:
+            for handle in handles:
+                handle.close()
+        return result
+
+    def retrieve_file(self, file_id: str) -> JSON:
+        result: JSON = self.request("GET", f"files/{file_id}")
+        return result
+
+    def delete_file(self, file_id: str) -> JSON:
+        result: JSON = self.request("DELETE", f"files/{file_id}")
+        return result
+
+    def list_files(self, *, purpose: str | None = None) -> Iterator[JSON]:
+        return self.paginate("files", {"purpose": purpose} if purpose else None)

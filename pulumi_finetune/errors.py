@@ -1,0 +1,167 @@
+"""The package's exceptions: one root, API errors per HTTP status, job outcomes.
+
+Every message is built here, so none of them can carry the API key: they are made from the
+method, the path, the status, OpenAI's error body and the request id, never from headers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FinetuneError(Exception):
+    """Root of every error this package raises."""
+
+
+class APIError(FinetuneError):
+    """The endpoint answered with an error status.
+
+    Carries OpenAI's error fields (`code`, `type`, `param`, `message`) and the `x-request-id`.
+    Whether a retry is safe depends on the subclass: see `retryable`.
+    """
+
+    retryable = False
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        path: str,
+        status: int,
+        message: str,
+        code: str | None = None,
+        type: str | None = None,
+        param: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.message = message
+        self.code = code
+        self.type = type
+        self.param = param
+        self.request_id = request_id
+        self.retry_after = retry_after
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [f"{self.method} {self.path} failed with HTTP {self.status}"]
+        details = [f"{name}={value}" for name, value in (("code", self.code), ("param", self.param)) if value]
+        if details:
+            parts.append(f" ({', '.join(details)})")
+        parts.append(f": {self.message}")
+        if self.request_id:
+            parts.append(f" [request id {self.request_id}]")
+        return "".join(parts)
+
+
+class BadRequestError(APIError):
+    """400: the request is invalid; retrying it unchanged fails again."""
+
+
+class AuthenticationError(APIError):
+    """401: the API key is missing or wrong."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the key may not do this (e.g. deleting a model needs the owner role)."""
+
+
+class NotFoundError(APIError):
+    """404: no such object."""
+
+
+class ConflictError(APIError):
+    """409: the object is in a state that forbids this; OpenAI's SDK retries it."""
+
+    retryable = True
+
+
+class UnprocessableEntityError(APIError):
+    """422: well-formed but semantically rejected."""
+
+
+class RateLimitError(APIError):
+    """429: slow down; safe to retry after `retry_after` seconds."""
+
+    retryable = True
+
+
+class InsufficientQuotaError(RateLimitError):
+    """429 with code `insufficient_quota`: the account is out of credit. Never retried."""
+
+    retryable = False
+
+
+class RequestTimeoutError(APIError):
+    """408 from the server: safe to retry."""
+
+    retryable = True
+
+
+class InternalServerError(APIError):
+    """5xx: the server failed. For a request that creates something, it may have taken effect."""
+
+    retryable = True
+
+
+class APIConnectionError(FinetuneError, ConnectionError):
+    """No usable answer: the connection failed or dropped.
+
+    `sent` says whether the request may have reached the server (a refused connection was not
+    sent; a dropped one may have been processed).
+    """
+
+    def __init__(self, method: str, path: str, reason: str, *, sent: bool) -> None:
+        self.method = method
+        self.path = path
+        self.sent = sent
+        super().__init__(f"{method} {path}: {reason}")
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """The request timed out."""
+
+
+class JobFailedError(FinetuneError):
+    """A fine-tuning job that was being waited on ended in `failed` (or `cancelled`)."""
+
+    def __init__(self, job_id: str, status: str, error: dict[str, Any] | None) -> None:
+        self.job_id = job_id
+        self.status = status
+        error = error or {}
+        self.code = error.get("code")
+        self.error_message = error.get("message")
+        self.param = error.get("param")
+        detail = f"fine-tuning job {job_id} ended with status {status!r}"
+        if self.code or self.error_message:
+            detail += f": {self.code or 'error'}: {self.error_message or ''}".rstrip()
+        if self.param:
+            detail += f" (param: {self.param})"
+        super().__init__(detail)
+
+
+class SettingsError(FinetuneError):
+    """A setting is missing or malformed; the message says where to set it."""
+
+
+STATUS_ERRORS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    408: RequestTimeoutError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def error_class_for(status: int, code: str | None) -> type[APIError]:
+    if status == 429 and code == "insufficient_quota":
+        return InsufficientQuotaError
+    if status >= 500:
+        return InternalServerError
+    return STATUS_ERRORS.get(status, APIError)

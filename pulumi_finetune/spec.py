@@ -1,0 +1,220 @@
+"""The fine-tuning job spec: which inputs reach the API, validation, normalisation, hashing.
+
+Validation uses the JSON Schema in `schemas/fine_tuning_job_create.json`, derived from OpenAI's
+OpenAPI description by `scripts/derive_schemas.py`, plus the rules OpenAI states only in prose.
+Every failure names the property path and what the value must be.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+# Every field of OpenAI's create-job request. A change to any of them replaces the job.
+API_FIELDS = (
+    "model",
+    "training_file",
+    "validation_file",
+    "hyperparameters",
+    "suffix",
+    "integrations",
+    "seed",
+    "method",
+    "metadata",
+)
+
+# The provider's own bookkeeping in the job's metadata, used to find a job whose create
+# response was lost. It takes one of the 16 metadata slots.
+MARKER_KEY = "pulumi_finetune"
+MAX_USER_METADATA = 16 - 1
+
+METHOD_TYPES = ("supervised", "dpo", "reinforcement")
+
+# The sentinel Pulumi's Python SDK uses for values not known during preview.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    text = resources.files("pulumi_finetune").joinpath("schemas/fine_tuning_job_create.json")
+    return jsonschema.Draft202012Validator(json.loads(text.read_text()))
+
+
+def is_unknown(value: Any) -> bool:
+    if isinstance(value, str):
+        return value == UNKNOWN
+    if isinstance(value, Mapping):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(is_unknown(v) for v in value)
+    return False
+
+
+def _strip_unknown(value: Any) -> Any:
+    """Drop values not known yet: they are checked when they are known."""
+    if isinstance(value, Mapping):
+        return {k: _strip_unknown(v) for k, v in value.items() if not _is_sentinel(v)}
+    if isinstance(value, list | tuple):
+        return [_strip_unknown(v) for v in value if not _is_sentinel(v)]
+    return value
+
+
+def _is_sentinel(value: Any) -> bool:
+    return isinstance(value, str) and value == UNKNOWN
+
+
+def normalize(value: Any) -> Any:
+    """Drop `None` and empty containers, recursively, so equal specs compare and hash equal."""
+    if isinstance(value, Mapping):
+        out = {}
+        for key in sorted(value):
+            item = normalize(value[key])
+            if item is not None and item != {} and item != []:
+                out[key] = item
+        return out
+    if isinstance(value, list | tuple):
+        return [normalize(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return value  # keep 2.0 as 2.0: OpenAI accepts both, the user wrote this one
+    return value
+
+
+def api_spec(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The normalised request body the user declared (no provider options, no marker)."""
+    result: dict[str, Any] = normalize({k: props.get(k) for k in API_FIELDS})
+    return result
+
+
+def spec_hash(spec: Mapping[str, Any]) -> str:
+    canonical = json.dumps(normalize(spec), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _path(parts: Any) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def describe(schema: Mapping[str, Any]) -> str:
+    """What a value must be, in words, e.g. '"auto" or an integer from 1 to 50'."""
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            options = [describe(s) for s in schema[key] if s.get("type") != "null"]
+            return " or ".join(dict.fromkeys(options))
+    if "$ref" in schema:
+        name = str(schema["$ref"]).rsplit("/", 1)[-1]
+        return f"a {name} object"
+    if "enum" in schema:
+        return " or ".join(json.dumps(v) for v in schema["enum"])
+    kind = schema.get("type")
+    noun = {"integer": "an integer", "number": "a number", "string": "a string"}.get(
+        str(kind), f"a value of type {kind}" if kind else "a valid value"
+    )
+    bounds = []
+    if "minimum" in schema and "maximum" in schema:
+        return f"{noun} from {schema['minimum']} to {schema['maximum']}"
+    if "exclusiveMinimum" in schema:
+        bounds.append(f"greater than {schema['exclusiveMinimum']}")
+    elif "minimum" in schema:
+        bounds.append(f"at least {schema['minimum']}")
+    if "exclusiveMaximum" in schema:
+        bounds.append(f"less than {schema['exclusiveMaximum']}")
+    elif "maximum" in schema:
+        bounds.append(f"at most {schema['maximum']}")
+    if "minLength" in schema and "maxLength" in schema:
+        bounds.append(f"of {schema['minLength']} to {schema['maxLength']} characters")
+    elif "maxLength" in schema:
+        bounds.append(f"of at most {schema['maxLength']} characters")
+    elif schema.get("minLength") == 1:
+        noun = "a non-empty string"
+    return " ".join([noun, " and ".join(bounds)]).strip()
+
+
+def _schema_failures(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    for error in sorted(_validator().iter_errors(spec), key=lambda e: list(map(str, e.path))):
+        path = _path(error.absolute_path)
+        value = error.instance
+        if error.validator == "additionalProperties":
+            known = ", ".join(sorted(error.schema.get("properties", {})))
+            for extra in sorted(set(value) - set(error.schema.get("properties", {}))):
+                where = f"{path}.{extra}" if path else extra
+                yield where, f"unknown property {extra!r}; known properties: {known}"
+        elif error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else error.message
+            where = f"{path}.{missing}" if path else missing
+            yield where, "is required"
+        elif error.validator == "maxProperties":
+            yield path, f"has {len(value)} entries; at most {error.validator_value} are allowed"
+        elif error.validator in ("propertyNames",):
+            yield path, error.message
+        else:
+            yield path or "(root)", f"got {json.dumps(value)}; must be {describe(error.schema)}"
+
+
+def _metadata_failures(metadata: Any) -> Iterator[tuple[str, str]]:
+    if not isinstance(metadata, Mapping):
+        return
+    if MARKER_KEY in metadata:
+        yield f"metadata.{MARKER_KEY}", "is reserved for pulumi-finetune's own bookkeeping"
+    if len(metadata) > MAX_USER_METADATA:
+        yield "metadata", (
+            f"has {len(metadata)} pairs; at most {MAX_USER_METADATA} are allowed "
+            f"(OpenAI allows 16 and pulumi-finetune uses one, {MARKER_KEY!r}, to recognise "
+            "its own jobs)"
+        )
+    for key, value in metadata.items():
+        if len(key) > 64:
+            yield f"metadata.{key[:20]}…", f"key has {len(key)} characters; at most 64 are allowed"
+        if isinstance(value, str) and len(value) > 512:
+            yield f"metadata.{key}", f"value has {len(value)} characters; at most 512 are allowed"
+
+
+def _method_failures(method: Any, spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    if not isinstance(method, Mapping):
+        return
+    kind = method.get("type")
+    if kind in METHOD_TYPES:
+        for other in METHOD_TYPES:
+            if other != kind and other in method:
+                yield f"method.{other}", (
+                    f"is set but method.type is {kind!r}: put the settings under method.{kind} "
+                    f"or set method.type to {other!r}"
+                )
+        if kind == "reinforcement" and "reinforcement" not in method:
+            yield "method.reinforcement", "is required when method.type is 'reinforcement' (it holds the grader)"
+    if spec.get("hyperparameters") is not None:
+        yield "hyperparameters", (
+            "is deprecated and cannot be combined with method: move it to "
+            f"method.{kind if kind in METHOD_TYPES else 'supervised'}.hyperparameters"
+        )
+
+
+def validate(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(property path, reason) for each problem of the declared job spec; [] when valid.
+
+    Values not known yet (preview of a program whose inputs come from other resources) pass.
+    """
+    spec = {k: _strip_unknown(props[k]) for k in API_FIELDS if k in props and props[k] is not None}
+    spec = {k: v for k, v in spec.items() if not _is_sentinel(props[k])}
+    unknown_required = {k for k in ("model", "training_file") if _is_sentinel(props.get(k))}
+    failures = [
+        (path, reason)
+        for path, reason in _schema_failures(spec)
+        if not (reason == "is required" and path in unknown_required)
+        and not path.startswith("metadata")
+    ]
+    failures.extend(_metadata_failures(spec.get("metadata")))
+    failures.extend(_method_failures(spec.get("method"), spec))
+    # One line per path: the most specific reason first.
+    seen: dict[str, str] = {}
+    for path, reason in failures:
+        seen.setdefault(path, reason)
+    return list(seen.items())
