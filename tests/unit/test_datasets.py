@@ -1,0 +1,348 @@
+"""validate_file on the committed corpus of valid and malformed datasets, and the helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from pulumi_finetune import datasets
+from pulumi_finetune.datasets import (
+    DataIssue,
+    Format,
+    ValidationReport,
+    compare_files,
+    estimate_epochs,
+    sha256_file,
+    token_limit,
+    validate_file,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("make_datasets", DATA / "make_datasets.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_datasets"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+gen = _load_generator()
+
+
+def test_committed_files_match_generator() -> None:
+    for path, data in gen.generated().items():
+        assert path.is_file(), f"{path} missing: run python tests/data/make_datasets.py"
+        assert path.read_bytes() == data, f"{path} is stale: run tests/data/make_datasets.py"
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(list((DATA / "malformed").glob("*.jsonl"))) >= 25
+    assert {c.name for c in gen.MALFORMED} == {p.stem for p in (DATA / "malformed").glob("*.jsonl")}
+
+
+# --------------------------------------------------------------------------------------------
+# Malformed corpus
+
+
+@pytest.mark.parametrize("case", gen.MALFORMED, ids=lambda c: c.name)
+def test_malformed(case: object) -> None:
+    path = DATA / "malformed" / f"{case.name}.jsonl"  # type: ignore[attr-defined]
+    report = validate_file(path, model=case.model, format=case.format)  # type: ignore[attr-defined]
+    issues = report.errors + report.warnings
+    got = sorted((i.severity, i.line, i.path) for i in issues)
+    want = sorted((e.severity, e.line, e.path) for e in case.expect)  # type: ignore[attr-defined]
+    assert got == want, "\n".join(str(i) for i in issues)
+    for exp in case.expect:  # type: ignore[attr-defined]
+        key = (exp.severity, exp.line, exp.path)
+        messages = [i.message.lower() for i in issues if (i.severity, i.line, i.path) == key]
+        assert any(all(w.lower() in m for w in exp.words) for m in messages), (exp, messages)
+    assert report.ok is case.ok  # type: ignore[attr-defined]
+    assert report.error_count == len(report.errors)
+    assert report.warning_count == len(report.warnings)
+    if not report.ok:
+        first = report.errors[0]
+        assert report.summary().startswith(f"line {first.line}: {first.path}: {first.message}")
+    if "examples" in case.extra:  # type: ignore[attr-defined]
+        assert report.example_count == case.extra["examples"]  # type: ignore[attr-defined]
+
+
+def test_malformed_also_without_tokens() -> None:
+    # errors do not depend on token counting (the over-long warning does)
+    for case in gen.MALFORMED:
+        path = DATA / "malformed" / f"{case.name}.jsonl"
+        with_tokens = validate_file(path, model=case.model)
+        without = validate_file(path, model=case.model, count_tokens=False)
+        assert without.errors == with_tokens.errors, case.name
+        assert without.total_tokens is None and without.tokenizer is None
+
+
+def test_unknown_role_summary_exact() -> None:
+    report = validate_file(DATA / "malformed" / "unknown_role.jsonl")
+    assert report.summary() == (
+        "line 7: messages[1].role: unknown role 'bot' (expected system, user, assistant, tool)"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Valid datasets
+
+
+@pytest.mark.parametrize("name", sorted(gen.VALID))
+def test_valid(name: str) -> None:
+    path = DATA / "valid" / name
+    report = validate_file(path)
+    assert report.ok, report.summary()
+    assert report.errors == [] and report.warnings == []
+    assert report.format == gen.VALID_FORMATS[name]
+    assert report.example_count == 12
+    assert report.total_tokens is not None and report.total_tokens > 12 * 5
+    assert report.max_example_tokens is not None
+    assert report.default_epochs == estimate_epochs(12) == 8
+    digest, size = sha256_file(path)
+    assert report.sha256 == digest == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert report.bytes == size == path.stat().st_size
+    assert report.summary().startswith(f"valid {report.format} data: 12 examples")
+
+
+@pytest.mark.parametrize("name", sorted(gen.VALID))
+def test_valid_with_declared_format(name: str) -> None:
+    fmt = gen.VALID_FORMATS[name]
+    assert validate_file(DATA / "valid" / name, format=fmt, count_tokens=False).ok
+
+
+def test_declared_format_mismatch() -> None:
+    report = validate_file(DATA / "valid" / "chat_12.jsonl", format="completions")
+    assert not report.ok
+    assert report.error_count == 12
+    assert "chat example but the file is completions (declared)" in report.errors[0].message
+
+
+def test_chat_model_accepts_chat() -> None:
+    report = validate_file(DATA / "valid" / "chat_12.jsonl", model="gpt-4o-mini-2024-07-18")
+    assert report.ok
+    assert report.tokenizer in ("o200k_base", "estimate")
+
+
+def test_completions_model_accepts_completions() -> None:
+    report = validate_file(DATA / "valid" / "completions.jsonl", model="davinci-002")
+    assert report.ok, report.summary()
+    assert report.tokenizer in ("cl100k_base", "estimate")
+
+
+def test_billed_tokens_rule() -> None:
+    report = validate_file(DATA / "valid" / "chat_12.jsonl")
+    assert report.total_tokens is not None
+    assert report.billed_tokens_estimate == report.total_tokens * 8
+
+
+def test_billed_tokens_cap_at_limit() -> None:
+    report = validate_file(
+        DATA / "malformed" / "overlong_example.jsonl", model="gpt-3.5-turbo-0125"
+    )
+    assert report.max_example_tokens is not None and report.max_example_tokens > 16_385
+    assert report.total_tokens is not None and report.billed_tokens_estimate is not None
+    over = report.max_example_tokens - 16_385
+    assert report.billed_tokens_estimate == (report.total_tokens - over) * 8
+
+
+def test_max_errors_limits_the_list_not_the_count(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text("".join("nope\n" for _ in range(50)))
+    report = validate_file(path, max_errors=5, count_tokens=False)
+    assert len(report.errors) == 5
+    assert report.error_count == 51  # 50 lines + "only 0 examples"
+    assert [i.line for i in report.errors] == [1, 2, 3, 4, 5]
+    d = report.to_dict()
+    assert d["error_count"] == 51 and len(d["errors"]) == 5 and d["ok"] is False
+    json.dumps(d)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(b"")
+    report = validate_file(path)
+    assert [(i.line, i.message) for i in report.errors] == [
+        (1, "only 0 examples: fine-tuning needs at least 10; add 10 more")
+    ]
+    assert report.bytes == 0
+
+
+def test_crlf_and_missing_final_newline(tmp_path: Path) -> None:
+    lines = gen.lines_of(gen.chat)
+    path = tmp_path / "crlf.jsonl"
+    path.write_bytes(b"\r\n".join(lines))
+    report = validate_file(path)
+    assert report.ok, report.summary()
+    assert report.example_count == 12
+
+
+def test_lines_across_chunk_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(datasets, "_CHUNK", 7)
+    lines = gen.lines_of(gen.chat)
+    lines[6] = b"not json"
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(gen.join(lines))
+    report = validate_file(path)
+    assert [(i.line, i.path) for i in report.errors] == [(7, "$")]
+    assert report.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_overlong_line_is_skipped_without_buffering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(datasets, "_CHUNK", 64)
+    monkeypatch.setattr(datasets, "MAX_LINE_BYTES", 500)
+    lines = gen.lines_of(gen.chat)
+    lines[6] = b'{"messages": "' + b"x" * 1000 + b'"}'
+    lines.append(b'{"messages": "' + b"y" * 1000)  # last line, no newline
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(b"\n".join(lines))
+    report = validate_file(path)
+    assert [(i.line, i.path) for i in report.errors] == [(7, "$"), (13, "$")]
+    assert "1,016 bytes" in report.errors[0].message
+    assert report.example_count == 11
+    assert report.line_count == 13
+
+
+def test_reinforcement_inference_vs_chat_with_extra_key(tmp_path: Path) -> None:
+    # a chat example (ending with the assistant) with a stray key stays chat: the key is named
+    lines = gen.lines_of(gen.chat)
+    lines = [line[:-1] + b', "meta": 1}' for line in lines]
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(gen.join(lines))
+    report = validate_file(path, count_tokens=False)
+    assert report.format == "chat"
+    assert report.errors[0].path == "meta"
+
+
+def test_legacy_function_role_and_function_call(tmp_path: Path) -> None:
+    ex = {
+        "messages": [
+            {"role": "user", "content": "Weather in Oslo?"},
+            {
+                "role": "assistant",
+                "content": None,
+                "function_call": {"name": "weather", "arguments": '{"city": "Oslo"}'},
+            },
+            {"role": "function", "name": "weather", "content": '{"temp": 3}'},
+            {"role": "assistant", "content": "3 degrees."},
+        ],
+        "functions": [{"name": "weather", "parameters": {"type": "object"}}],
+    }
+    path = tmp_path / "fn.jsonl"
+    rows = []
+    for i in range(12):
+        e = json.loads(json.dumps(ex))
+        e["messages"][0]["content"] += f" ({i})"
+        rows.append(json.dumps(e))
+    path.write_text("\n".join(rows) + "\n")
+    report = validate_file(path)
+    assert report.ok, report.summary()
+
+
+# --------------------------------------------------------------------------------------------
+# compare_files
+
+
+def test_compare_files_names_shared_examples(tmp_path: Path) -> None:
+    train = DATA / "valid" / "chat_12.jsonl"
+    lines = gen.lines_of(gen.chat, 12)
+    val_lines = [
+        json.dumps(
+            {
+                "messages": [
+                    {"role": "user", "content": f"q{i}"},
+                    {"role": "assistant", "content": "a"},
+                ]
+            }
+        ).encode()
+        for i in range(5)
+    ]
+    val_lines[2] = lines[4]
+    val_lines[3] = lines[7] + b"\r"
+    val = tmp_path / "val.jsonl"
+    val.write_bytes(gen.join(val_lines))
+    issues = compare_files(train, val)
+    assert [(i.line, i.severity) for i in issues] == [(3, "warning"), (4, "warning")]
+    assert "training file at line 5" in issues[0].message
+    assert "training file at line 8" in issues[1].message
+    assert compare_files(train, DATA / "valid" / "completions.jsonl") == []
+
+
+def test_compare_files_caps_output(tmp_path: Path) -> None:
+    train = DATA / "valid" / "chat_12.jsonl"
+    issues = compare_files(train, train, max_issues=3)
+    assert len(issues) == 4
+    assert "9 more" in issues[-1].message
+
+
+# --------------------------------------------------------------------------------------------
+# Rules
+
+
+@pytest.mark.parametrize(
+    ("n", "epochs"),
+    [
+        (0, 25),
+        (1, 25),
+        (3, 25),
+        (4, 25),
+        (5, 20),
+        (10, 10),
+        (12, 8),
+        (33, 3),
+        (34, 3),
+        (100, 3),
+        (8333, 3),
+        (8334, 2),
+        (12_500, 2),
+        (25_000, 1),
+        (1_000_000, 1),
+    ],
+)
+def test_estimate_epochs(n: int, epochs: int) -> None:
+    assert estimate_epochs(n) == epochs
+
+
+@pytest.mark.parametrize(
+    ("model", "limit"),
+    [
+        ("gpt-4o-2024-08-06", 65_536),
+        ("gpt-4o-mini-2024-07-18", 65_536),
+        ("gpt-4.1-nano-2025-04-14", 65_536),
+        ("ft:gpt-4o-mini-2024-07-18:acme::abc123", 65_536),
+        ("gpt-3.5-turbo-0125", 16_385),
+        ("gpt-3.5-turbo-1106", 16_385),
+        ("babbage-002", 16_384),
+        (None, 65_536),
+        ("some-future-model", 65_536),
+    ],
+)
+def test_token_limit(model: str | None, limit: int) -> None:
+    assert token_limit(model) == limit
+
+
+def test_public_types() -> None:
+    issue = DataIssue(3, "messages[0].role", "bad", "error")
+    assert str(issue) == "line 3: messages[0].role: bad"
+    with pytest.raises(AttributeError):
+        issue.line = 4  # type: ignore[misc]
+    assert Format("chat") is Format.CHAT
+    r = ValidationReport(format="chat", example_count=0, bytes=0, sha256="")
+    assert r.ok
+
+
+def test_sha256_file_streams(tmp_path: Path) -> None:
+    path = tmp_path / "b.bin"
+    data = bytes(range(256)) * 10_000
+    path.write_bytes(data)
+    assert sha256_file(path) == (hashlib.sha256(data).hexdigest(), len(data))
