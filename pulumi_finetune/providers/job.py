@@ -1,0 +1,311 @@
+"""The FineTuningJob provider: check, diff, create, read, update, delete of one fine-tuning job.
+
+Runs in Pulumi's provider process. The object Pulumi pickles into state holds nothing: settings
+(and the key) arrive through `configure()` in the provider process.
+
+How a job is started exactly once. OpenAI has no idempotency keys, so every job carries a
+marker in its metadata: a digest of the resource's identity (project/stack/name) and of its
+spec. `create` looks for a live job with that marker before posting, and again whenever a post
+may have taken effect without an answer (5xx, dropped connection, timeout). It adopts what it
+finds instead of posting again. That covers lost responses and runs killed mid-create.
+A forced replacement of an unchanged spec (`pulumi up --replace`) must start a new job, not
+adopt the one being replaced: `check` sees the resource's previous inputs and records their
+spec digest, and `create` skips the search when it equals the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from .. import spec as jobspec
+from ..client import Client
+from ..errors import (
+    APIConnectionError,
+    BadRequestError,
+    ConflictError,
+    FinetuneError,
+    InternalServerError,
+    JobFailedError,
+    NotFoundError,
+)
+from . import common
+
+ACTIVE_STATUSES = frozenset({"validating_files", "queued", "running", "paused", "pending", "created"})
+TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+NOT_ADOPTABLE = frozenset({"failed", "cancelled"})
+
+DESTROY_BEHAVIOURS = ("cancel", "keep", "delete_model")
+
+# Inputs that only steer the provider: they update in place and never reach the API.
+PROVIDER_OPTIONS: dict[str, Any] = {
+    "wait_for_completion": False,
+    "wait_timeout_seconds": 6 * 3600.0,
+    "on_destroy": "cancel",
+    **common.CONNECTION_OPTIONS,
+}
+RESOURCE_KEY = "_resource_key"
+PRIOR_SPEC = "_prior_spec_sha256"
+SPEC_OUTPUT = "spec"
+
+# Fields of the `fine_tuning.job` object, as outputs. `id` is the resource's id (and `job_id`).
+JOB_OUTPUTS = (
+    "job_id",
+    "status",
+    "fine_tuned_model",
+    "trained_tokens",
+    "result_files",
+    "error",
+    "created_at",
+    "finished_at",
+    "estimated_finish",
+    "organization_id",
+    "model",
+    "training_file",
+    "validation_file",
+    "hyperparameters",
+    "method",
+    "seed",
+    "metadata",
+    "integrations",
+)
+KNOWN_INPUTS = frozenset(
+    {*jobspec.API_FIELDS, *PROVIDER_OPTIONS, *JOB_OUTPUTS, RESOURCE_KEY, PRIOR_SPEC, SPEC_OUTPUT}
+)
+
+
+def marker_for(resource_key: str, spec_sha256: str) -> str:
+    return hashlib.sha256(f"{resource_key}\n{spec_sha256}".encode()).hexdigest()[:32]
+
+
+def job_outputs(job: Mapping[str, Any]) -> dict[str, Any]:
+    """Every field of the job object (unknown ones too), `id` as `job_id`, a healthy `error` as None."""
+    outs = {k: v for k, v in job.items() if k not in ("id", "object")}
+    outs["job_id"] = job["id"]
+    error = job.get("error")
+    if not isinstance(error, Mapping) or not any(error.get(k) for k in ("code", "message")):
+        outs["error"] = None
+    for name in JOB_OUTPUTS:
+        outs.setdefault(name, None)
+    return outs
+
+
+class FineTuningJobProvider(ResourceProvider):
+    """Pulumi dynamic provider for `pulumi_finetune.FineTuningJob`."""
+
+    serialize_as_secret_always = False
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}  # nothing configured at run time ever reaches the pickled state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        pass
+
+    def configure(self, req: ConfigureRequest) -> None:
+        common.store_config(self, req)
+
+    # -- check / diff: local only, no HTTP -----------------------------------------------------
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = [CheckFailure(path, reason) for path, reason in jobspec.validate(news)]
+        for key in sorted(set(news) - KNOWN_INPUTS - {"__provider"}):
+            failures.append(CheckFailure(key, f"unknown argument {key!r} of FineTuningJob"))
+        failures.extend(self._check_options(news))
+        inputs = dict(news)
+        for key, default in PROVIDER_OPTIONS.items():
+            if inputs.get(key) is None and default is not None:
+                inputs[key] = default
+        prior = {k: _olds.get(k) for k in jobspec.API_FIELDS} if _olds else None
+        inputs[PRIOR_SPEC] = (
+            jobspec.spec_hash(jobspec.api_spec(prior)) if prior and prior.get("model") else None
+        )
+        return CheckResult(inputs, failures)
+
+    @staticmethod
+    def _check_options(news: Mapping[str, Any]) -> list[CheckFailure]:
+        failures = []
+        wait = news.get("wait_for_completion")
+        if wait is not None and not jobspec.is_unknown(wait) and not isinstance(wait, bool):
+            failures.append(CheckFailure("wait_for_completion", "must be true or false"))
+        timeout = news.get("wait_timeout_seconds")
+        if timeout is not None and not jobspec.is_unknown(timeout) and (
+            not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0
+        ):
+            failures.append(
+                CheckFailure("wait_timeout_seconds", f"got {timeout!r}; must be a number of seconds > 0")
+            )
+        on_destroy = news.get("on_destroy")
+        if on_destroy is not None and not jobspec.is_unknown(on_destroy) and on_destroy not in DESTROY_BEHAVIOURS:
+            failures.append(
+                CheckFailure("on_destroy", f"got {on_destroy!r}; must be one of {', '.join(DESTROY_BEHAVIOURS)}")
+            )
+        failures.extend(CheckFailure(p, r) for p, r in common.check_connection_options(news))
+        return failures
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        old_spec = olds.get(SPEC_OUTPUT) or jobspec.api_spec(olds)
+        new_spec = jobspec.api_spec(news)
+        replaces = [
+            key
+            for key in jobspec.API_FIELDS
+            if jobspec.is_unknown(news.get(key)) or old_spec.get(key) != new_spec.get(key)
+        ]
+        updates = [
+            key
+            for key, default in PROVIDER_OPTIONS.items()
+            if _with_default(olds.get(key), default) != _with_default(news.get(key), default)
+        ]
+        return DiffResult(
+            changes=bool(replaces or updates),
+            replaces=replaces,
+            stables=[] if replaces else ["job_id"],
+            delete_before_replace=False,
+        )
+
+    # -- create / read / update / delete ------------------------------------------------------
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        spec = jobspec.api_spec(props)
+        digest = jobspec.spec_hash(spec)
+        marker = marker_for(str(props.get(RESOURCE_KEY) or ""), digest)
+        body = dict(spec)
+        body["metadata"] = {**spec.get("metadata", {}), jobspec.MARKER_KEY: marker}
+        with Client(common.settings_for(self, props)) as client:
+            job = None
+            if props.get(PRIOR_SPEC) != digest:
+                job = _find_by_marker(client, marker)
+            if job is None:
+                job = _create_once(client, body, marker)
+            if props.get("wait_for_completion"):
+                job = _wait(client, job, float(props.get("wait_timeout_seconds") or PROVIDER_OPTIONS["wait_timeout_seconds"]))
+        outs = {**_inputs_of(props), **job_outputs(job), SPEC_OUTPUT: spec}
+        return CreateResult(job["id"], outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        with Client(common.settings_for(self, props)) as client:
+            try:
+                job = client.retrieve_job(id_)
+            except NotFoundError:
+                return ReadResult("", {})
+        outs = {**_inputs_of(props), **job_outputs(job)}
+        outs.setdefault(SPEC_OUTPUT, jobspec.api_spec(props))
+        return ReadResult(id_, outs)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        outs = {k: v for k, v in olds.items() if k != "__provider"}
+        for key in (*PROVIDER_OPTIONS, RESOURCE_KEY):
+            outs[key] = news.get(key)
+        return UpdateResult(outs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        behaviour = props.get("on_destroy") or "cancel"
+        if behaviour == "keep":
+            return
+        with Client(common.settings_for(self, props)) as client:
+            try:
+                job = client.retrieve_job(id_)
+            except NotFoundError:
+                return
+            job = _cancel_until_stopped(client, job)
+            model = job.get("fine_tuned_model")
+            if behaviour == "delete_model" and job.get("status") == "succeeded" and model:
+                try:
+                    client.delete_model(model)
+                except NotFoundError:
+                    pass
+
+
+def _with_default(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def _inputs_of(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k != "__provider"}
+
+
+def _find_by_marker(client: Client, marker: str) -> dict[str, Any] | None:
+    """The newest job carrying this marker that is not failed or cancelled."""
+    candidates = [
+        job
+        for job in client.list_jobs(metadata={jobspec.MARKER_KEY: marker})
+        if (job.get("metadata") or {}).get(jobspec.MARKER_KEY) == marker
+        and job.get("status") not in NOT_ADOPTABLE
+    ]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda job: (job.get("created_at") or 0, job["id"]))
+
+
+def _create_once(client: Client, body: dict[str, Any], marker: str, attempts: int = 5) -> dict[str, Any]:
+    """POST the job; after an ambiguous failure, look for it by marker before posting again."""
+    for attempt in range(attempts):
+        try:
+            return client.create_job(body)
+        except (InternalServerError, APIConnectionError) as exc:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(min(8.0, 0.5 * 2**attempt) * (1 - 0.25 * random.random()))
+            found = _find_by_marker(client, marker)
+            if found is not None:
+                return found
+            last_error: FinetuneError = exc
+    raise last_error  # pragma: no cover - the loop returns or raises
+
+
+def _wait(client: Client, job: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Poll until the job ends or `timeout` passes; the job as last seen either way.
+
+    A job still running at the timeout is returned as observed, so that state records it (and
+    `pulumi refresh` or a later `pulumi up` sees its outcome): it is neither orphaned nor
+    cancelled after the money is spent. A failed or cancelled job raises JobFailedError.
+    """
+    deadline = time.monotonic() + timeout
+    interval = 0.25
+    while job.get("status") not in TERMINAL_STATUSES:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return job
+        time.sleep(min(interval, remaining))
+        interval = min(interval * 1.6, 30.0)
+        job = client.retrieve_job(job["id"])
+    if job.get("status") != "succeeded":
+        raise JobFailedError(job["id"], str(job.get("status")), job.get("error"))
+    return job
+
+
+def _cancel_until_stopped(client: Client, job: dict[str, Any], timeout: float = 120.0) -> dict[str, Any]:
+    """Cancel an active job and confirm it stopped; a finished job is left alone."""
+    deadline = time.monotonic() + timeout
+    while job.get("status") in ACTIVE_STATUSES:
+        try:
+            job = client.cancel_job(job["id"])
+        except NotFoundError:
+            return {**job, "status": "deleted"}
+        except (BadRequestError, ConflictError):
+            job = client.retrieve_job(job["id"])  # it finished meanwhile, or is mid-transition
+        if job.get("status") in ACTIVE_STATUSES:
+            if time.monotonic() > deadline:
+                raise FinetuneError(
+                    f"fine-tuning job {job['id']} is still {job.get('status')!r} after cancelling; "
+                    "it is kept in state so that a retried `pulumi destroy` cancels it"
+                )
+            time.sleep(1.0)
+            job = client.retrieve_job(job["id"])
+    return job

@@ -1,0 +1,357 @@
+"""FineTuningJob and TrainingFile, their Args (program side: runs in the user's Pulumi program).
+
+These classes only build inputs; the work happens in `pulumi_finetune.providers`, in Pulumi's
+provider process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from enum import Enum
+from typing import Any, Literal, NotRequired, TypedDict
+
+import pulumi
+from pulumi.dynamic import Resource
+
+from .providers.file import TrainingFileProvider
+from .providers.job import JOB_OUTPUTS, FineTuningJobProvider
+
+__all__ = [
+    "DestroyBehavior",
+    "FineTuningJob",
+    "FineTuningJobArgs",
+    "HyperparametersArgsDict",
+    "IntegrationArgsDict",
+    "MethodArgsDict",
+    "TrainingFile",
+    "TrainingFileArgs",
+]
+
+
+class DestroyBehavior(str, Enum):
+    """What `pulumi destroy` (or a replacement) does to the job."""
+
+    CANCEL = "cancel"
+    """Cancel the job if it is still validating, queued, running or paused; leave a finished job alone."""
+    KEEP = "keep"
+    """Leave the job as it is, running or not: only forget it."""
+    DELETE_MODEL = "delete_model"
+    """Cancel it if it still runs; if it succeeded, delete its fine-tuned model (owner role needed)."""
+
+
+class HyperparametersArgsDict(TypedDict, total=False):
+    """Hyperparameters of a method; each also accepts "auto"."""
+
+    n_epochs: int | Literal["auto"]
+    """Epochs, 1 to 50."""
+    batch_size: int | Literal["auto"]
+    """Batch size, 1 to 256."""
+    learning_rate_multiplier: float | Literal["auto"]
+    """Learning-rate multiplier, > 0."""
+    beta: float | Literal["auto"]
+    """DPO only: penalty weight between the policy and the reference model, in (0, 2]."""
+    reasoning_effort: Literal["default", "low", "medium", "high"]
+    """Reinforcement only."""
+    compute_multiplier: float | Literal["auto"]
+    """Reinforcement only."""
+    eval_interval: int | Literal["auto"]
+    """Reinforcement only."""
+    eval_samples: int | Literal["auto"]
+    """Reinforcement only."""
+
+
+class _MethodSettingsDict(TypedDict, total=False):
+    hyperparameters: HyperparametersArgsDict
+    grader: dict[str, Any]
+
+
+class MethodArgsDict(TypedDict):
+    """The fine-tuning method: `{"type": "supervised", "supervised": {"hyperparameters": {...}}}`."""
+
+    type: Literal["supervised", "dpo", "reinforcement"]
+    supervised: NotRequired[_MethodSettingsDict]
+    dpo: NotRequired[_MethodSettingsDict]
+    reinforcement: NotRequired[_MethodSettingsDict]
+    """Needs a `grader`."""
+
+
+class _WandbArgsDict(TypedDict, total=False):
+    project: str
+    name: str
+    entity: str
+    tags: list[str]
+
+
+class IntegrationArgsDict(TypedDict):
+    """A Weights & Biases integration: `{"type": "wandb", "wandb": {"project": "..."}}`."""
+
+    type: Literal["wandb"]
+    wandb: _WandbArgsDict
+
+
+@dataclass
+class FineTuningJobArgs:
+    """The inputs of a FineTuningJob. Every field but the provider options is sent to the API.
+
+    Changing any API field replaces the job (fine-tuning jobs cannot be edited). Changing a
+    provider option (`wait_for_completion`, `wait_timeout_seconds`, `on_destroy`, `base_url`,
+    `organization`, `project`) updates in place without an API call.
+    """
+
+    model: pulumi.Input[str]
+    """Base model to fine-tune, or an earlier `ft:` model to continue from."""
+    training_file: pulumi.Input[str]
+    """ID of an uploaded file with purpose `fine-tune` (e.g. `TrainingFile.id`)."""
+    validation_file: pulumi.Input[str] | None = None
+    """ID of an uploaded validation file."""
+    hyperparameters: pulumi.Input[HyperparametersArgsDict] | None = None
+    """Deprecated by OpenAI in favour of `method`; still accepted, not together with `method`."""
+    suffix: pulumi.Input[str] | None = None
+    """Up to 64 characters added to the fine-tuned model's name."""
+    integrations: pulumi.Input[list[IntegrationArgsDict]] | None = None
+    """Integrations to enable (Weights & Biases)."""
+    seed: pulumi.Input[int] | None = None
+    """Seed for reproducibility, 0 to 2147483647; OpenAI picks one when unset."""
+    method: pulumi.Input[MethodArgsDict] | None = None
+    """supervised, dpo or reinforcement, with its hyperparameters."""
+    metadata: pulumi.Input[dict[str, str]] | None = None
+    """Up to 15 key-value pairs (OpenAI allows 16; one holds pulumi-finetune's marker)."""
+    wait_for_completion: pulumi.Input[bool] | None = None
+    """Provider option: `pulumi up` waits until the job succeeds (failed or cancelled is an error)."""
+    wait_timeout_seconds: pulumi.Input[float] | None = None
+    """Provider option: how long to wait (default 6 hours). A job still running then is recorded
+    in state as observed, not cancelled; `pulumi refresh` picks up its outcome."""
+    on_destroy: pulumi.Input[DestroyBehavior | str] | None = None
+    """Provider option: what destroy does (default `cancel`). See DestroyBehavior."""
+    base_url: pulumi.Input[str] | None = None
+    """Provider option: the endpoint, e.g. `https://api.openai.com/v1` (else config/env/default)."""
+    organization: pulumi.Input[str] | None = None
+    """Provider option: OpenAI organization header."""
+    project: pulumi.Input[str] | None = None
+    """Provider option: OpenAI project header."""
+
+
+def _resource_key(name: str) -> str:
+    return f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}"
+
+
+class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
+    """An OpenAI fine-tuning job, started once by `pulumi up`.
+
+    ## Example Usage
+
+    ```python
+    import pulumi
+    from pulumi_finetune import FineTuningJob, TrainingFile
+
+    data = TrainingFile("support-data", path="data/support.jsonl")
+    job = FineTuningJob(
+        "support-bot",
+        model="gpt-4o-mini-2024-07-18",
+        training_file=data.id,
+        suffix="support",
+        method={"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 3}}},
+        wait_for_completion=True,
+    )
+    pulumi.export("model", job.fine_tuned_model)
+    ```
+
+    The resource's `id` is the job id. Outputs mirror OpenAI's `fine_tuning.job` object.
+
+    :param str resource_name: The Pulumi name of the resource.
+    :param FineTuningJobArgs args: The inputs, as an object (or pass them as keyword arguments).
+    :param pulumi.ResourceOptions opts: Options for the resource.
+    :param model: Base model (or `ft:` model) to fine-tune.
+    :param training_file: File id of the training data.
+    :param validation_file: File id of the validation data.
+    :param hyperparameters: Deprecated top-level hyperparameters.
+    :param suffix: Suffix of the fine-tuned model's name (1-64 characters).
+    :param integrations: Weights & Biases integrations.
+    :param seed: Reproducibility seed.
+    :param method: supervised / dpo / reinforcement with hyperparameters.
+    :param metadata: Up to 15 string pairs.
+    :param wait_for_completion: Wait in `pulumi up` until the job finishes.
+    :param wait_timeout_seconds: Maximum wait (default 6 h).
+    :param on_destroy: cancel (default), keep or delete_model.
+    :param base_url: Endpoint base URL.
+    :param organization: OpenAI organization.
+    :param project: OpenAI project.
+    """
+
+    job_id: pulumi.Output[str]
+    """The job's id, `ftjob-...` (also the resource's `id`)."""
+    status: pulumi.Output[str]
+    """validating_files, queued, running, paused, succeeded, failed or cancelled."""
+    fine_tuned_model: pulumi.Output[str | None]
+    """Name of the fine-tuned model once the job succeeded, `ft:...`."""
+    trained_tokens: pulumi.Output[int | None]
+    """Billable tokens processed, once finished."""
+    result_files: pulumi.Output[list[str]]
+    """Ids of the results files (`fine-tune-results` CSV)."""
+    error: pulumi.Output[dict[str, Any] | None]
+    """`{code, message, param}` for a failed job, else None."""
+    created_at: pulumi.Output[int]
+    """Unix seconds."""
+    finished_at: pulumi.Output[int | None]
+    """Unix seconds, once finished."""
+    estimated_finish: pulumi.Output[int | None]
+    """Unix seconds, while running."""
+    organization_id: pulumi.Output[str]
+    """The organization that owns the job."""
+    model: pulumi.Output[str]
+    """The base model."""
+    training_file: pulumi.Output[str]
+    """The training file id."""
+    validation_file: pulumi.Output[str | None]
+    """The validation file id."""
+    hyperparameters: pulumi.Output[dict[str, Any]]
+    """Hyperparameters as resolved by the API ("auto" replaced by values)."""
+    method: pulumi.Output[dict[str, Any] | None]
+    """The method as resolved by the API."""
+    seed: pulumi.Output[int]
+    """The seed used (chosen by OpenAI when not given)."""
+    metadata: pulumi.Output[dict[str, str] | None]
+    """The job's metadata, including pulumi-finetune's marker."""
+    integrations: pulumi.Output[list[dict[str, Any]] | None]
+    """Enabled integrations."""
+    suffix: pulumi.Output[str | None]
+    """The declared suffix."""
+    spec: pulumi.Output[dict[str, Any]]
+    """The declared request (normalised) that the job was created from."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: FineTuningJobArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        values = _args_to_props(FineTuningJobArgs, args, kwargs, "FineTuningJob")
+        if isinstance(values.get("on_destroy"), DestroyBehavior):
+            values["on_destroy"] = values["on_destroy"].value
+        props: dict[str, Any] = {**{name: None for name in JOB_OUTPUTS}, "spec": None, **values}
+        props["_resource_key"] = _resource_key(resource_name)
+        super().__init__(FineTuningJobProvider(), resource_name, props, opts)
+
+
+@dataclass
+class TrainingFileArgs:
+    """The inputs of a TrainingFile."""
+
+    path: pulumi.Input[str]
+    """Local path of the JSONL file. Its identity is the sha256 of its bytes: editing the data
+    replaces the file (and, through the dependency, the jobs using it); moving or touching it
+    changes nothing."""
+    purpose: pulumi.Input[str] | None = None
+    """`fine-tune` (default)."""
+    format: pulumi.Input[str] | None = None
+    """chat, completions, preference or reinforcement; inferred when unset."""
+    model: pulumi.Input[str] | None = None
+    """The model the data is for: picks the tokenizer and the per-example token limit."""
+    base_url: pulumi.Input[str] | None = None
+    """Provider option: the endpoint."""
+    organization: pulumi.Input[str] | None = None
+    """Provider option: OpenAI organization header."""
+    project: pulumi.Input[str] | None = None
+    """Provider option: OpenAI project header."""
+
+
+TRAINING_FILE_OUTPUTS = (
+    "file_id",
+    "filename",
+    "bytes",
+    "sha256",
+    "example_count",
+    "total_tokens",
+    "max_example_tokens",
+    "estimated_billed_tokens",
+    "default_epochs",
+    "tokenizer",
+    "status",
+    "created_at",
+)
+
+
+class TrainingFile(Resource, module="finetune", name="TrainingFile"):
+    """A JSONL dataset uploaded for fine-tuning, validated during `pulumi preview`.
+
+    ## Example Usage
+
+    ```python
+    from pulumi_finetune import TrainingFile
+
+    data = TrainingFile("support-data", path="data/support.jsonl", model="gpt-4o-mini-2024-07-18")
+    ```
+
+    `pulumi preview` rejects bad data with the line number, the JSON path and the reason.
+
+    :param str resource_name: The Pulumi name of the resource.
+    :param TrainingFileArgs args: The inputs, as an object (or pass them as keyword arguments).
+    :param pulumi.ResourceOptions opts: Options for the resource.
+    :param path: Local path of the JSONL file.
+    :param purpose: `fine-tune` (default).
+    :param format: chat, completions, preference or reinforcement (inferred when unset).
+    :param model: The model the data is for (tokenizer, token limit, format check).
+    :param base_url: Endpoint base URL.
+    :param organization: OpenAI organization.
+    :param project: OpenAI project.
+    """
+
+    file_id: pulumi.Output[str]
+    """The uploaded file's id, `file-...` (also the resource's `id`)."""
+    filename: pulumi.Output[str]
+    """The name it was uploaded under."""
+    bytes: pulumi.Output[int]
+    """Size in bytes."""
+    sha256: pulumi.Output[str]
+    """sha256 of the content: the file's identity."""
+    example_count: pulumi.Output[int]
+    """Number of examples (lines)."""
+    total_tokens: pulumi.Output[int | None]
+    """Tokens over all examples."""
+    max_example_tokens: pulumi.Output[int | None]
+    """Tokens of the longest example."""
+    estimated_billed_tokens: pulumi.Output[int | None]
+    """Σ min(limit, tokens) × the default number of epochs."""
+    default_epochs: pulumi.Output[int | None]
+    """Epochs OpenAI picks for this many examples when n_epochs is "auto"."""
+    tokenizer: pulumi.Output[str | None]
+    """The tokenizer used for the counts."""
+    status: pulumi.Output[str | None]
+    """The file's processing status as last seen."""
+    created_at: pulumi.Output[int]
+    """Unix seconds."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: TrainingFileArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        values = _args_to_props(TrainingFileArgs, args, kwargs, "TrainingFile")
+        props: dict[str, Any] = {**{name: None for name in TRAINING_FILE_OUTPUTS}, **values}
+        super().__init__(TrainingFileProvider(), resource_name, props, opts)
+
+
+def _args_to_props(
+    args_type: type[Any], args: Any, kwargs: dict[str, Any], resource: str
+) -> dict[str, Any]:
+    names = [f.name for f in fields(args_type)]
+    unknown = sorted(set(kwargs) - set(names))
+    if unknown:
+        raise TypeError(
+            f"{resource} got unknown argument(s) {', '.join(map(repr, unknown))}; "
+            f"known arguments: {', '.join(names)}"
+        )
+    if args is not None:
+        if kwargs:
+            raise TypeError(f"{resource}: pass either an args object or keyword arguments, not both")
+        values = {name: getattr(args, name) for name in names}
+    else:
+        try:
+            values = {name: kwargs.get(name) for name in names}
+            args_type(**kwargs)  # required arguments, named as Python names them
+        except TypeError as exc:
+            raise TypeError(f"{resource}: {exc}") from None
+    return {k: v for k, v in values.items() if v is not None}
