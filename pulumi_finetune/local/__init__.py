@@ -1,1 +1,1 @@
-"""A local OpenAI-compatible fine-tuning endpoint: the default target of the quickstart and the tests."""
+"""A local OpenAI-compatible fine-tuning endpoint, the default target of quickstart and tests."""

@@ -1,0 +1,447 @@
+"""The WSGI application: routes, auth, faults and serialisation around the store (no state here)."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import logging
+import socket
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.utils import send_file
+from werkzeug.wrappers import Request, Response
+
+from . import errors
+from .config import EndpointConfig
+from .faults import Fault, Faults
+from .ids import request_id
+from .stats import Stats
+from .store import Page, Store
+from .validation import parse_create_job
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+Handler = Callable[["LocalApp", Request, dict[str, str]], Response]
+
+# (method, OpenAPI-style template, handler name). The template names the route in stats and faults.
+ROUTES: list[tuple[str, str, str]] = [
+    ("POST", "/v1/files", "create_file"),
+    ("GET", "/v1/files", "list_files"),
+    ("GET", "/v1/files/{file_id}", "retrieve_file"),
+    ("DELETE", "/v1/files/{file_id}", "delete_file"),
+    ("GET", "/v1/files/{file_id}/content", "file_content"),
+    ("POST", "/v1/uploads", "create_upload"),
+    ("POST", "/v1/uploads/{upload_id}/parts", "add_upload_part"),
+    ("POST", "/v1/uploads/{upload_id}/complete", "complete_upload"),
+    ("POST", "/v1/uploads/{upload_id}/cancel", "cancel_upload"),
+    ("POST", "/v1/fine_tuning/jobs", "create_job"),
+    ("GET", "/v1/fine_tuning/jobs", "list_jobs"),
+    ("GET", "/v1/fine_tuning/jobs/{fine_tuning_job_id}", "retrieve_job"),
+    ("POST", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel", "cancel_job"),
+    ("POST", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/pause", "pause_job"),
+    ("POST", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/resume", "resume_job"),
+    ("GET", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/events", "list_events"),
+    ("GET", "/v1/fine_tuning/jobs/{fine_tuning_job_id}/checkpoints", "list_checkpoints"),
+    ("GET", "/v1/models", "list_models"),
+    ("GET", "/v1/models/{model}", "retrieve_model"),
+    ("DELETE", "/v1/models/{model}", "delete_model"),
+    # Control API for tests: same key, never counted, never faulted.
+    ("GET", "/_local/faults", "local_list_faults"),
+    ("POST", "/_local/faults", "local_add_fault"),
+    ("DELETE", "/_local/faults", "local_clear_faults"),
+    ("GET", "/_local/stats", "local_stats"),
+    ("POST", "/_local/stats/reset", "local_reset_stats"),
+    ("POST", "/_local/clock", "local_clock"),
+]
+
+_UPLOAD_ROUTES = frozenset({"create_file", "add_upload_part"})
+_MULTIPART_OVERHEAD = 64 * 1024
+
+
+def _rule_path(template: str) -> str:
+    return template.replace("{", "<").replace("}", ">")
+
+
+class _Drop(Exception):
+    """Close the connection without answering."""
+
+
+def _json(body: object, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def _error(exc: errors.APIError) -> Response:
+    response = _json(exc.body(), exc.status)
+    for name, value in exc.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _list(page: Page, **extra: Any) -> JSON:
+    return {"object": "list", "data": page.data, "has_more": page.has_more, **extra}
+
+
+def _int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise errors.InvalidRequest(f"'{name}' must be an integer.", param=name) from None
+    if not low <= value <= high:
+        raise errors.InvalidRequest(f"'{name}' must be between {low} and {high}.", param=name)
+    return value
+
+
+def _body(request: Request) -> JSON:
+    raw = request.get_data(cache=True)
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise errors.InvalidRequest(
+            "We could not parse the JSON body of your request. (HINT: This likely means you "
+            "aren't using your HTTP library correctly.)"
+        ) from None
+    if not isinstance(body, dict):
+        raise errors.InvalidRequest("The request body must be a JSON object.")
+    return body
+
+
+def _require_str(body: JSON, key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise errors.InvalidRequest(f"Missing required parameter: '{key}'.", param=key)
+    return value
+
+
+def _fault_response(fault: Fault) -> Response:
+    """The error a fault answers with (kinds 429, 500, 503, insufficient_quota, commit_then_500)."""
+    exc: errors.APIError
+    if fault.kind == "429":
+        exc = errors.RateLimited(
+            "Rate limit reached for requests (injected by the local endpoint).",
+            code="rate_limit_exceeded",
+            headers={
+                "retry-after": f"{fault.retry_after:g}",
+                "retry-after-ms": str(int(fault.retry_after * 1000)),
+                "x-ratelimit-remaining-requests": "0",
+            },
+        )
+    elif fault.kind == "insufficient_quota":
+        exc = errors.InsufficientQuota(
+            "You exceeded your current quota, please check your plan and billing details.",
+            code="insufficient_quota",
+        )
+    elif fault.kind == "503":
+        exc = errors.ServiceUnavailable(
+            "The server is overloaded or not ready yet (injected by the local endpoint).",
+        )
+    else:
+        exc = errors.ServerError(
+            "The server had an error while processing your request (injected by the local "
+            "endpoint).",
+        )
+    return _error(exc)
+
+
+class LocalApp:
+    """The WSGI callable. Build it with :func:`create_app`."""
+
+    def __init__(self, config: EndpointConfig) -> None:
+        self.config = config
+        self.store = Store(config.data_dir, org=config.org, clock_speed=config.clock_speed)
+        self.faults = Faults(config.fault_rate, config.fault_seed)
+        self.stats = Stats()
+        self.url_map = Map(
+            [
+                Rule(_rule_path(t), methods=[m], endpoint=(m, t, h), strict_slashes=False)
+                for m, t, h in ROUTES
+            ]
+        )
+        self._key = config.key.encode()
+
+    # ------------------------------------------------------------------ WSGI
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        rid = request_id()
+        try:
+            response = self._dispatch(request)
+        except _Drop:
+            sock = environ.get("werkzeug.socket")
+            if isinstance(sock, socket.socket):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            response = Response(b"", status=500)
+        response.headers["x-request-id"] = rid
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        control = request.path.startswith("/_local/")
+        try:
+            (method, template, handler_name), matched = adapter.match()
+            args = {k: str(v) for k, v in matched.items()}
+        except (RouteNotFound, MethodNotAllowed):
+            if not control:
+                self.stats.count_request(f"{request.method} {request.path}")
+            auth = self._auth_error(request)
+            return _error(auth or errors.NotFound(f"Invalid URL ({request.method} {request.path})"))
+        if not control:
+            self.stats.count_request(f"{method} {template}")
+        auth = self._auth_error(request)
+        if auth is not None:
+            return _error(auth)
+        fault = None if control else self.faults.take(method, template, request.path)
+        if fault is not None:
+            if fault.kind == "slow":
+                time.sleep(fault.delay)
+            elif fault.kind == "drop":
+                raise _Drop()
+            elif not fault.kind.startswith("commit_then_"):
+                return _fault_response(fault)
+        handler: Handler = getattr(LocalApp, "h_" + handler_name)
+        try:
+            if handler_name in _UPLOAD_ROUTES:
+                self._check_upload_size(request)
+            response = handler(self, request, args)
+        except errors.APIError as exc:
+            response = _error(exc)
+        except HTTPException as exc:
+            if exc.code == 413:
+                response = _error(self._too_large())
+            else:
+                response = _error(errors.InvalidRequest(exc.description or "Bad request."))
+        except Exception:
+            log.exception("unhandled error in %s %s", method, template)
+            response = _error(
+                errors.ServerError("The server had an error while processing your request.")
+            )
+        if fault is not None and fault.kind == "commit_then_drop":
+            raise _Drop()
+        if fault is not None and fault.kind == "commit_then_500":
+            return _fault_response(fault)
+        return response
+
+    def _auth_error(self, request: Request) -> errors.APIError | None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if not header:
+            return errors.AuthenticationError(
+                "You didn't provide an API key. You need to provide your API key in an "
+                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                code="invalid_api_key",
+            )
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), self._key):
+            return errors.AuthenticationError(
+                "Incorrect API key provided. The local endpoint expects the key it was started "
+                "with.",
+                code="invalid_api_key",
+            )
+        return None
+
+    def _too_large(self) -> errors.APIError:
+        return errors.PayloadTooLarge(
+            f"The upload exceeds the maximum size of {self.config.max_upload_bytes} bytes.",
+            param="file",
+            code="file_too_large",
+        )
+
+    def _check_upload_size(self, request: Request) -> None:
+        limit = self.config.max_upload_bytes + _MULTIPART_OVERHEAD
+        if request.content_length is not None and request.content_length > limit:
+            raise self._too_large()
+        request.max_content_length = limit
+
+    # ------------------------------------------------------------------ files
+
+    def _save_upload(self, request: Request, field: str) -> tuple[str, Callable[[Path], None]]:
+        storage = request.files.get(field)
+        if storage is None:
+            raise errors.InvalidRequest(f"Missing required parameter: '{field}'.", param=field)
+        limit = self.config.max_upload_bytes
+
+        def write(path: Path) -> None:
+            storage.save(str(path))
+            if path.stat().st_size > limit:
+                path.unlink()
+                raise self._too_large()
+
+        return storage.filename or "upload", write
+
+    def h_create_file(self, request: Request, args: dict[str, str]) -> Response:
+        purpose = request.form.get("purpose")
+        if not purpose:
+            raise errors.InvalidRequest("Missing required parameter: 'purpose'.", param="purpose")
+        filename, write = self._save_upload(request, "file")
+        return _json(self.store.create_file(filename, purpose, write))
+
+    def h_list_files(self, request: Request, args: dict[str, str]) -> Response:
+        order = request.args.get("order", "desc")
+        if order not in ("asc", "desc"):
+            raise errors.InvalidRequest("'order' must be asc or desc.", param="order")
+        page = self.store.list_files(
+            purpose=request.args.get("purpose"),
+            after=request.args.get("after"),
+            limit=_int_arg(request, "limit", 10000, 1, 10000),
+            order=order,
+        )
+        first = page.data[0]["id"] if page.data else None
+        last = page.data[-1]["id"] if page.data else None
+        return _json(_list(page, first_id=first, last_id=last))
+
+    def h_retrieve_file(self, request: Request, args: dict[str, str]) -> Response:
+        return _json(self.store.retrieve_file(args["file_id"]))
+
+    def h_delete_file(self, request: Request, args: dict[str, str]) -> Response:
+        return _json(self.store.delete_file(args["file_id"]))
+
+    def h_file_content(self, request: Request, args: dict[str, str]) -> Response:
+        path, info = self.store.file_content(args["file_id"])
+        mimetype = (
+            "text/csv" if info["purpose"] == "fine-tune-results" else "application/octet-stream"
+        )
+        return send_file(path, request.environ, mimetype=mimetype, conditional=False)
+
+    # ------------------------------------------------------------------ uploads
+
+    def h_create_upload(self, request: Request, args: dict[str, str]) -> Response:
+        body = _body(request)
+        unknown = set(body) - {"filename", "purpose", "bytes", "mime_type", "expires_after"}
+        if unknown:
+            key = sorted(unknown)[0]
+            raise errors.InvalidRequest(f"Unrecognized request argument supplied: {key}", param=key)
+        size = body.get("bytes")
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise errors.InvalidRequest("Missing required parameter: 'bytes'.", param="bytes")
+        return _json(
+            self.store.create_upload(
+                _require_str(body, "filename"),
+                _require_str(body, "purpose"),
+                size,
+                _require_str(body, "mime_type"),
+            )
+        )
+
+    def h_add_upload_part(self, request: Request, args: dict[str, str]) -> Response:
+        _, write = self._save_upload(request, "data")
+        return _json(self.store.add_upload_part(args["upload_id"], write))
+
+    def h_complete_upload(self, request: Request, args: dict[str, str]) -> Response:
+        body = _body(request)
+        part_ids = body.get("part_ids")
+        if not isinstance(part_ids, list) or not all(isinstance(p, str) for p in part_ids):
+            raise errors.InvalidRequest("'part_ids' must be a list of part ids.", param="part_ids")
+        md5 = body.get("md5")
+        if md5 is not None and not isinstance(md5, str):
+            raise errors.InvalidRequest("'md5' must be a hex string.", param="md5")
+        return _json(self.store.complete_upload(args["upload_id"], part_ids, md5 or None))
+
+    def h_cancel_upload(self, request: Request, args: dict[str, str]) -> Response:
+        return _json(self.store.cancel_upload(args["upload_id"]))
+
+    # ------------------------------------------------------------------ jobs
+
+    def h_create_job(self, request: Request, args: dict[str, str]) -> Response:
+        job = self.store.create_job(parse_create_job(_body(request)))
+        self.stats.count_job_created()
+        return _json(job)
+
+    def h_list_jobs(self, request: Request, args: dict[str, str]) -> Response:
+        metadata = {
+            key[len("metadata[") : -1]: value
+            for key, value in request.args.items()
+            if key.startswith("metadata[") and key.endswith("]")
+        }
+        page = self.store.list_jobs(
+            after=request.args.get("after"),
+            limit=_int_arg(request, "limit", 20, 1, 100),
+            metadata=metadata,
+        )
+        return _json(_list(page))
+
+    def h_retrieve_job(self, request: Request, args: dict[str, str]) -> Response:
+        return _json(self.store.retrieve_job(args["fine_tuning_job_id"]))
+
+    def h_cancel_job(self, request: Request, args: dict[str, str]) -> Response:
+        return _json(self.store.cancel_job(args["fine_tuning_job_id"]))
+
+    def h_pause_job(self, request: Request, args: dict[str, str]) -> Response:
+        return _json(self.store.pause_job(args["fine_tuning_job_id"]))
+
+    def h_resume_job(self, request: Request, args: dict[str, str]) -> Response:
+        return _json(self.store.resume_job(args["fine_tuning_job_id"]))
+
+    def h_list_events(self, request: Request, args: dict[str, str]) -> Response:
+        page = self.store.list_events(
+            args["fine_tuning_job_id"],
+            after=request.args.get("after"),
+            limit=_int_arg(request, "limit", 20, 1, 1000),
+        )
+        return _json(_list(page))
+
+    def h_list_checkpoints(self, request: Request, args: dict[str, str]) -> Response:
+        page = self.store.list_checkpoints(
+            args["fine_tuning_job_id"],
+            after=request.args.get("after"),
+            limit=_int_arg(request, "limit", 10, 1, 100),
+        )
+        first = page.data[0]["id"] if page.data else None
+        last = page.data[-1]["id"] if page.data else None
+        return _json(_list(page, first_id=first, last_id=last))
+
+    # ------------------------------------------------------------------ models
+
+    def h_list_models(self, request: Request, args: dict[str, str]) -> Response:
+        return _json({"object": "list", "data": self.store.list_models()})
+
+    def h_retrieve_model(self, request: Request, args: dict[str, str]) -> Response:
+        return _json(self.store.retrieve_model(args["model"]))
+
+    def h_delete_model(self, request: Request, args: dict[str, str]) -> Response:
+        return _json(self.store.delete_model(args["model"]))
+
+    # ------------------------------------------------------------------ control API
+
+    def h_local_list_faults(self, request: Request, args: dict[str, str]) -> Response:
+        return _json({"object": "list", "data": self.faults.active()})
+
+    def h_local_add_fault(self, request: Request, args: dict[str, str]) -> Response:
+        return _json(self.faults.add(_body(request)))
+
+    def h_local_clear_faults(self, request: Request, args: dict[str, str]) -> Response:
+        return _json({"deleted": self.faults.clear()})
+
+    def h_local_stats(self, request: Request, args: dict[str, str]) -> Response:
+        return _json(self.stats.snapshot())
+
+    def h_local_reset_stats(self, request: Request, args: dict[str, str]) -> Response:
+        self.stats.reset()
+        return _json(self.stats.snapshot())
+
+    def h_local_clock(self, request: Request, args: dict[str, str]) -> Response:
+        body = _body(request)
+        seconds = body.get("advance_seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise errors.InvalidRequest(
+                "'advance_seconds' must be a number.", param="advance_seconds"
+            )
+        offset = self.store.advance_clock(float(seconds))
+        return _json({"offset_seconds": offset, "now": int(self.store.now())})
+
+
+def create_app(config: EndpointConfig) -> LocalApp:
+    """Build the WSGI application for ``config``; state lives under ``config.data_dir``."""
+    return LocalApp(config)

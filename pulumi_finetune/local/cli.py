@@ -1,0 +1,126 @@
+"""The ``pulumi-finetune-local`` command: parse options, build the app, serve until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .app import create_app
+from .config import DEFAULT_MAX_UPLOAD_BYTES, EndpointConfig
+from .server import QuietRequestHandler
+
+KEY_ENV = "PULUMI_FINETUNE_LOCAL_KEY"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "pulumi-finetune" / "local"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pulumi-finetune-local",
+        description="A local OpenAI-compatible fine-tuning endpoint (Files, Uploads, "
+        "fine-tuning jobs, Models) backed by SQLite. Serves under /v1; a test control API "
+        "lives under /_local.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8089, help="port to bind; 0 picks a free one (default: 8089)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=_default_data_dir(),
+        help="where state.sqlite3 and file bytes live (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--key",
+        default=None,
+        help=f"bearer key clients must send; defaults to ${KEY_ENV} "
+        "(prefer the environment: command lines are visible to other users)",
+    )
+    parser.add_argument(
+        "--clock-speed",
+        type=float,
+        default=1.0,
+        help="how many times faster than real time jobs progress (default: 1.0; "
+        "a default job takes ~34 s at 1.0)",
+    )
+    parser.add_argument(
+        "--org",
+        default="personal",
+        help="organisation name used in fine-tuned model names (default: personal)",
+    )
+    parser.add_argument(
+        "--max-upload-bytes",
+        type=int,
+        default=DEFAULT_MAX_UPLOAD_BYTES,
+        help="largest accepted POST /files body or upload part (default: 512 MiB)",
+    )
+    parser.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="probability of a random 429/500/503 on any /v1 request (default: 0)",
+    )
+    parser.add_argument(
+        "--fault-seed",
+        type=int,
+        default=None,
+        help="seed for random faults, for reproducible soak runs",
+    )
+    parser.add_argument(
+        "--log-requests", action="store_true", help="log every request to stderr (never the key)"
+    )
+    return parser
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    key = args.key or os.environ.get(KEY_ENV)
+    if not key:
+        print(f"pulumi-finetune-local: a key is required (--key or ${KEY_ENV})", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.INFO if args.log_requests else logging.WARNING)
+    try:
+        config = EndpointConfig(
+            data_dir=args.data_dir,
+            key=key,
+            clock_speed=args.clock_speed,
+            org=args.org,
+            max_upload_bytes=args.max_upload_bytes,
+            fault_rate=args.fault_rate,
+            fault_seed=args.fault_seed,
+        )
+    except ValueError as exc:
+        print(f"pulumi-finetune-local: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(config)
+    handler = WSGIRequestHandler if args.log_requests else QuietRequestHandler
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=handler)
+    port = server.socket.getsockname()[1]
+    signal.signal(signal.SIGTERM, _stop)
+    print(f"listening on http://{args.host}:{port}/v1", flush=True)
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.server_close()
+        app.store.close()
+    return 0

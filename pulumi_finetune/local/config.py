@@ -1,0 +1,37 @@
+"""The settings one local endpoint runs with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    """Everything ``create_app`` needs.
+
+    ``clock_speed`` multiplies how fast jobs progress (100 makes a default job finish in ~0.4 s).
+    ``org`` is the organisation name used in fine-tuned model names (``ft:{base}:{org}:...``).
+    ``max_upload_bytes`` caps the body of ``POST /files`` and of each upload part.
+    ``fault_rate``/``fault_seed`` switch on random faults for soak runs (0 disables them).
+    """
+
+    data_dir: Path
+    key: str
+    clock_speed: float = 1.0
+    org: str = "personal"
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    fault_rate: float = 0.0
+    fault_seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            raise ValueError("a bearer key is required")
+        if self.clock_speed <= 0:
+            raise ValueError("clock_speed must be positive")
+        if self.max_upload_bytes <= 0:
+            raise ValueError("max_upload_bytes must be positive")
+        if not 0.0 <= self.fault_rate <= 1.0:
+            raise ValueError("fault_rate must be between 0 and 1")

@@ -1,0 +1,291 @@
+"""Checks a create-job body against OpenAI's documented limits and resolves "auto" values."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InvalidRequest
+
+TOP_LEVEL_KEYS = frozenset(
+    {
+        "model",
+        "training_file",
+        "validation_file",
+        "hyperparameters",
+        "suffix",
+        "integrations",
+        "seed",
+        "method",
+        "metadata",
+    }
+)
+METHOD_TYPES = ("supervised", "dpo", "reinforcement")
+SEED_MAX = 2147483647
+
+# name -> (kind, minimum, maximum, exclusive minimum)
+_HYPER: dict[str, tuple[str, float, float | None, bool]] = {
+    "batch_size": ("int", 1, 256, False),
+    "n_epochs": ("int", 1, 50, False),
+    "learning_rate_multiplier": ("number", 0, None, True),
+    "beta": ("number", 0, 2, True),
+    "compute_multiplier": ("number", 0.00001, 10, True),
+    "eval_interval": ("int", 1, None, False),
+    "eval_samples": ("int", 1, None, False),
+}
+_HYPER_KEYS: dict[str, tuple[str, ...]] = {
+    "supervised": ("batch_size", "learning_rate_multiplier", "n_epochs"),
+    "dpo": ("beta", "batch_size", "learning_rate_multiplier", "n_epochs"),
+    "reinforcement": (
+        "batch_size",
+        "learning_rate_multiplier",
+        "n_epochs",
+        "reasoning_effort",
+        "compute_multiplier",
+        "eval_interval",
+        "eval_samples",
+    ),
+}
+REASONING_EFFORTS = ("default", "low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """A validated create-job request; hyperparameters may still hold "auto"."""
+
+    model: str
+    training_file: str
+    validation_file: str | None
+    suffix: str | None
+    seed: int | None
+    metadata: dict[str, str] | None
+    integrations: list[dict[str, Any]] | None
+    method_type: str
+    hyperparameters: dict[str, Any]
+    grader: dict[str, Any] | None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_hyperparameters(value: object, allowed: tuple[str, ...], param: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"'{param}' must be an object.", param=param)
+    out: dict[str, Any] = {}
+    for name, given in value.items():
+        where = f"{param}.{name}"
+        if name not in allowed:
+            raise InvalidRequest(f"Unrecognized hyperparameter: '{name}'.", param=where)
+        if given == "auto":
+            out[name] = "auto"
+            continue
+        if name == "reasoning_effort":
+            if given not in REASONING_EFFORTS:
+                raise InvalidRequest(
+                    f"'{where}' must be one of {', '.join(REASONING_EFFORTS)}.", param=where
+                )
+            out[name] = given
+            continue
+        kind, low, high, exclusive = _HYPER[name]
+        ok = _is_int(given) if kind == "int" else _is_number(given)
+        if ok:
+            number = float(given)
+            ok = (number > low if exclusive else number >= low) and (high is None or number <= high)
+        if not ok:
+            bound = f"> {low:g}" if exclusive else f">= {low:g}"
+            upper = f" and <= {high:g}" if high is not None else ""
+            kind_name = "an integer" if kind == "int" else "a number"
+            raise InvalidRequest(
+                f"'{where}' must be \"auto\" or {kind_name} {bound}{upper}; got {given!r}.",
+                param=where,
+            )
+        out[name] = given
+    return out
+
+
+def _optional_string(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InvalidRequest(f"'{key}' must be a non-empty string or null.", param=key)
+    return value
+
+
+def _check_metadata(value: object) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidRequest("'metadata' must be an object of strings.", param="metadata")
+    if len(value) > 16:
+        raise InvalidRequest("'metadata' may hold at most 16 pairs.", param="metadata")
+    for key, item in value.items():
+        if not isinstance(key, str) or len(key) > 64:
+            raise InvalidRequest(
+                "Metadata keys must be strings of at most 64 characters.", param="metadata"
+            )
+        if not isinstance(item, str) or len(item) > 512:
+            raise InvalidRequest(
+                f"Metadata value for '{key}' must be a string of at most 512 characters.",
+                param=f"metadata.{key}",
+            )
+    return dict(value)
+
+
+def _check_integrations(value: object) -> list[dict[str, Any]] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > 5:
+        raise InvalidRequest("'integrations' must be a list of at most 5.", param="integrations")
+    for index, item in enumerate(value):
+        where = f"integrations[{index}]"
+        if not isinstance(item, dict) or item.get("type") != "wandb":
+            raise InvalidRequest(f"'{where}.type' must be 'wandb'.", param=f"{where}.type")
+        wandb = item.get("wandb")
+        if not isinstance(wandb, dict) or not isinstance(wandb.get("project"), str):
+            raise InvalidRequest(
+                f"'{where}.wandb.project' is required.", param=f"{where}.wandb.project"
+            )
+        unknown = set(item) - {"type", "wandb"}
+        unknown |= set(wandb) - {"project", "name", "entity", "tags"}
+        if unknown:
+            raise InvalidRequest(f"Unrecognized key in {where}: {sorted(unknown)[0]}", param=where)
+    return [dict(item) for item in value]
+
+
+def parse_create_job(body: object) -> JobRequest:
+    """Validate a ``POST /fine_tuning/jobs`` body; InvalidRequest names the bad ``param``."""
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    for key in body:
+        if key not in TOP_LEVEL_KEYS:
+            raise InvalidRequest(f"Unrecognized request argument supplied: {key}", param=key)
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise InvalidRequest("Missing required parameter: 'model'.", param="model")
+    training_file = body.get("training_file")
+    if not isinstance(training_file, str) or not training_file:
+        raise InvalidRequest("Missing required parameter: 'training_file'.", param="training_file")
+    validation_file = _optional_string(body, "validation_file")
+    suffix = body.get("suffix")
+    if suffix is not None and (not isinstance(suffix, str) or not 1 <= len(suffix) <= 64):
+        raise InvalidRequest("'suffix' must be a string of 1 to 64 characters.", param="suffix")
+    seed = body.get("seed")
+    if seed is not None and (not _is_int(seed) or not 0 <= seed <= SEED_MAX):
+        raise InvalidRequest(f"'seed' must be an integer from 0 to {SEED_MAX}.", param="seed")
+    metadata = _check_metadata(body.get("metadata"))
+    integrations = _check_integrations(body.get("integrations"))
+
+    method = body.get("method")
+    grader: dict[str, Any] | None = None
+    if method is None:
+        method_type = "supervised"
+        hyper = _check_hyperparameters(
+            body.get("hyperparameters"), _HYPER_KEYS["supervised"], "hyperparameters"
+        )
+    else:
+        if not isinstance(method, dict):
+            raise InvalidRequest("'method' must be an object.", param="method")
+        method_type = str(method.get("type"))
+        if method_type not in METHOD_TYPES:
+            raise InvalidRequest(
+                f"'method.type' must be one of {', '.join(METHOD_TYPES)}.", param="method.type"
+            )
+        for key in method:
+            if key not in ("type", method_type):
+                raise InvalidRequest(
+                    f"Unrecognized key in method: '{key}' (method.type is '{method_type}').",
+                    param=f"method.{key}",
+                )
+        detail = method.get(method_type)
+        if detail is None:
+            detail = {}
+        if not isinstance(detail, dict):
+            raise InvalidRequest(f"'method.{method_type}' must be an object.", param="method")
+        allowed_keys = {"hyperparameters"} | (
+            {"grader"} if method_type == "reinforcement" else set()
+        )
+        for key in detail:
+            if key not in allowed_keys:
+                raise InvalidRequest(
+                    f"Unrecognized key in method.{method_type}: '{key}'.",
+                    param=f"method.{method_type}.{key}",
+                )
+        hyper = _check_hyperparameters(
+            detail.get("hyperparameters"),
+            _HYPER_KEYS[method_type],
+            f"method.{method_type}.hyperparameters",
+        )
+        legacy = body.get("hyperparameters")
+        if legacy is not None:
+            if method_type != "supervised":
+                raise InvalidRequest(
+                    "Top-level 'hyperparameters' only applies to supervised jobs; "
+                    "use method.{type}.hyperparameters.",
+                    param="hyperparameters",
+                )
+            hyper = {
+                **_check_hyperparameters(legacy, _HYPER_KEYS["supervised"], "hyperparameters"),
+                **hyper,
+            }
+        if method_type == "reinforcement":
+            grader_value = detail.get("grader")
+            if not isinstance(grader_value, dict) or not isinstance(grader_value.get("type"), str):
+                raise InvalidRequest(
+                    "'method.reinforcement.grader' is required and must have a 'type'.",
+                    param="method.reinforcement.grader",
+                )
+            grader = dict(grader_value)
+    return JobRequest(
+        model=model,
+        training_file=training_file,
+        validation_file=validation_file,
+        suffix=suffix,
+        seed=seed,
+        metadata=metadata,
+        integrations=integrations,
+        method_type=str(method_type),
+        hyperparameters=hyper,
+        grader=grader,
+    )
+
+
+def default_epochs(n_examples: int) -> int:
+    """OpenAI's rule: 3, raised for tiny data sets, lowered for huge ones."""
+    n = max(1, n_examples)
+    if n * 3 < 100:
+        return min(25, 100 // n)
+    if n * 3 > 25000:
+        return max(1, 25000 // n)
+    return 3
+
+
+def resolve_hyperparameters(
+    method_type: str, given: dict[str, Any], n_examples: int
+) -> dict[str, Any]:
+    """Every hyperparameter of the method with "auto" replaced by the number the job uses."""
+    defaults: dict[str, Any] = {
+        "batch_size": max(1, min(256, round(n_examples * 0.002))),
+        "learning_rate_multiplier": 1.8,
+        "n_epochs": default_epochs(n_examples),
+        "beta": 0.1,
+        "reasoning_effort": "medium",
+        "compute_multiplier": 1.0,
+        "eval_interval": 1,
+        "eval_samples": 1,
+    }
+    resolved: dict[str, Any] = {}
+    for name in _HYPER_KEYS[method_type]:
+        value = given.get(name, "auto")
+        if value == "auto" or (name == "reasoning_effort" and value == "default"):
+            value = defaults[name]
+        resolved[name] = value
+    return resolved
