@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
+import threading
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -214,42 +216,78 @@ class _Reader:
     path: str | os.PathLike[str]
     sha: Any = field(default_factory=hashlib.sha256)
     nbytes: int = 0
+    size: int = 0
+    head: bytes = b""
     overlong: list[int] = field(default_factory=list)
 
     def lines(self) -> Iterator[list[bytes | None]]:
-        sha_update = self.sha.update
         carry: list[bytes] = []
         carry_len = 0
         skipping = False  # inside an over-long line
         with open(self.path, "rb", buffering=0) as f:
-            while chunk := f.read(_CHUNK):
-                sha_update(chunk)
-                self.nbytes += len(chunk)
-                parts = cast("list[bytes | None]", chunk.split(b"\n"))
-                tail = cast(bytes, parts.pop())
-                if parts:
-                    if skipping:
-                        self.overlong.append(carry_len + len(cast(bytes, parts[0])))
-                        parts[0] = None
-                        skipping = False
-                    elif carry:
-                        carry.append(cast(bytes, parts[0]))
-                        parts[0] = b"".join(carry)
-                    carry = []
-                    carry_len = 0
-                    yield parts
-                if tail:
-                    carry_len += len(tail)
-                    if not skipping:
-                        carry.append(tail)
-                        if carry_len > MAX_LINE_BYTES:
-                            skipping = True
-                            carry = []
+            self.size = os.fstat(f.fileno()).st_size
+            hasher = _Hasher(self.sha) if self.size > _THREADED_HASH_MIN else None
+            sha_update = hasher.update if hasher else self.sha.update
+            try:
+                while chunk := f.read(_CHUNK):
+                    if not self.nbytes:
+                        self.head = chunk[:3]
+                    sha_update(chunk)
+                    self.nbytes += len(chunk)
+                    parts = cast("list[bytes | None]", chunk.split(b"\n"))
+                    tail = cast(bytes, parts.pop())
+                    if parts:
+                        if skipping:
+                            self.overlong.append(carry_len + len(cast(bytes, parts[0])))
+                            parts[0] = None
+                            skipping = False
+                        elif carry:
+                            carry.append(cast(bytes, parts[0]))
+                            parts[0] = b"".join(carry)
+                        carry = []
+                        carry_len = 0
+                        yield parts
+                    if tail:
+                        carry_len += len(tail)
+                        if not skipping:
+                            carry.append(tail)
+                            if carry_len > MAX_LINE_BYTES:
+                                skipping = True
+                                carry = []
+            finally:
+                if hasher:
+                    hasher.close()
         if skipping:
             self.overlong.append(carry_len)
             yield [None]
         elif carry:
             yield [b"".join(carry)]
+
+
+#: Files larger than this are hashed on a second thread (hashlib releases the GIL).
+_THREADED_HASH_MIN = 8 << 20
+
+
+class _Hasher:
+    """Feeds chunks to a hash object on a worker thread, in order, with bounded buffering."""
+
+    def __init__(self, sha: Any) -> None:
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+        self.thread = threading.Thread(target=self._run, args=(sha,), daemon=True)
+        self.thread.start()
+
+    def _run(self, sha: Any) -> None:
+        get = self.queue.get
+        update = sha.update
+        while (chunk := get()) is not None:
+            update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self.queue.put(chunk)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
 
 
 def iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes | None]]:
@@ -269,66 +307,86 @@ def iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes | None
 
 
 class _DigestTable:
-    __slots__ = ("digests", "lines", "mask", "size")
+    """Open addressing with linear probing over two flat arrays: 8-byte digests and 4-byte line
+    numbers, at most 60 % full, so about 20 bytes per distinct line. ``reserve`` presizes it
+    from an estimate of the line count so it rarely has to grow (which briefly needs both
+    tables).
+    """
 
-    def __init__(self, capacity: int = 1 << 12) -> None:
-        self.digests = array("q", bytes(8 * capacity))
-        self.lines = array("L", bytes(array("L").itemsize * capacity))
-        self.mask = capacity - 1
+    __slots__ = ("cap", "digests", "limit", "lines", "size")
+
+    MAX_LOAD = 0.6
+
+    def __init__(self, capacity: int = 4096) -> None:
         self.size = 0
+        self._alloc(capacity)
+
+    def _alloc(self, capacity: int) -> None:
+        self.cap = capacity
+        self.digests = array("q", bytes(8 * capacity))
+        self.lines = array("I", bytes(4 * capacity))
+        self.limit = int(capacity * self.MAX_LOAD)
+
+    def reserve(self, n: int) -> None:
+        want = int(n / self.MAX_LOAD) + 1
+        if want > self.cap:
+            self._rehash(want)
 
     def add(self, digest: int, line: int) -> int:
         """Records ``digest`` for ``line``; returns the earlier line with it, or 0."""
-        if digest == 0:
-            digest = 1
+        digest = digest or 1
         digests = self.digests
-        mask = self.mask
-        i = digest & mask
-        while True:
-            d = digests[i]
-            if d == 0:
-                digests[i] = digest
-                self.lines[i] = line
-                self.size += 1
-                if self.size * 2 > mask:
-                    self._grow()
-                return 0
+        cap = self.cap
+        i = digest % cap
+        d = digests[i]
+        while d:
             if d == digest:
-                return int(self.lines[i])
-            i = (i + 1) & mask
+                return self.lines[i]
+            i += 1
+            if i == cap:
+                i = 0
+            d = digests[i]
+        digests[i] = digest
+        self.lines[i] = line
+        self.size += 1
+        if self.size > self.limit:
+            self._rehash(cap * 2)
+        return 0
 
     def contains(self, digest: int) -> int:
-        if digest == 0:
-            digest = 1
+        digest = digest or 1
         digests = self.digests
-        mask = self.mask
-        i = digest & mask
-        while True:
-            d = digests[i]
-            if d == 0:
-                return 0
+        cap = self.cap
+        i = digest % cap
+        d = digests[i]
+        while d:
             if d == digest:
-                return int(self.lines[i])
-            i = (i + 1) & mask
+                return self.lines[i]
+            i += 1
+            if i == cap:
+                i = 0
+            d = digests[i]
+        return 0
 
-    def _grow(self) -> None:
+    def _rehash(self, capacity: int) -> None:
         old_d, old_l = self.digests, self.lines
-        cap = (self.mask + 1) * 2
-        self.digests = array("q", bytes(8 * cap))
-        self.lines = array("L", bytes(old_l.itemsize * cap))
-        self.mask = cap - 1
+        self._alloc(capacity)
         self.size = 0
         for d, ln in zip(old_d, old_l, strict=True):
             if d:
                 self.add(d, ln)
 
 
+_TRAILING_WS = frozenset(b"\r\t ")
+_BOM = b"\xef\xbb\xbf"
+
+
 def _digest(raw: bytes) -> int:
     # Python's bytes hash is SipHash-1-3 (64 bits, keyed per process): cheap and good enough to
     # find repeated lines within one run. Trailing whitespace (\r, spaces) does not count.
-    if raw[-1:] in (b"\r", b" ", b"\t"):
+    if raw and raw[-1] in _TRAILING_WS:
         raw = raw.rstrip()
-    return hash(raw)
+    return hash(raw) or 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -741,6 +799,7 @@ class _Validator:
         self.checker = _Checker(self._add)
         self.completion_model = _is_completion_model(model)
         self.reader: _Reader | None = None
+        self.bom_reported = False
 
     def _add(self, path: str, message: str, severity: Severity) -> None:
         self.issue(self.line, path, message, severity)
@@ -780,34 +839,105 @@ class _Validator:
             )
 
     def run(self, path: str | os.PathLike[str]) -> tuple[str, int]:
+        """Reads and checks every line. The loop inlines the duplicate-digest probe and the fast
+        path for a plain chat example (system/user/assistant messages with string content,
+        ending with the assistant); anything else goes through ``example()``."""
         reader = _Reader(path)
         self.reader = reader
         loads = json.loads
-        dups_add = self.dups.add
+        table = self.dups
+        digests, lines, cap, limit = table.digests, table.lines, table.cap, table.limit
+        used = table.size
+        trailing_ws = _TRAILING_WS
+        fast_roles = _FAST_ROLES
+        chat = Format.CHAT
+        tokenizer = self.tokenizer
+        count = tokenizer.count if tokenizer is not None else None
+        count_chat = _tokens.count_chat_tokens
+        fast = self.fmt is chat
         line = 0
         for batch in reader.lines():
+            if line == 0:
+                # presize the duplicate table from the first chunk's line density
+                per_line = max(reader.nbytes, 1) / max(len(batch), 1)
+                table.reserve(int(reader.size / per_line * 1.1))
+                digests, lines, cap, limit = table.digests, table.lines, table.cap, table.limit
             for raw in batch:
                 line += 1
-                self.line = line
                 try:
                     obj = loads(raw)  # type: ignore[arg-type]
                 except (ValueError, TypeError) as e:
+                    self.line = line
                     self.bad_line(raw, e)
                     continue
                 if type(obj) is not dict:
+                    self.line = line
                     self.not_object(obj)
                     continue
-                if line == 1 and raw[:3] == b"\xef\xbb\xbf":  # type: ignore[index]
-                    self.bom()
-                prev = dups_add(_digest(raw), line)  # type: ignore[arg-type]
-                if prev:
-                    self.issue(
-                        line, "$", f"duplicate of line {prev}: remove one of them", "warning"
-                    )
+                # duplicates: 64-bit digest of the line in an open-addressing table
+                assert raw is not None
+                h = hash(raw.rstrip() if raw[-1] in trailing_ws else raw) or 1
+                i = h % cap
+                d = digests[i]
+                while d:
+                    if d == h:
+                        self.issue(
+                            line,
+                            "$",
+                            f"duplicate of line {lines[i]}: remove one of them",
+                            "warning",
+                        )
+                        break
+                    i += 1
+                    if i == cap:
+                        i = 0
+                    d = digests[i]
+                else:
+                    digests[i] = h
+                    lines[i] = line
+                    used += 1
+                    if used > limit:
+                        table.size = used
+                        table._rehash(cap * 2)
+                        digests, lines, cap, limit = (
+                            table.digests,
+                            table.lines,
+                            table.cap,
+                            table.limit,
+                        )
+                if fast:
+                    msgs = obj.get("messages")
+                    if type(msgs) is list and msgs and len(obj) == 1:
+                        try:
+                            for m in msgs:
+                                if (
+                                    len(m) != 2
+                                    or m["role"] not in fast_roles
+                                    or type(m["content"]) is not str
+                                ):
+                                    break
+                            else:
+                                if msgs[-1]["role"] == "assistant":
+                                    self.examples += 1
+                                    if count is not None:
+                                        self.line = line
+                                        self.tally(count_chat(msgs, count))
+                                    continue
+                        except (KeyError, TypeError, AttributeError):
+                            pass
+                self.line = line
                 self.example(obj)
+                fast = self.fmt is chat
+        table.size = used
+        self.line = line
+        if reader.head == _BOM and not self.bom_reported:
+            self.line = 1
+            self.bom()
+            self.line = line
         return reader.sha.hexdigest(), reader.nbytes
 
     def bom(self) -> None:
+        self.bom_reported = True
         self.issue(
             self.line,
             "$",
