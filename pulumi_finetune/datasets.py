@@ -308,14 +308,14 @@ def iter_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes | None
 
 class _DigestTable:
     """Open addressing with linear probing over two flat arrays: 8-byte digests and 4-byte line
-    numbers, at most 60 % full, so about 20 bytes per distinct line. ``reserve`` presizes it
+    numbers, at most 75 % full, so about 16 bytes per distinct line. ``reserve`` presizes it
     from an estimate of the line count so it rarely has to grow (which briefly needs both
     tables).
     """
 
     __slots__ = ("cap", "digests", "limit", "lines", "size")
 
-    MAX_LOAD = 0.6
+    MAX_LOAD = 0.75
 
     def __init__(self, capacity: int = 4096) -> None:
         self.size = 0

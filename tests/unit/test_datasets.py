@@ -346,3 +346,53 @@ def test_sha256_file_streams(tmp_path: Path) -> None:
     data = bytes(range(256)) * 10_000
     path.write_bytes(data)
     assert sha256_file(path) == (hashlib.sha256(data).hexdigest(), len(data))
+
+
+def test_digest_table_grows_and_finds_earlier_lines() -> None:
+    table = datasets._DigestTable(4)
+    for n in range(1, 5001):
+        assert table.add(n * 7919, n) == 0
+    assert table.size == 5000 and table.cap > 5000
+    assert table.add(7919 * 123, 9999) == 123
+    assert table.contains(7919 * 4000) == 4000
+    assert table.contains(1) == 0
+    assert table.add(0, 7) == 0  # 0 is the empty-slot marker: stored as 1
+    assert table.contains(0) == 7
+
+
+def test_duplicates_found_across_table_growth(tmp_path: Path) -> None:
+    rows = [json.dumps({"prompt": f"p{i}", "completion": f"c{i}"}) for i in range(20_000)]
+    rows.append(rows[10])  # line 20001 repeats line 11
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    report = validate_file(path, count_tokens=False)
+    assert report.ok and report.example_count == 20_001
+    assert [(w.line, w.message) for w in report.warnings] == [
+        (20_001, "duplicate of line 11: remove one of them")
+    ]
+
+
+def test_threaded_hash_matches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(datasets, "_THREADED_HASH_MIN", 0)
+    monkeypatch.setattr(datasets, "_CHUNK", 1000)
+    path = DATA / "valid" / "chat_tools.jsonl"
+    report = validate_file(path)
+    assert report.ok
+    assert report.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_fast_and_detailed_paths_agree_on_token_counts(tmp_path: Path) -> None:
+    # the first example always takes the detailed path, the rest the fast path
+    path = DATA / "valid" / "chat_12.jsonl"
+    report = validate_file(path)
+    first = json.loads(path.read_text().splitlines()[0])
+    from pulumi_finetune import tokens
+
+    tok = tokens.tokenizer_for_model(None)
+    per_line = [
+        tokens.count_chat_tokens(json.loads(ln)["messages"], tok.count)
+        for ln in path.read_text().splitlines()
+    ]
+    assert tokens.count_chat_tokens(first["messages"], tok.count) == per_line[0]
+    assert report.total_tokens == sum(per_line)
+    assert report.max_example_tokens == max(per_line)
