@@ -1,1 +1,21 @@
-"""A local OpenAI-compatible fine-tuning endpoint, the default target of quickstart and tests."""
+"""A local OpenAI-compatible fine-tuning endpoint, the default target of quickstart and tests.
+
+Start it with ``pulumi-finetune-local`` (or ``python -m pulumi_finetune.local``), in-process with
+:class:`pulumi_finetune.local.server.LocalEndpoint`, or as a separate process with
+:func:`pulumi_finetune.local.server.start_subprocess`.
+
+Surface under ``/v1``: Files, Uploads, fine-tuning jobs (create, list, retrieve, cancel, pause,
+resume, events, checkpoints) and Models (list, retrieve, delete), in OpenAI's shapes and error
+body. Choices where OpenAI documents nothing:
+
+* Cancelling a job that already finished (succeeded, failed or cancelled) answers 400
+  ``invalid_request_error`` with ``param`` and ``code`` null and leaves the job unchanged.
+* Pause works only on a running job, resume only on a paused one (400 otherwise); a resumed
+  job is ``queued`` for 2 simulated seconds, then runs from where it stopped.
+* An unknown ``after`` cursor is a 400 with ``param: "after"``.
+* Bodies over ``--max-upload-bytes`` are a 413 with code ``file_too_large``.
+
+Control API for tests under ``/_local`` (same bearer key, not counted, never faulted):
+``POST /_local/faults``, ``GET /_local/faults``, ``DELETE /_local/faults``, ``GET /_local/stats``,
+``POST /_local/stats/reset``, ``POST /_local/clock``.
+"""
