@@ -81,7 +81,9 @@ def normalize(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [normalize(v) for v in value]
     if isinstance(value, float) and value.is_integer():
-        return value  # keep 2.0 as 2.0: OpenAI accepts both, the user wrote this one
+        # Pulumi carries every number as a double: 3 arrives as 3.0, which the API's integer
+        # fields reject. JSON does not tell 2.0 from 2, so nothing is lost.
+        return int(value)
     return value
 
 

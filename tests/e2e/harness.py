@@ -1,0 +1,210 @@
+"""Drives the real `pulumi` CLI on a local file backend against a local endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+
+# A generic program: resources come from program.json, so a test changes the program by
+# rewriting that file. "@name" in training_file/validation_file refers to a TrainingFile.
+PROGRAM = textwrap.dedent(
+    """
+    import json
+    import pulumi
+    from pulumi_finetune import FineTuningJob, TrainingFile
+
+    spec = json.load(open("program.json"))
+    files = {name: TrainingFile(name, **args) for name, args in spec.get("files", {}).items()}
+    for name, data in files.items():
+        pulumi.export(f"{name}.id", data.id)
+        pulumi.export(f"{name}.estimated_billed_tokens", data.estimated_billed_tokens)
+    for name, args in spec.get("jobs", {}).items():
+        args = dict(args)
+        for key in ("training_file", "validation_file"):
+            ref = args.get(key)
+            if isinstance(ref, str) and ref.startswith("@"):
+                args[key] = files[ref[1:]].id
+        job = FineTuningJob(name, **args)
+        pulumi.export(f"{name}.id", job.id)
+        pulumi.export(f"{name}.status", job.status)
+        pulumi.export(f"{name}.fine_tuned_model", job.fine_tuned_model)
+    """
+)
+
+
+def engine_dir() -> Path:
+    """The directory with the pulumi CLI and language host (built once, cached)."""
+    out = subprocess.run(
+        ["bash", str(REPO / "scripts" / "install-pulumi.sh")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@dataclass
+class Project:
+    """One Pulumi project and stack in a temporary directory."""
+
+    root: Path
+    engine: Path
+    endpoint_url: str
+    api_key: str
+    name: str = "e2e"
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.dir = self.root / "project"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        (self.root / "state").mkdir(exist_ok=True)
+        (self.dir / "Pulumi.yaml").write_text(f"name: {self.name}\nruntime: python\n")
+        (self.dir / "__main__.py").write_text(PROGRAM)
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "OPENAI_"))},
+            "PATH": f"{self.engine}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "PULUMI_HOME": str(self.root / "pulumi-home"),
+            "PULUMI_BACKEND_URL": f"file://{self.root / 'state'}",
+            "PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase",
+            "PULUMI_SKIP_UPDATE_CHECK": "1",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "1",
+            "PULUMI_IGNORE_AMBIENT_PLUGINS": "1",
+            "PULUMI_PYTHON_CMD": sys.executable,
+            "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "1",
+            "NO_COLOR": "1",
+        }
+        self.pulumi("stack", "init", "dev")
+        self.pulumi("config", "set", "finetune:baseUrl", self.endpoint_url)
+        self.pulumi("config", "set", "--secret", "finetune:apiKey", self.api_key)
+
+    def write(self, program: dict[str, Any]) -> None:
+        (self.dir / "program.json").write_text(json.dumps(program, indent=1))
+
+    def pulumi(self, *args: str, check: bool = True, timeout: float = 300) -> Result:
+        proc = subprocess.run(
+            [str(self.engine / "pulumi"), *args, "--non-interactive"],
+            cwd=self.dir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"pulumi {' '.join(args)} failed ({proc.returncode}):\n{result.output}")
+        return result
+
+    def up(self, *extra: str, check: bool = True) -> Result:
+        return self.pulumi("up", "--yes", "--skip-preview", *extra, check=check)
+
+    def preview(self, *extra: str, check: bool = True) -> Result:
+        return self.pulumi("preview", "--diff", *extra, check=check)
+
+    def refresh(self, *extra: str) -> Result:
+        return self.pulumi("refresh", "--yes", "--skip-preview", *extra)
+
+    def destroy(self, *extra: str, check: bool = True) -> Result:
+        return self.pulumi("destroy", "--yes", "--skip-preview", *extra, check=check)
+
+    def outputs(self) -> dict[str, Any]:
+        out: dict[str, Any] = json.loads(self.pulumi("stack", "output", "--json").stdout)
+        return out
+
+    def export(self, *, show_secrets: bool = False) -> str:
+        args = ["stack", "export"] + (["--show-secrets"] if show_secrets else [])
+        return self.pulumi(*args).stdout
+
+    def state_resources(self) -> list[dict[str, Any]]:
+        deployment = json.loads(self.export())["deployment"]
+        resources: list[dict[str, Any]] = deployment.get("resources") or []
+        return resources
+
+    def resource_outputs(self, name: str) -> dict[str, Any]:
+        """A resource's outputs as recorded in state (refresh updates these, not stack outputs)."""
+        for resource in self.state_resources():
+            if resource["urn"].endswith(f"::{name}"):
+                outputs: dict[str, Any] = resource.get("outputs") or {}
+                return outputs
+        raise KeyError(f"no resource named {name!r} in state")
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class EndpointClient:
+    """Test-side access to the local endpoint: its API and its control routes."""
+
+    def __init__(self, url: str, key: str) -> None:
+        self.url = url.rstrip("/")
+        self.root = self.url.removesuffix("/v1")
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {key}"
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = self.session.get(f"{self.url}/{path}", params=params, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = self.session.post(f"{self.url}/{path}", json=body or {}, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def jobs(self) -> list[dict[str, Any]]:
+        jobs: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 100}
+        while True:
+            page = self.get("fine_tuning/jobs", **params)
+            jobs.extend(page["data"])
+            if not page["has_more"]:
+                return jobs
+            params["after"] = page["data"][-1]["id"]
+
+    def upload(self, path: Path) -> str:
+        with path.open("rb") as handle:
+            response = self.session.post(
+                f"{self.url}/files",
+                files={"file": (path.name, handle)},
+                data={"purpose": "fine-tune"},
+                timeout=30,
+            )
+        response.raise_for_status()
+        file_id: str = response.json()["id"]
+        return file_id
+
+    def stats(self) -> dict[str, Any]:
+        response = self.session.get(f"{self.root}/_local/stats", timeout=10)
+        response.raise_for_status()
+        stats: dict[str, Any] = response.json()
+        return stats
+
+    def reset_stats(self) -> None:
+        self.session.post(f"{self.root}/_local/stats/reset", timeout=10).raise_for_status()
+
+    def fault(self, **script: Any) -> None:
+        self.session.post(f"{self.root}/_local/faults", json=script, timeout=10).raise_for_status()
+
+    def clear_faults(self) -> None:
+        self.session.delete(f"{self.root}/_local/faults", timeout=10).raise_for_status()
