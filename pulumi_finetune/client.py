@@ -55,7 +55,7 @@ def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+        return max(0.0, float(parsed.timestamp()) - time.time()) if parsed else None
 
 
 def _was_sent(exc: requests.RequestException) -> bool:
@@ -165,7 +165,7 @@ class Client:
     def _backoff(attempt: int, retry_after: float | None) -> float:
         if retry_after is not None and retry_after <= 60:
             return retry_after
-        base = min(8.0, 0.5 * 2**attempt)
+        base = min(8.0, 0.5 * 2.0**attempt)
         return base * (1 - 0.25 * random.random())
 
     def _send(
@@ -194,9 +194,7 @@ class Client:
                 timeout=self.timeout,
             )
         except requests.Timeout as exc:
-            raise APITimeoutError(
-                method, path, "request timed out", sent=_was_sent(exc)
-            ) from None
+            raise APITimeoutError(method, path, "request timed out", sent=_was_sent(exc)) from None
         except requests.RequestException as exc:
             raise APIConnectionError(
                 method, path, f"connection failed ({type(exc).__name__})", sent=_was_sent(exc)
@@ -253,7 +251,9 @@ class Client:
         result: JSON = self.request("POST", f"fine_tuning/jobs/{job_id}/cancel")
         return result
 
-    def list_jobs(self, *, metadata: Mapping[str, str] | None = None, limit: int = 100) -> Iterator[JSON]:
+    def list_jobs(
+        self, *, metadata: Mapping[str, str] | None = None, limit: int = 100
+    ) -> Iterator[JSON]:
         params: dict[str, Any] = {"limit": limit}
         for key, value in (metadata or {}).items():
             params[f"metadata[{key}]"] = value
@@ -265,7 +265,9 @@ class Client:
 
     # -- files ---------------------------------------------------------------------------------
 
-    def upload_file(self, path: str | os.PathLike[str], *, purpose: str, filename: str | None = None) -> JSON:
+    def upload_file(
+        self, path: str | os.PathLike[str], *, purpose: str, filename: str | None = None
+    ) -> JSON:
         """Upload a file as multipart, streamed from disk (memory does not grow with its size)."""
         file_path = Path(path)
         name = filename or file_path.name

@@ -48,7 +48,11 @@ class APIError(FinetuneError):
 
     def _render(self) -> str:
         parts = [f"{self.method} {self.path} failed with HTTP {self.status}"]
-        details = [f"{name}={value}" for name, value in (("code", self.code), ("param", self.param)) if value]
+        details = [
+            f"{name}={value}"
+            for name, value in (("code", self.code), ("param", self.param))
+            if value
+        ]
         if details:
             parts.append(f" ({', '.join(details)})")
         parts.append(f": {self.message}")

@@ -6,8 +6,9 @@ provider process.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, fields
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal, NotRequired, TypedDict
 
 import pulumi
@@ -29,15 +30,15 @@ __all__ = [
 ]
 
 
-class DestroyBehavior(str, Enum):
+class DestroyBehavior(StrEnum):
     """What `pulumi destroy` (or a replacement) does to the job."""
 
     CANCEL = "cancel"
-    """Cancel the job if it is still validating, queued, running or paused; leave a finished job alone."""
+    """Cancel the job if it is still validating, queued, running or paused; leave it if finished."""
     KEEP = "keep"
     """Leave the job as it is, running or not: only forget it."""
     DELETE_MODEL = "delete_model"
-    """Cancel it if it still runs; if it succeeded, delete its fine-tuned model (owner role needed)."""
+    """Cancel it if it still runs; if it succeeded, delete its fine-tuned model (owner role)."""
 
 
 class HyperparametersArgsDict(TypedDict, total=False):
@@ -67,7 +68,7 @@ class _MethodSettingsDict(TypedDict, total=False):
 
 
 class MethodArgsDict(TypedDict):
-    """The fine-tuning method: `{"type": "supervised", "supervised": {"hyperparameters": {...}}}`."""
+    """The method: `{"type": "supervised", "supervised": {"hyperparameters": {...}}}`."""
 
     type: Literal["supervised", "dpo", "reinforcement"]
     supervised: NotRequired[_MethodSettingsDict]
@@ -118,7 +119,7 @@ class FineTuningJobArgs:
     metadata: pulumi.Input[dict[str, str]] | None = None
     """Up to 15 key-value pairs (OpenAI allows 16; one holds pulumi-finetune's marker)."""
     wait_for_completion: pulumi.Input[bool] | None = None
-    """Provider option: `pulumi up` waits until the job succeeds (failed or cancelled is an error)."""
+    """Provider option: `pulumi up` waits until the job succeeds (failed/cancelled: an error)."""
     wait_timeout_seconds: pulumi.Input[float] | None = None
     """Provider option: how long to wait (default 6 hours). A job still running then is recorded
     in state as observed, not cancelled; `pulumi refresh` picks up its outcome."""
@@ -348,6 +349,10 @@ class TrainingFile(Resource, module="finetune", name="TrainingFile"):
         **kwargs: Any,
     ) -> None:
         values = _args_to_props(TrainingFileArgs, args, kwargs, "TrainingFile")
+        if isinstance(values.get("path"), str | os.PathLike):
+            # Relative to the program's directory, as the user wrote it; the provider process
+            # may run elsewhere.
+            values["path"] = os.path.abspath(values["path"])
         props: dict[str, Any] = {**{name: None for name in TRAINING_FILE_OUTPUTS}, **values}
         super().__init__(TrainingFileProvider(), resource_name, props, _with_provider(opts))
 
@@ -364,7 +369,9 @@ def _args_to_props(
         )
     if args is not None:
         if kwargs:
-            raise TypeError(f"{resource}: pass either an args object or keyword arguments, not both")
+            raise TypeError(
+                f"{resource}: pass either an args object or keyword arguments, not both"
+            )
         values = {name: getattr(args, name) for name in names}
     else:
         try:

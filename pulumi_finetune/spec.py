@@ -167,10 +167,13 @@ def _metadata_failures(metadata: Any) -> Iterator[tuple[str, str]]:
     if MARKER_KEY in metadata:
         yield f"metadata.{MARKER_KEY}", "is reserved for pulumi-finetune's own bookkeeping"
     if len(metadata) > MAX_USER_METADATA:
-        yield "metadata", (
-            f"has {len(metadata)} pairs; at most {MAX_USER_METADATA} are allowed "
-            f"(OpenAI allows 16 and pulumi-finetune uses one, {MARKER_KEY!r}, to recognise "
-            "its own jobs)"
+        yield (
+            "metadata",
+            (
+                f"has {len(metadata)} pairs; at most {MAX_USER_METADATA} are allowed "
+                f"(OpenAI allows 16 and pulumi-finetune uses one, {MARKER_KEY!r}, to recognise "
+                "its own jobs)"
+            ),
         )
     for key, value in metadata.items():
         if len(key) > 64:
@@ -186,16 +189,25 @@ def _method_failures(method: Any, spec: Mapping[str, Any]) -> Iterator[tuple[str
     if kind in METHOD_TYPES:
         for other in METHOD_TYPES:
             if other != kind and other in method:
-                yield f"method.{other}", (
-                    f"is set but method.type is {kind!r}: put the settings under method.{kind} "
-                    f"or set method.type to {other!r}"
+                yield (
+                    f"method.{other}",
+                    (
+                        f"is set but method.type is {kind!r}: put the settings under method.{kind} "
+                        f"or set method.type to {other!r}"
+                    ),
                 )
         if kind == "reinforcement" and "reinforcement" not in method:
-            yield "method.reinforcement", "is required when method.type is 'reinforcement' (it holds the grader)"
+            yield (
+                "method.reinforcement",
+                "is required when method.type is 'reinforcement' (it holds the grader)",
+            )
     if spec.get("hyperparameters") is not None:
-        yield "hyperparameters", (
-            "is deprecated and cannot be combined with method: move it to "
-            f"method.{kind if kind in METHOD_TYPES else 'supervised'}.hyperparameters"
+        yield (
+            "hyperparameters",
+            (
+                "is deprecated and cannot be combined with method: move it to "
+                f"method.{kind if kind in METHOD_TYPES else 'supervised'}.hyperparameters"
+            ),
         )
 
 

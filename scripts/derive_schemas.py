@@ -38,9 +38,9 @@ def convert(node: Any) -> Any:
             out["exclusiveMinimum"] = node["minimum"]
         elif key == "exclusiveMaximum" and value is True:
             out["exclusiveMaximum"] = node["maximum"]
-        elif key == "minimum" and node.get("exclusiveMinimum") is True:
-            continue
-        elif key == "maximum" and node.get("exclusiveMaximum") is True:
+        elif (key == "minimum" and node.get("exclusiveMinimum") is True) or (
+            key == "maximum" and node.get("exclusiveMaximum") is True
+        ):
             continue
         else:
             out[key] = convert(value)
@@ -101,7 +101,9 @@ def main() -> int:
     parser.add_argument("facts", nargs="?", type=Path, default=DEFAULT_FACTS)
     parser.add_argument("--check", action="store_true", help="fail if the schema file is stale")
     args = parser.parse_args()
-    rendered = json.dumps(derive(json.loads(args.facts.read_text())), indent=1, sort_keys=True) + "\n"
+    rendered = (
+        json.dumps(derive(json.loads(args.facts.read_text())), indent=1, sort_keys=True) + "\n"
+    )
     if args.check:
         if OUTPUT.read_text() != rendered:
             print(f"{OUTPUT} is stale: run scripts/derive_schemas.py", file=sys.stderr)

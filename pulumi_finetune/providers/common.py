@@ -83,9 +83,12 @@ def settings_for(provider: object, props: Mapping[str, Any]) -> settings_mod.Set
 
 def check_connection_options(news: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     base_url = news.get("base_url")
-    if isinstance(base_url, str) and not is_unknown(base_url):
-        if not base_url.startswith(("http://", "https://")):
-            yield "base_url", f"got {base_url!r}; must start with http:// or https://"
+    if (
+        isinstance(base_url, str)
+        and not is_unknown(base_url)
+        and not base_url.startswith(("http://", "https://"))
+    ):
+        yield "base_url", f"got {base_url!r}; must start with http:// or https://"
     for key in CONNECTION_OPTIONS:
         value = news.get(key)
         if value is not None and not isinstance(value, str) and not is_unknown(value):

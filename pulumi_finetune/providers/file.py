@@ -6,8 +6,8 @@ Runs in Pulumi's provider process. The file's identity is the sha256 of its byte
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-import os
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +56,14 @@ class TrainingFileProvider(ResourceProvider):
         inputs["purpose"] = news.get("purpose") or "fine-tune"
         failures = [CheckFailure(p, r) for p, r in common.check_connection_options(news)]
         if inputs["purpose"] not in PURPOSES and not is_unknown(inputs["purpose"]):
-            failures.append(CheckFailure("purpose", f"got {inputs['purpose']!r}; must be 'fine-tune'"))
+            failures.append(
+                CheckFailure("purpose", f"got {inputs['purpose']!r}; must be 'fine-tune'")
+            )
         declared = news.get("format")
         if declared is not None and not is_unknown(declared) and declared not in FORMATS:
-            failures.append(CheckFailure("format", f"got {declared!r}; must be one of {', '.join(FORMATS)}"))
+            failures.append(
+                CheckFailure("format", f"got {declared!r}; must be one of {', '.join(FORMATS)}")
+            )
             declared = None
         path = news.get("path")
         if is_unknown(path) or is_unknown(news.get("model")):
@@ -68,15 +72,21 @@ class TrainingFileProvider(ResourceProvider):
             failures.append(CheckFailure("path", "is required: the local path of a JSONL file"))
             return CheckResult(inputs, failures)
         if not Path(path).is_file():
-            failures.append(CheckFailure("path", f"no such file: {path} (relative paths start at the Pulumi project directory, {os.getcwd()})"))
+            failures.append(CheckFailure("path", f"no such file: {path}"))
             return CheckResult(inputs, failures)
         report = datasets.validate_file(
             path, format=declared, model=news.get("model"), max_errors=MAX_LISTED_ERRORS
         )
         for issue in report.errors:
-            failures.append(CheckFailure("path", f"{path}:{issue.line}: {issue.path}: {issue.message}"))
+            failures.append(
+                CheckFailure("path", f"{path}:{issue.line}: {issue.path}: {issue.message}")
+            )
         if report.error_count > len(report.errors):
-            failures.append(CheckFailure("path", f"... and {report.error_count - len(report.errors)} more errors"))
+            failures.append(
+                CheckFailure(
+                    "path", f"... and {report.error_count - len(report.errors)} more errors"
+                )
+            )
         inputs.update(
             sha256=report.sha256,
             bytes=report.bytes,
@@ -114,7 +124,9 @@ class TrainingFileProvider(ResourceProvider):
                 f"expected {str(props.get('sha256'))[:12]}…); run `pulumi up` again"
             )
         with Client(common.settings_for(self, props)) as client:
-            uploaded = client.upload_file(path, purpose=str(props["purpose"]), filename=props.get("filename"))
+            uploaded = client.upload_file(
+                path, purpose=str(props["purpose"]), filename=props.get("filename")
+            )
         outs = {k: v for k, v in props.items() if k != "__provider"}
         outs.update(
             file_id=uploaded["id"],
@@ -132,13 +144,22 @@ class TrainingFileProvider(ResourceProvider):
             except NotFoundError:
                 return ReadResult("", {})
         outs = {k: v for k, v in props.items() if k != "__provider"}
-        outs.update(status=live.get("status"), bytes=live.get("bytes"), filename=live.get("filename"))
+        outs.update(
+            status=live.get("status"), bytes=live.get("bytes"), filename=live.get("filename")
+        )
         return ReadResult(id_, outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         outs = {k: v for k, v in olds.items() if k != "__provider"}
-        for key in (*PROVIDER_OPTIONS, "path", "total_tokens", "max_example_tokens",
-                    "estimated_billed_tokens", "default_epochs", "tokenizer"):
+        for key in (
+            *PROVIDER_OPTIONS,
+            "path",
+            "total_tokens",
+            "max_example_tokens",
+            "estimated_billed_tokens",
+            "default_epochs",
+            "tokenizer",
+        ):
             outs[key] = news.get(key)
         return UpdateResult(outs)
 
@@ -155,7 +176,5 @@ class TrainingFileProvider(ResourceProvider):
                     job.get("validation_file"),
                 ):
                     return
-            try:
+            with contextlib.suppress(NotFoundError):
                 client.delete_file(id_)
-            except NotFoundError:
-                pass

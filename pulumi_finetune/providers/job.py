@@ -15,6 +15,7 @@ spec digest, and `create` skips the search when it equals the new one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 import time
@@ -45,7 +46,9 @@ from ..errors import (
 )
 from . import common
 
-ACTIVE_STATUSES = frozenset({"validating_files", "queued", "running", "paused", "pending", "created"})
+ACTIVE_STATUSES = frozenset(
+    {"validating_files", "queued", "running", "paused", "pending", "created"}
+)
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 NOT_ADOPTABLE = frozenset({"failed", "cancelled"})
 
@@ -93,7 +96,7 @@ def marker_for(resource_key: str, spec_sha256: str) -> str:
 
 
 def job_outputs(job: Mapping[str, Any]) -> dict[str, Any]:
-    """Every field of the job object (unknown ones too), `id` as `job_id`, a healthy `error` as None."""
+    """Every field of the job object (unknown ones too); `id` as `job_id`; a healthy error: None."""
     outs = {k: v for k, v in job.items() if k not in ("id", "object")}
     outs["job_id"] = job["id"]
     error = job.get("error")
@@ -145,16 +148,27 @@ class FineTuningJobProvider(ResourceProvider):
         if wait is not None and not jobspec.is_unknown(wait) and not isinstance(wait, bool):
             failures.append(CheckFailure("wait_for_completion", "must be true or false"))
         timeout = news.get("wait_timeout_seconds")
-        if timeout is not None and not jobspec.is_unknown(timeout) and (
-            not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0
+        if (
+            timeout is not None
+            and not jobspec.is_unknown(timeout)
+            and (not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0)
         ):
             failures.append(
-                CheckFailure("wait_timeout_seconds", f"got {timeout!r}; must be a number of seconds > 0")
+                CheckFailure(
+                    "wait_timeout_seconds", f"got {timeout!r}; must be a number of seconds > 0"
+                )
             )
         on_destroy = news.get("on_destroy")
-        if on_destroy is not None and not jobspec.is_unknown(on_destroy) and on_destroy not in DESTROY_BEHAVIOURS:
+        if (
+            on_destroy is not None
+            and not jobspec.is_unknown(on_destroy)
+            and on_destroy not in DESTROY_BEHAVIOURS
+        ):
             failures.append(
-                CheckFailure("on_destroy", f"got {on_destroy!r}; must be one of {', '.join(DESTROY_BEHAVIOURS)}")
+                CheckFailure(
+                    "on_destroy",
+                    f"got {on_destroy!r}; must be one of {', '.join(DESTROY_BEHAVIOURS)}",
+                )
             )
         failures.extend(CheckFailure(p, r) for p, r in common.check_connection_options(news))
         return failures
@@ -194,7 +208,14 @@ class FineTuningJobProvider(ResourceProvider):
             if job is None:
                 job = _create_once(client, body, marker)
             if props.get("wait_for_completion"):
-                job = _wait(client, job, float(props.get("wait_timeout_seconds") or PROVIDER_OPTIONS["wait_timeout_seconds"]))
+                job = _wait(
+                    client,
+                    job,
+                    float(
+                        props.get("wait_timeout_seconds")
+                        or PROVIDER_OPTIONS["wait_timeout_seconds"]
+                    ),
+                )
         outs = {**_inputs_of(props), **job_outputs(job), SPEC_OUTPUT: spec}
         return CreateResult(job["id"], outs)
 
@@ -226,10 +247,8 @@ class FineTuningJobProvider(ResourceProvider):
             job = _cancel_until_stopped(client, job)
             model = job.get("fine_tuned_model")
             if behaviour == "delete_model" and job.get("status") == "succeeded" and model:
-                try:
+                with contextlib.suppress(NotFoundError):
                     client.delete_model(model)
-                except NotFoundError:
-                    pass
 
 
 def _with_default(value: Any, default: Any) -> Any:
@@ -253,7 +272,9 @@ def _find_by_marker(client: Client, marker: str) -> dict[str, Any] | None:
     return max(candidates, key=lambda job: (job.get("created_at") or 0, job["id"]))
 
 
-def _create_once(client: Client, body: dict[str, Any], marker: str, attempts: int = 5) -> dict[str, Any]:
+def _create_once(
+    client: Client, body: dict[str, Any], marker: str, attempts: int = 5
+) -> dict[str, Any]:
     """POST the job; after an ambiguous failure, look for it by marker before posting again."""
     for attempt in range(attempts):
         try:
@@ -261,7 +282,7 @@ def _create_once(client: Client, body: dict[str, Any], marker: str, attempts: in
         except (InternalServerError, APIConnectionError) as exc:
             if attempt == attempts - 1:
                 raise
-            time.sleep(min(8.0, 0.5 * 2**attempt) * (1 - 0.25 * random.random()))
+            time.sleep(min(8.0, 0.5 * 2.0**attempt) * (1 - 0.25 * random.random()))
             found = _find_by_marker(client, marker)
             if found is not None:
                 return found
@@ -290,7 +311,9 @@ def _wait(client: Client, job: dict[str, Any], timeout: float) -> dict[str, Any]
     return job
 
 
-def _cancel_until_stopped(client: Client, job: dict[str, Any], timeout: float = 120.0) -> dict[str, Any]:
+def _cancel_until_stopped(
+    client: Client, job: dict[str, Any], timeout: float = 120.0
+) -> dict[str, Any]:
     """Cancel an active job and confirm it stopped; a finished job is left alone."""
     deadline = time.monotonic() + timeout
     while job.get("status") in ACTIVE_STATUSES:

@@ -40,7 +40,9 @@ class Endpoint:
 def fast_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
     """Jobs finish in well under a second."""
     key = "sk-local-" + secrets.token_hex(16)
-    server = LocalEndpoint(data_dir=tmp_path_factory.mktemp("fast-endpoint"), key=key, clock_speed=500.0)
+    server = LocalEndpoint(
+        data_dir=tmp_path_factory.mktemp("fast-endpoint"), key=key, clock_speed=500.0
+    )
     try:
         yield Endpoint(server, key)
     finally:
@@ -51,7 +53,9 @@ def fast_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint
 def slow_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
     """Jobs stay running for minutes unless the test advances the clock."""
     key = "sk-local-" + secrets.token_hex(16)
-    server = LocalEndpoint(data_dir=tmp_path_factory.mktemp("slow-endpoint"), key=key, clock_speed=1.0)
+    server = LocalEndpoint(
+        data_dir=tmp_path_factory.mktemp("slow-endpoint"), key=key, clock_speed=1.0
+    )
     try:
         yield Endpoint(server, key)
     finally:

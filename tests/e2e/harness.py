@@ -84,7 +84,9 @@ class Project:
         (self.dir / "__main__.py").write_text(PROGRAM)
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "OPENAI_"))},
-            "PATH": f"{self.engine}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "PATH": os.pathsep.join(
+                [str(self.engine), str(Path(sys.executable).parent), os.environ["PATH"]]
+            ),
             "PULUMI_HOME": str(self.root / "pulumi-home"),
             "PULUMI_BACKEND_URL": f"file://{self.root / 'state'}",
             "PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase",
@@ -113,7 +115,9 @@ class Project:
         )
         result = Result(proc.returncode, proc.stdout, proc.stderr)
         if check and proc.returncode != 0:
-            raise AssertionError(f"pulumi {' '.join(args)} failed ({proc.returncode}):\n{result.output}")
+            raise AssertionError(
+                f"pulumi {' '.join(args)} failed ({proc.returncode}):\n{result.output}"
+            )
         return result
 
     def up(self, *extra: str, check: bool = True) -> Result:

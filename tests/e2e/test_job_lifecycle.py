@@ -73,7 +73,9 @@ def test_changing_suffix_previews_a_replace(fast_endpoint, make_project):
     assert "suffix" in preview.stdout
 
 
-def test_changing_only_the_wait_option_updates_in_place_without_api_calls(fast_endpoint, make_project):
+def test_changing_only_the_wait_option_updates_in_place_without_api_calls(
+    fast_endpoint, make_project
+):
     project = make_project(fast_endpoint)
     project.write(program())
     project.up()

@@ -21,7 +21,10 @@ CASES: dict[str, tuple[dict[str, Any], str]] = {
     "513-character metadata value": ({"metadata": {"team": "v" * 513}}, "metadata.team"),
     "n_epochs 0": ({"method": sup(n_epochs=0)}, "method.supervised.hyperparameters.n_epochs"),
     "n_epochs 51": ({"method": sup(n_epochs=51)}, "method.supervised.hyperparameters.n_epochs"),
-    "batch_size 257": ({"method": sup(batch_size=257)}, "method.supervised.hyperparameters.batch_size"),
+    "batch_size 257": (
+        {"method": sup(batch_size=257)},
+        "method.supervised.hyperparameters.batch_size",
+    ),
     "learning_rate_multiplier 0": (
         {"method": sup(learning_rate_multiplier=0)},
         "method.supervised.hyperparameters.learning_rate_multiplier",
