@@ -1,16 +1,23 @@
 """OpenAI fine-tuning jobs and training files as declarative Pulumi resources."""
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__
-from .resources import (
-    DestroyBehavior,
-    FineTuningJob,
-    FineTuningJobArgs,
-    HyperparametersArgsDict,
-    IntegrationArgsDict,
-    MethodArgsDict,
-    TrainingFile,
-    TrainingFileArgs,
-)
+
+if TYPE_CHECKING:
+    from .resources import (
+        DestroyBehavior,
+        FineTuningJob,
+        FineTuningJobArgs,
+        HyperparametersArgsDict,
+        IntegrationArgsDict,
+        MethodArgsDict,
+        TrainingFile,
+        TrainingFileArgs,
+    )
 
 __all__ = [
     "DestroyBehavior",
@@ -23,3 +30,11 @@ __all__ = [
     "TrainingFileArgs",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The resources pull in the Pulumi SDK (~50 MB); the validate CLI and the local endpoint
+    # import this package without needing it.
+    if name in __all__:
+        return getattr(importlib.import_module(".resources", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
