@@ -21,11 +21,12 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 
-from .. import datasets
+from .. import datasets, uploads
 from ..client import Client
 from ..errors import NotFoundError
-from ..spec import is_unknown
+from ..spec import is_unknown as _is_unknown_sentinel
 from . import common
 
 PURPOSES = ("fine-tune",)
@@ -35,6 +36,21 @@ READING_STATUSES = frozenset({"validating_files", "queued", "running", "paused"}
 # Inputs whose change re-validates but never reaches the API.
 PROVIDER_OPTIONS = ("model", "format", *common.CONNECTION_OPTIONS)
 MAX_LISTED_ERRORS = 20
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether a value is not known yet (preview of a program whose inputs come from others).
+
+    The engine's unknowns reach `check` and `diff` as `pulumi.output.Unknown` objects (they are
+    deserialised with `keep_unknowns`), elsewhere as the sentinel string.
+    """
+    if isinstance(value, Unknown) or _is_unknown_sentinel(value):
+        return True
+    if isinstance(value, dict):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(is_unknown(v) for v in value)
+    return False
 
 
 class TrainingFileProvider(ResourceProvider):
@@ -73,6 +89,16 @@ class TrainingFileProvider(ResourceProvider):
             return CheckResult(inputs, failures)
         if not Path(path).is_file():
             failures.append(CheckFailure("path", f"no such file: {path}"))
+            return CheckResult(inputs, failures)
+        size = Path(path).stat().st_size
+        if size > uploads.UPLOAD_MAX_BYTES:
+            failures.append(
+                CheckFailure(
+                    "path",
+                    f"{path} has {size} bytes; OpenAI takes files of at most "
+                    f"{uploads.UPLOAD_MAX_BYTES} bytes (8 GB)",
+                )
+            )
             return CheckResult(inputs, failures)
         report = datasets.validate_file(
             path, format=declared, model=news.get("model"), max_errors=MAX_LISTED_ERRORS
@@ -116,22 +142,23 @@ class TrainingFileProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        """Upload the bytes that `check` validated: streamed in one request, or through the
+        multipart Uploads API above the threshold (see `pulumi_finetune.uploads`). A file edited
+        since `check` is refused (a multipart upload is cancelled, never completed)."""
         path = str(props["path"])
-        digest, size = datasets.sha256_file(path)
-        if digest != props.get("sha256"):
-            raise RuntimeError(
-                f"{path} changed between preview and update (sha256 {digest[:12]}…, "
-                f"expected {str(props.get('sha256'))[:12]}…); run `pulumi up` again"
-            )
         with Client(common.settings_for(self, props)) as client:
-            uploaded = client.upload_file(
-                path, purpose=str(props["purpose"]), filename=props.get("filename")
+            uploaded = uploads.upload_file(
+                client,
+                path,
+                purpose=str(props["purpose"]),
+                filename=props.get("filename"),
+                expected_sha256=str(props.get("sha256")),
             )
         outs = {k: v for k, v in props.items() if k != "__provider"}
         outs.update(
             file_id=uploaded["id"],
             filename=uploaded.get("filename"),
-            bytes=uploaded.get("bytes", size),
+            bytes=uploaded.get("bytes", props.get("bytes")),
             status=uploaded.get("status"),
             created_at=uploaded.get("created_at"),
         )
