@@ -54,8 +54,24 @@ def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, float(parsed.timestamp()) - time.time()) if parsed else None
+    except (TypeError, ValueError, IndexError):
+        return None  # neither seconds nor an HTTP date: fall back to backoff
+    return max(0.0, float(parsed.timestamp()) - time.time())
+
+
+def is_ambiguous(exc: BaseException) -> bool:
+    """Whether a failed request may have taken effect all the same.
+
+    True for a 5xx answer and for a connection that failed after the request was sent (dropped,
+    timed out). For a create, the caller must then look for what it may have created before
+    sending it again (see `providers.job`); the client never retries such a create itself.
+    """
+    if isinstance(exc, InternalServerError):
+        return True
+    return isinstance(exc, APIConnectionError) and exc.sent
 
 
 def _was_sent(exc: requests.RequestException) -> bool:

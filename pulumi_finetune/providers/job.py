@@ -4,13 +4,28 @@ Runs in Pulumi's provider process. The object Pulumi pickles into state holds no
 (and the key) arrive through `configure()` in the provider process.
 
 How a job is started exactly once. OpenAI has no idempotency keys, so every job carries a
-marker in its metadata: a digest of the resource's identity (project/stack/name) and of its
-spec. `create` looks for a live job with that marker before posting, and again whenever a post
-may have taken effect without an answer (5xx, dropped connection, timeout). It adopts what it
-finds instead of posting again. That covers lost responses and runs killed mid-create.
-A forced replacement of an unchanged spec (`pulumi up --replace`) must start a new job, not
-adopt the one being replaced: `check` sees the resource's previous inputs and records their
-spec digest, and `create` skips the search when it equals the new one.
+marker in its metadata (one of the 16 slots; `check` keeps the user to 15): a digest of the
+resource's identity (project/stack/name), of its spec and of its *generation*. `create` looks
+for a live job with that marker before posting, and again whenever a post may have taken effect
+without an answer (5xx, dropped connection, timeout); it adopts what it finds instead of posting
+again. That covers lost responses and runs killed mid-create or mid-wait.
+
+The generation tells a re-run from a replacement. `check` sees the resource's previous inputs
+(none for a resource that is not in state yet) and sets `_generation` to 0 without them and to
+their generation + 1 with them. So:
+- a create killed before state recorded it is retried with the same inputs, hence the same
+  generation and marker, and the orphan is adopted;
+- `pulumi up --replace` of an unchanged spec runs `check` against the current job's inputs, so
+  the replacement's marker differs from the current job's: a new job is posted, and the old one
+  is then deleted as `on_destroy` says (cancelled if still running, left alone if finished);
+- a replacement killed mid-create and run again (the same `pulumi up --replace`) sees the same
+  previous inputs, computes the same generation and adopts the job the killed run started.
+Markers of generation 0 are the same as before generations existed.
+
+A create that posted after an ambiguous failure lists the marker once more and cancels any job
+that turned up late besides the one it keeps, so no path out of `create` leaves an unrecorded
+job running. A wait that the endpoint interrupts (outage, rate limits beyond the client's
+deadline) records the job as last seen, like a wait that times out.
 """
 
 from __future__ import annotations
@@ -34,13 +49,11 @@ from pulumi.dynamic import (
 )
 
 from .. import spec as jobspec
-from ..client import Client
+from ..client import Client, is_ambiguous
 from ..errors import (
-    APIConnectionError,
     BadRequestError,
     ConflictError,
     FinetuneError,
-    InternalServerError,
     JobFailedError,
     NotFoundError,
 )
@@ -62,7 +75,7 @@ PROVIDER_OPTIONS: dict[str, Any] = {
     **common.CONNECTION_OPTIONS,
 }
 RESOURCE_KEY = "_resource_key"
-PRIOR_SPEC = "_prior_spec_sha256"
+GENERATION = "_generation"
 SPEC_OUTPUT = "spec"
 
 # Fields of the `fine_tuning.job` object, as outputs. `id` is the resource's id (and `job_id`).
@@ -87,12 +100,27 @@ JOB_OUTPUTS = (
     "integrations",
 )
 KNOWN_INPUTS = frozenset(
-    {*jobspec.API_FIELDS, *PROVIDER_OPTIONS, *JOB_OUTPUTS, RESOURCE_KEY, PRIOR_SPEC, SPEC_OUTPUT}
+    {*jobspec.API_FIELDS, *PROVIDER_OPTIONS, *JOB_OUTPUTS, RESOURCE_KEY, GENERATION, SPEC_OUTPUT}
 )
 
 
-def marker_for(resource_key: str, spec_sha256: str) -> str:
-    return hashlib.sha256(f"{resource_key}\n{spec_sha256}".encode()).hexdigest()[:32]
+def marker_for(resource_key: str, spec_sha256: str, generation: int = 0) -> str:
+    """The metadata marker of a job: resource identity, spec and generation (see above)."""
+    text = f"{resource_key}\n{spec_sha256}" + (f"\n{generation}" if generation else "")
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def generation_of(props: Mapping[str, Any]) -> int:
+    """The recorded generation (0 when absent: inputs written before generations existed)."""
+    value = props.get(GENERATION)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    return int(value)
+
+
+def next_generation(olds: Mapping[str, Any] | None) -> int:
+    """0 for a resource not yet in state; the previous inputs' generation + 1 otherwise."""
+    return generation_of(olds) + 1 if olds else 0
 
 
 def job_outputs(job: Mapping[str, Any]) -> dict[str, Any]:
@@ -135,10 +163,8 @@ class FineTuningJobProvider(ResourceProvider):
         for key, default in PROVIDER_OPTIONS.items():
             if inputs.get(key) is None and default is not None:
                 inputs[key] = default
-        prior = {k: _olds.get(k) for k in jobspec.API_FIELDS} if _olds else None
-        inputs[PRIOR_SPEC] = (
-            jobspec.spec_hash(jobspec.api_spec(prior)) if prior and prior.get("model") else None
-        )
+        inputs.pop("_prior_spec_sha256", None)  # the older scheme's input, if state has it
+        inputs[GENERATION] = next_generation(_olds)
         return CheckResult(inputs, failures)
 
     @staticmethod
@@ -198,13 +224,11 @@ class FineTuningJobProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = jobspec.api_spec(props)
         digest = jobspec.spec_hash(spec)
-        marker = marker_for(str(props.get(RESOURCE_KEY) or ""), digest)
+        marker = marker_for(str(props.get(RESOURCE_KEY) or ""), digest, generation_of(props))
         body = dict(spec)
         body["metadata"] = {**spec.get("metadata", {}), jobspec.MARKER_KEY: marker}
         with Client(common.settings_for(self, props)) as client:
-            job = None
-            if props.get(PRIOR_SPEC) != digest:
-                job = _find_by_marker(client, marker)
+            job = _find_by_marker(client, marker)
             if job is None:
                 job = _create_once(client, body, marker)
             if props.get("wait_for_completion"):
@@ -259,35 +283,59 @@ def _inputs_of(props: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k != "__provider"}
 
 
-def _find_by_marker(client: Client, marker: str) -> dict[str, Any] | None:
-    """The newest job carrying this marker that is not failed or cancelled."""
-    candidates = [
+def _marked(client: Client, marker: str) -> list[dict[str, Any]]:
+    """Every job carrying this marker (the filter is re-checked: a server may ignore it)."""
+    return [
         job
         for job in client.list_jobs(metadata={jobspec.MARKER_KEY: marker})
         if (job.get("metadata") or {}).get(jobspec.MARKER_KEY) == marker
-        and job.get("status") not in NOT_ADOPTABLE
     ]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda job: (job.get("created_at") or 0, job["id"]))
+
+
+def _newest(jobs: list[dict[str, Any]]) -> dict[str, Any]:
+    return max(jobs, key=lambda job: (job.get("created_at") or 0, job["id"]))
+
+
+def _find_by_marker(client: Client, marker: str) -> dict[str, Any] | None:
+    """The newest job carrying this marker that is not failed or cancelled."""
+    candidates = [job for job in _marked(client, marker) if job.get("status") not in NOT_ADOPTABLE]
+    return _newest(candidates) if candidates else None
 
 
 def _create_once(
     client: Client, body: dict[str, Any], marker: str, attempts: int = 5
 ) -> dict[str, Any]:
-    """POST the job; after an ambiguous failure, look for it by marker before posting again."""
+    """POST the job; after an ambiguous failure, look for it by marker before posting again.
+
+    Only a failure that may have taken effect (5xx, a connection dropped after sending, a
+    timeout) leads to the search; 429 and connection refusals are retried inside the client,
+    other 4xx (insufficient_quota among them) are raised at once. A post that succeeds after an
+    ambiguous failure is followed by one more search: a job that the earlier attempt did create
+    but the list did not show yet is cancelled, so exactly one job is left running.
+    """
+    ambiguous = False
     for attempt in range(attempts):
         try:
-            return client.create_job(body)
-        except (InternalServerError, APIConnectionError) as exc:
-            if attempt == attempts - 1:
+            job = client.create_job(body)
+        except FinetuneError as exc:
+            if not is_ambiguous(exc) or attempt == attempts - 1:
                 raise
+            ambiguous = True
             time.sleep(min(8.0, 0.5 * 2.0**attempt) * (1 - 0.25 * random.random()))
             found = _find_by_marker(client, marker)
             if found is not None:
                 return found
-            last_error: FinetuneError = exc
-    raise last_error  # pragma: no cover - the loop returns or raises
+            continue
+        if ambiguous:
+            _cancel_late_duplicates(client, marker, keep=job["id"])
+        return job
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def _cancel_late_duplicates(client: Client, marker: str, keep: str) -> None:
+    for job in _marked(client, marker):
+        if job["id"] != keep and job.get("status") not in TERMINAL_STATUSES:
+            _cancel_until_stopped(client, job)
 
 
 def _wait(client: Client, job: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -295,7 +343,9 @@ def _wait(client: Client, job: dict[str, Any], timeout: float) -> dict[str, Any]
 
     A job still running at the timeout is returned as observed, so that state records it (and
     `pulumi refresh` or a later `pulumi up` sees its outcome): it is neither orphaned nor
-    cancelled after the money is spent. A failed or cancelled job raises JobFailedError.
+    cancelled after the money is spent. The same holds when the endpoint stops answering during
+    the wait (the client's retries and deadline exhausted): raising would make Pulumi forget a
+    running job. A failed or cancelled job raises JobFailedError.
     """
     deadline = time.monotonic() + timeout
     interval = 0.25
@@ -305,7 +355,10 @@ def _wait(client: Client, job: dict[str, Any], timeout: float) -> dict[str, Any]
             return job
         time.sleep(min(interval, remaining))
         interval = min(interval * 1.6, 30.0)
-        job = client.retrieve_job(job["id"])
+        try:
+            job = client.retrieve_job(job["id"])
+        except FinetuneError:
+            return job
     if job.get("status") != "succeeded":
         raise JobFailedError(job["id"], str(job.get("status")), job.get("error"))
     return job
@@ -314,21 +367,31 @@ def _wait(client: Client, job: dict[str, Any], timeout: float) -> dict[str, Any]
 def _cancel_until_stopped(
     client: Client, job: dict[str, Any], timeout: float = 120.0
 ) -> dict[str, Any]:
-    """Cancel an active job and confirm it stopped; a finished job is left alone."""
+    """Cancel the job unless it has finished, and confirm that it stopped.
+
+    Returns only once the endpoint reports a terminal status (or the job is gone: 404), so an
+    unknown status (status is an open string) is never taken for "stopped". Transient faults are
+    retried by the client; a job still not stopped after `timeout` raises, which keeps it in
+    state for a retried `pulumi destroy`.
+    """
     deadline = time.monotonic() + timeout
-    while job.get("status") in ACTIVE_STATUSES:
+    while job.get("status") not in TERMINAL_STATUSES:
         try:
             job = client.cancel_job(job["id"])
         except NotFoundError:
             return {**job, "status": "deleted"}
         except (BadRequestError, ConflictError):
-            job = client.retrieve_job(job["id"])  # it finished meanwhile, or is mid-transition
-        if job.get("status") in ACTIVE_STATUSES:
-            if time.monotonic() > deadline:
-                raise FinetuneError(
-                    f"fine-tuning job {job['id']} is still {job.get('status')!r} after cancelling; "
-                    "it is kept in state so that a retried `pulumi destroy` cancels it"
-                )
-            time.sleep(1.0)
+            pass  # it finished meanwhile, or is mid-transition: read it below
+        if job.get("status") in TERMINAL_STATUSES:
+            break
+        if time.monotonic() > deadline:
+            raise FinetuneError(
+                f"fine-tuning job {job['id']} is still {job.get('status')!r} after cancelling; "
+                "it is kept in state so that a retried `pulumi destroy` cancels it"
+            )
+        time.sleep(1.0)
+        try:
             job = client.retrieve_job(job["id"])
+        except NotFoundError:
+            return {**job, "status": "deleted"}
     return job
