@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pulumi_finetune.local.server import LocalEndpoint
 
+from ..endpoint.conformance import Checker, load_checker
 from .harness import REPO, EndpointClient, Project, engine_dir
 
 DATASET = REPO / "tests" / "data" / "valid" / "chat_12.jsonl"
@@ -28,12 +30,51 @@ def engine() -> Path:
     return engine_dir()
 
 
+_CHECKER: Checker | None = load_checker()
+
+
+def _conformance_middleware(app: Any, checker: Checker) -> Any:
+    """Check every JSON response the endpoint sends (to the provider process too)."""
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            captured["status"], captured["headers"] = int(status.split()[0]), dict(headers)
+            return start_response(status, headers, *args)
+
+        body = b"".join(app(environ, capture))
+        headers = {k.lower(): v for k, v in captured.get("headers", {}).items()}
+        checker.check(
+            environ["REQUEST_METHOD"],
+            environ.get("PATH_INFO", ""),
+            captured.get("status", 0),
+            headers.get("content-type", ""),
+            body,
+        )
+        return [body]
+
+    return wrapped
+
+
 class Endpoint:
     def __init__(self, server: LocalEndpoint, key: str) -> None:
         self.server = server
         self.url = server.url
         self.key = key
         self.api = EndpointClient(server.url, key)
+        if _CHECKER is not None:
+            server._server.app = _conformance_middleware(server._server.app, _CHECKER)
+
+
+@pytest.fixture(autouse=True)
+def conformance() -> Iterator[None]:
+    """Fail a test whose run made the endpoint send a response that breaks OpenAI's schemas."""
+    start = len(_CHECKER.violations) if _CHECKER else 0
+    yield
+    if _CHECKER is not None:
+        new = _CHECKER.violations[start:]
+        assert not new, "responses that break OpenAI's schemas:\n" + "\n".join(new)
 
 
 @pytest.fixture(scope="session")
@@ -76,3 +117,11 @@ def make_project(engine: Path, tmp_path: Path) -> Iterator[Callable[[Endpoint], 
     yield make
     for project in made:
         project.cleanup()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _CHECKER is not None:
+        terminalreporter.write_line(
+            f"OpenAI schema conformance (real-engine tests): {_CHECKER.checked} JSON responses "
+            f"checked, {len(_CHECKER.violations)} violations"
+        )
