@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+from pulumi.output import Unknown
 
 # Every field of OpenAI's create-job request. A change to any of them replaces the job.
 API_FIELDS = (
@@ -36,7 +37,7 @@ MAX_USER_METADATA = 16 - 1
 
 METHOD_TYPES = ("supervised", "dpo", "reinforcement")
 
-# The sentinel Pulumi's Python SDK uses for values not known during preview.
+# Values not known during preview arrive as pulumi.output.Unknown, or (older SDKs) this string.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
@@ -47,8 +48,9 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 
 def is_unknown(value: Any) -> bool:
-    if isinstance(value, str):
-        return value == UNKNOWN
+    """Whether a value (or anything inside it) is not known yet, as during preview."""
+    if _is_sentinel(value):
+        return True
     if isinstance(value, Mapping):
         return any(is_unknown(v) for v in value.values())
     if isinstance(value, list | tuple):
@@ -66,7 +68,7 @@ def _strip_unknown(value: Any) -> Any:
 
 
 def _is_sentinel(value: Any) -> bool:
-    return isinstance(value, str) and value == UNKNOWN
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
 
 
 def normalize(value: Any) -> Any:

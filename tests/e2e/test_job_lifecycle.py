@@ -45,6 +45,20 @@ def test_up_starts_one_job_and_exports_the_model(fast_endpoint, make_project):
     assert job["method"]["supervised"]["hyperparameters"]["n_epochs"] == 3
 
 
+def test_first_preview_plans_the_file_and_the_job_without_requests(fast_endpoint, make_project):
+    # The job's training_file is the TrainingFile's id: unknown until the upload happens.
+    project = make_project(fast_endpoint)
+    project.write(program())
+    fast_endpoint.api.reset_stats()
+
+    preview = project.preview()
+
+    assert fast_endpoint.api.stats()["requests"] == 0
+    assert "4 to create" in preview.stdout, preview.stdout  # stack, provider, file, job
+    assert "finetune:FineTuningJob: (create)" in preview.stdout
+    assert "estimated_billed_tokens: 4208" in preview.stdout  # the reviewer sees the job's size
+
+
 def test_unchanged_program_makes_no_changes_and_no_requests(fast_endpoint, make_project):
     project = make_project(fast_endpoint)
     project.write(program())
