@@ -6,5 +6,6 @@ cd "$REPO"
 ruff check pulumi_finetune tests benchmarks scripts
 ruff format --check pulumi_finetune tests benchmarks scripts
 mypy
-python scripts/derive_schemas.py --check 2>/dev/null || [ ! -d ../shared/reference ]
+# The job schema must match OpenAI's facts (only checkable where ../shared/reference exists).
+if [ -d "$REPO/../shared/reference" ]; then python scripts/derive_schemas.py --check; fi
 pytest "$@"
