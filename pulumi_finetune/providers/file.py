@@ -1,7 +1,13 @@
 """The TrainingFile provider: validates data in check, uploads once per content, deletes safely.
 
 Runs in Pulumi's provider process. The file's identity is the sha256 of its bytes, computed in
-`check`: editing the data replaces the file; moving or touching it changes nothing.
+`check`: editing the data replaces the file; moving or touching it changes nothing. `check` also
+computes the size of the job-to-be (example count, tokens, estimated billed tokens), so
+`pulumi preview` shows them for a file not uploaded yet.
+
+`create` streams the file from disk; files over 512 MB (or `PULUMI_FINETUNE_MULTIPART_THRESHOLD`
+bytes) go through the multipart Uploads API, and only the bytes `check` validated are completed:
+see `pulumi_finetune.uploads`.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,11 +13,13 @@ from typing import Any
 
 import pytest
 import requests
+from pulumi.output import Unknown
 
 from pulumi_finetune import uploads
 from pulumi_finetune.client import Client
 from pulumi_finetune.errors import InternalServerError
 from pulumi_finetune.local.server import LocalEndpoint
+from pulumi_finetune.providers.file import TrainingFileProvider
 from pulumi_finetune.settings import Settings
 from pulumi_finetune.uploads import (
     BoundedReader,
@@ -417,3 +420,63 @@ def test_files_over_8_gb_are_refused_before_any_request(ep, client, tmp_path):
         upload_file(client, big, purpose="fine-tune")
 
     assert ep.stats()["requests"] == 0
+
+
+# -- through the TrainingFile provider -----------------------------------------------------------
+
+CHAT_12 = Path(__file__).resolve().parents[1] / "data" / "valid" / "chat_12.jsonl"
+
+
+@pytest.fixture
+def provider_env(ep: LocalEndpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", ep.url)
+    monkeypatch.setenv("OPENAI_API_KEY", ep.key)
+    monkeypatch.setenv(uploads.THRESHOLD_ENV, "1000")
+    monkeypatch.setenv(uploads.PART_SIZE_ENV, "700")
+
+
+def test_provider_create_uploads_what_check_validated_in_parts(ep, provider_env, tmp_path):
+    data = tmp_path / "chat.jsonl"
+    shutil.copy(CHAT_12, data)
+    provider = TrainingFileProvider()
+    checked = provider.check({}, {"path": str(data)})
+    assert checked.failures == []
+
+    result = provider.create(checked.inputs)
+
+    assert content(ep, result.id) == data.read_bytes()
+    assert result.outs is not None and result.outs["file_id"] == result.id
+    assert result.outs["bytes"] == data.stat().st_size
+    assert routes(ep)[PARTS] == -(-data.stat().st_size // 700)
+
+
+def test_provider_create_refuses_a_file_edited_after_check(ep, provider_env, tmp_path):
+    data = tmp_path / "chat.jsonl"
+    shutil.copy(CHAT_12, data)
+    provider = TrainingFileProvider()
+    checked = provider.check({}, {"path": str(data)})
+    data.write_bytes(data.read_bytes().replace(b"Warsaw", b"Krakow"))
+
+    with pytest.raises(FileChangedError, match="run `pulumi up` again"):
+        provider.create(checked.inputs)
+
+    got = routes(ep)
+    assert COMPLETE not in got and got.get(CANCEL) == 1, got
+
+
+def test_provider_check_waits_for_an_unknown_path():
+    # During preview the engine's unknowns reach check as pulumi.output.Unknown objects.
+    checked = TrainingFileProvider().check({}, {"path": Unknown(), "model": None})
+    assert checked.failures == []
+    assert "sha256" not in checked.inputs
+
+
+def test_provider_refuses_a_file_over_8_gb_in_check(tmp_path):
+    big = tmp_path / "big.jsonl"
+    with big.open("wb") as handle:
+        handle.truncate(uploads.UPLOAD_MAX_BYTES + 1)
+    checked = TrainingFileProvider().check({}, {"path": str(big)})
+    assert [f.property for f in checked.failures] == ["path"]
+    assert "at most" in checked.failures[0].reason
