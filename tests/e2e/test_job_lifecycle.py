@@ -162,3 +162,38 @@ def test_api_key_never_reaches_state_or_logs(fast_endpoint, make_project):
     assert fast_endpoint.key not in exported
     assert fast_endpoint.key not in up.stdout + up.stderr
     assert json.loads(exported)["deployment"]["resources"]
+
+
+def test_wait_timeout_records_the_running_job_instead_of_orphaning_it(slow_endpoint, make_project):
+    project = make_project(slow_endpoint)
+    project.write(program(wait_timeout_seconds=2))
+
+    project.up()
+
+    recorded = project.resource_outputs("support-bot")
+    assert recorded["status"] in ("validating_files", "queued", "running")
+    assert recorded.get("fine_tuned_model") is None
+    live = slow_endpoint.api.get(f"fine_tuning/jobs/{recorded['job_id']}")
+    assert live["status"] in ("validating_files", "queued", "running")
+    # Later, refresh picks up the outcome of the job that state kept track of.
+    slow_endpoint.server.advance_clock(100_000)
+    project.refresh()
+    assert project.resource_outputs("support-bot")["fine_tuned_model"].startswith("ft:")
+
+
+def test_a_job_that_fails_while_waited_on_fails_up_with_openais_error(fast_endpoint, make_project):
+    project = make_project(fast_endpoint)
+    bad = project.dir / "bad.jsonl"
+    bad.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n' * 12)
+    file_id = fast_endpoint.api.upload(bad)  # uploaded behind TrainingFile's back: no preview check
+    project.write({"jobs": {"support-bot": {**JOB, "training_file": file_id}}})
+
+    result = project.up(check=False)
+
+    assert result.returncode != 0
+    job = next(j for j in fast_endpoint.api.jobs() if j["training_file"] == file_id)
+    assert job["status"] == "failed"
+    assert job["id"] in result.output
+    assert job["error"]["code"] in result.output
+    assert "line 1" in result.output
+    assert "param: training_file" in result.output
