@@ -27,12 +27,11 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
-from pulumi.output import Unknown
 
 from .. import datasets, uploads
 from ..client import Client
 from ..errors import NotFoundError
-from ..spec import is_unknown as _is_unknown_sentinel
+from ..spec import is_unknown
 from . import common
 
 PURPOSES = ("fine-tune",)
@@ -42,21 +41,6 @@ READING_STATUSES = frozenset({"validating_files", "queued", "running", "paused"}
 # Inputs whose change re-validates but never reaches the API.
 PROVIDER_OPTIONS = ("model", "format", *common.CONNECTION_OPTIONS)
 MAX_LISTED_ERRORS = 20
-
-
-def is_unknown(value: Any) -> bool:
-    """Whether a value is not known yet (preview of a program whose inputs come from others).
-
-    The engine's unknowns reach `check` and `diff` as `pulumi.output.Unknown` objects (they are
-    deserialised with `keep_unknowns`), elsewhere as the sentinel string.
-    """
-    if isinstance(value, Unknown) or _is_unknown_sentinel(value):
-        return True
-    if isinstance(value, dict):
-        return any(is_unknown(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(is_unknown(v) for v in value)
-    return False
 
 
 class TrainingFileProvider(ResourceProvider):

@@ -10,7 +10,6 @@ import shutil
 import time
 from typing import Any
 
-import pytest
 import requests
 
 from pulumi_finetune import uploads
@@ -27,18 +26,6 @@ FILE = {"path": "train.jsonl", "model": MODEL}
 # tests/data/valid/chat_12.jsonl for gpt-4o-mini: 526 tokens, 12 examples -> 8 epochs (the
 # default rule), so 8 x Σ min(limit, tokens) = 4208 billed tokens.
 BILLED_TOKENS = 4208
-
-JOB_BUG = (
-    "providers/job.py (not owned here) crashes in check when training_file is unknown during "
-    "preview: the engine's unknowns reach check as pulumi.output.Unknown objects, which "
-    "spec.validate does not recognise (it looks for the sentinel string)"
-)
-
-
-def xfail_on_job_bug(output: str) -> None:
-    """Mark the test xfail while (and only while) the job provider's known bug is what fails it."""
-    if "Object of type Unknown is not JSON serializable" in output:
-        pytest.xfail(JOB_BUG)
 
 
 def program(*, file: dict[str, Any] | None = None, **job: Any) -> dict[str, Any]:
@@ -81,7 +68,8 @@ def test_file_and_job_go_up_in_one_run_and_destroy_deletes_the_file(fast_endpoin
     project.write(program(wait_for_completion=True))
     fast_endpoint.api.reset_stats()
 
-    project.up()
+    # `pulumi up` as a user runs it: preview (file id still unknown), then the update.
+    project.pulumi("up", "--yes")
 
     outputs = project.outputs()
     routes = fast_endpoint.api.stats()["by_route"]
@@ -151,7 +139,6 @@ def test_editing_one_line_previews_a_replace_of_the_file_and_the_job(fast_endpoi
 
     preview = project.preview(check=False)
 
-    xfail_on_job_bug(preview.output)
     assert preview.returncode == 0, preview.output
     assert replaced(preview.stdout, "TrainingFile"), preview.stdout
     assert replaced(preview.stdout, "FineTuningJob"), preview.stdout
@@ -200,7 +187,6 @@ def test_preview_of_a_new_program_with_a_job_shows_the_estimated_billed_tokens(
 
     preview = project.preview(check=False)
 
-    xfail_on_job_bug(preview.output)
     assert preview.returncode == 0, preview.output
     assert re.search(rf"data\.estimated_billed_tokens\s*: {BILLED_TOKENS}\b", preview.stdout)
 
