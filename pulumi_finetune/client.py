@@ -275,6 +275,10 @@ class Client:
             params[f"metadata[{key}]"] = value
         return self.paginate("fine_tuning/jobs", params)
 
+    def retrieve_model(self, model: str) -> JSON:
+        result: JSON = self.request("GET", f"models/{model}")
+        return result
+
     def delete_model(self, model: str) -> JSON:
         result: JSON = self.request("DELETE", f"models/{model}")
         return result

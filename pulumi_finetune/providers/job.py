@@ -5,34 +5,40 @@ Runs in Pulumi's provider process. The object Pulumi pickles into state holds no
 
 How a job is started exactly once. OpenAI has no idempotency keys, so every job carries a
 marker in its metadata (one of the 16 slots; `check` keeps the user to 15): a digest of the
-resource's identity (project/stack/name), of its spec and of its *generation*. `create` looks
-for a live job with that marker before posting, and again whenever a post may have taken effect
-without an answer (5xx, dropped connection, timeout); it adopts what it finds instead of posting
-again. That covers lost responses and runs killed mid-create or mid-wait.
+resource's identity (project/stack/name) and of its spec. `create` lists the jobs with that
+marker before posting, and again whenever a post may have taken effect without an answer (5xx,
+dropped connection, timeout), and adopts an *orphan* instead of posting (again). That covers
+lost responses and runs killed mid-create or mid-wait.
 
-The generation tells a re-run from a replacement. `check` sees the resource's previous inputs
-(none for a resource that is not in state yet) and sets `_generation` to 0 without them and to
-their generation + 1 with them. So:
-- a create killed before state recorded it is retried with the same inputs, hence the same
-  generation and marker, and the orphan is adopted;
-- `pulumi up --replace` of an unchanged spec runs `check` against the current job's inputs, so
-  the replacement's marker differs from the current job's: a new job is posted, and the old one
-  is then deleted as `on_destroy` says (cancelled if still running, left alone if finished);
-- a replacement killed mid-create and run again (the same `pulumi up --replace`) sees the same
-  previous inputs, computes the same generation and adopts the job the killed run started.
-Markers of generation 0 are the same as before generations existed.
+Orphan or predecessor? The same marker is also on the job that a replacement of an unchanged
+spec replaces (`pulumi up --replace`), and on finished jobs of earlier incarnations of the
+resource. Pulumi gives `create` nothing about the resource's previous state (a replacement's
+inputs are re-checked without the old ones, and a targeted `--replace` skips `diff`), so when
+marked jobs exist `create` reads the stack's state itself (`pulumi stack export`, the in-progress
+checkpoint; no read happens when no marked job exists). A marked job is adopted only if
+- no resource in the state owns it (the job being replaced is owned: never adopted),
+- it was created after the job this resource owns now, if any (earlier incarnations are older),
+- it is not failed or cancelled, and a succeeded job's model still exists.
+So `pulumi up --replace` posts a new job and then deletes the old one as `on_destroy` says
+(cancelled if still running, left alone if finished); a killed `pulumi up` (first create, or a
+replacement) is re-run and adopts the job the killed run started. If the state cannot be read
+while marked jobs exist, `create` fails rather than guess.
 
-A create that posted after an ambiguous failure lists the marker once more and cancels any job
-that turned up late besides the one it keeps, so no path out of `create` leaves an unrecorded
-job running. A wait that the endpoint interrupts (outage, rate limits beyond the client's
-deadline) records the job as last seen, like a wait that times out.
+A create that posted after an ambiguous failure lists the marker once more and cancels any
+orphan that turned up late besides the one it keeps, so no path out of `create` leaves an
+unrecorded job running. A wait that the endpoint interrupts (outage, rate limits beyond the
+client's deadline) records the job as last seen, like a wait that times out.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
+import os
 import random
+import shutil
+import subprocess
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -75,7 +81,7 @@ PROVIDER_OPTIONS: dict[str, Any] = {
     **common.CONNECTION_OPTIONS,
 }
 RESOURCE_KEY = "_resource_key"
-GENERATION = "_generation"
+RESOURCE_TYPE = "finetune:FineTuningJob"
 SPEC_OUTPUT = "spec"
 
 # Fields of the `fine_tuning.job` object, as outputs. `id` is the resource's id (and `job_id`).
@@ -100,27 +106,12 @@ JOB_OUTPUTS = (
     "integrations",
 )
 KNOWN_INPUTS = frozenset(
-    {*jobspec.API_FIELDS, *PROVIDER_OPTIONS, *JOB_OUTPUTS, RESOURCE_KEY, GENERATION, SPEC_OUTPUT}
+    {*jobspec.API_FIELDS, *PROVIDER_OPTIONS, *JOB_OUTPUTS, RESOURCE_KEY, SPEC_OUTPUT}
 )
 
 
-def marker_for(resource_key: str, spec_sha256: str, generation: int = 0) -> str:
-    """The metadata marker of a job: resource identity, spec and generation (see above)."""
-    text = f"{resource_key}\n{spec_sha256}" + (f"\n{generation}" if generation else "")
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def generation_of(props: Mapping[str, Any]) -> int:
-    """The recorded generation (0 when absent: inputs written before generations existed)."""
-    value = props.get(GENERATION)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return 0
-    return int(value)
-
-
-def next_generation(olds: Mapping[str, Any] | None) -> int:
-    """0 for a resource not yet in state; the previous inputs' generation + 1 otherwise."""
-    return generation_of(olds) + 1 if olds else 0
+def marker_for(resource_key: str, spec_sha256: str) -> str:
+    return hashlib.sha256(f"{resource_key}\n{spec_sha256}".encode()).hexdigest()[:32]
 
 
 def job_outputs(job: Mapping[str, Any]) -> dict[str, Any]:
@@ -163,8 +154,6 @@ class FineTuningJobProvider(ResourceProvider):
         for key, default in PROVIDER_OPTIONS.items():
             if inputs.get(key) is None and default is not None:
                 inputs[key] = default
-        inputs.pop("_prior_spec_sha256", None)  # the older scheme's input, if state has it
-        inputs[GENERATION] = next_generation(_olds)
         return CheckResult(inputs, failures)
 
     @staticmethod
@@ -224,13 +213,15 @@ class FineTuningJobProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = jobspec.api_spec(props)
         digest = jobspec.spec_hash(spec)
-        marker = marker_for(str(props.get(RESOURCE_KEY) or ""), digest, generation_of(props))
+        resource_key = str(props.get(RESOURCE_KEY) or "")
+        marker = marker_for(resource_key, digest)
         body = dict(spec)
         body["metadata"] = {**spec.get("metadata", {}), jobspec.MARKER_KEY: marker}
         with Client(common.settings_for(self, props)) as client:
-            job = _find_by_marker(client, marker)
+            orphans = _Orphans(client, marker, resource_key, self)
+            job = orphans.find()
             if job is None:
-                job = _create_once(client, body, marker)
+                job = _create_once(client, body, orphans)
             if props.get("wait_for_completion"):
                 job = _wait(
                     client,
@@ -283,27 +274,96 @@ def _inputs_of(props: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k != "__provider"}
 
 
-def _marked(client: Client, marker: str) -> list[dict[str, Any]]:
-    """Every job carrying this marker (the filter is re-checked: a server may ignore it)."""
-    return [
-        job
-        for job in client.list_jobs(metadata={jobspec.MARKER_KEY: marker})
-        if (job.get("metadata") or {}).get(jobspec.MARKER_KEY) == marker
-    ]
+class _Orphans:
+    """Finds the jobs `create` may adopt: marked, not owned by the stack's state, newer than the
+    job the resource owns now, not failed or cancelled, and (if succeeded) with a live model."""
+
+    def __init__(self, client: Client, marker: str, resource_key: str, provider: object) -> None:
+        self.client = client
+        self.marker = marker
+        self.resource_key = resource_key
+        self.provider = provider
+        self._owned: tuple[frozenset[str], int] | None = None
+
+    def marked(self) -> list[dict[str, Any]]:
+        """Every job carrying the marker (the filter is re-checked: a server may ignore it)."""
+        return [
+            job
+            for job in self.client.list_jobs(metadata={jobspec.MARKER_KEY: self.marker})
+            if (job.get("metadata") or {}).get(jobspec.MARKER_KEY) == self.marker
+        ]
+
+    def _state(self) -> tuple[frozenset[str], int]:
+        """(ids of every job the state owns, created_at of the job this resource owns or 0)."""
+        if self._owned is None:
+            owned: set[str] = set()
+            current = 0
+            for resource in _state_resources(self.provider):
+                if not str(resource.get("type", "")).endswith(RESOURCE_TYPE):
+                    continue
+                outputs = resource.get("outputs") or {}
+                owned.update(str(i) for i in (resource.get("id"), outputs.get("job_id")) if i)
+                if outputs.get(RESOURCE_KEY) == self.resource_key:
+                    created = outputs.get("created_at")
+                    if isinstance(created, int | float) and not isinstance(created, bool):
+                        current = max(current, int(created))
+            self._owned = (frozenset(owned), current)
+        return self._owned
+
+    def adoptable(self, job: Mapping[str, Any]) -> bool:
+        if job.get("status") in NOT_ADOPTABLE:
+            return False
+        owned, current = self._state()
+        if job["id"] in owned or (job.get("created_at") or 0) <= current:
+            return False
+        model = job.get("fine_tuned_model")
+        if job.get("status") == "succeeded" and model:
+            try:
+                self.client.retrieve_model(str(model))
+            except NotFoundError:
+                return False  # its model was deleted (on_destroy=delete_model): not reusable
+        return True
+
+    def all(self) -> list[dict[str, Any]]:
+        return [job for job in self.marked() if self.adoptable(job)]
+
+    def find(self) -> dict[str, Any] | None:
+        """The newest adoptable job, if any."""
+        candidates = self.all()
+        if not candidates:
+            return None
+        return max(candidates, key=lambda job: (job.get("created_at") or 0, job["id"]))
 
 
-def _newest(jobs: list[dict[str, Any]]) -> dict[str, Any]:
-    return max(jobs, key=lambda job: (job.get("created_at") or 0, job["id"]))
-
-
-def _find_by_marker(client: Client, marker: str) -> dict[str, Any] | None:
-    """The newest job carrying this marker that is not failed or cancelled."""
-    candidates = [job for job in _marked(client, marker) if job.get("status") not in NOT_ADOPTABLE]
-    return _newest(candidates) if candidates else None
+def _state_resources(provider: object) -> list[dict[str, Any]]:
+    """The resources of the stack's current checkpoint (during `pulumi up`: the in-progress one),
+    through the pulumi CLI, as `common` reads the stack's config."""
+    config = getattr(provider, common._CONFIG_ATTR, None) or {}
+    stack = config.get(common.STACK_INPUT)
+    cli = shutil.which("pulumi")
+    if cli is None:
+        raise FinetuneError(
+            "found fine-tuning jobs carrying this resource's marker, but cannot read the stack's "
+            "state to tell an orphan from the job being replaced: the pulumi CLI is not on PATH"
+        )
+    args = [cli, "stack", "export", "--non-interactive"]
+    if isinstance(stack, str) and stack:
+        args += ["--stack", stack]
+    proc = subprocess.run(
+        args, capture_output=True, text=True, timeout=120, cwd=os.getcwd(), check=False
+    )
+    if proc.returncode != 0:
+        raise FinetuneError(
+            "found fine-tuning jobs carrying this resource's marker, but cannot read the stack's "
+            f"state to tell an orphan from the job being replaced: {proc.stderr.strip()}"
+        )
+    deployment = json.loads(proc.stdout or "{}").get("deployment") or {}
+    resources: list[dict[str, Any]] = deployment.get("resources") or []
+    return resources
 
 
 def _create_once(
-    client: Client, body: dict[str, Any], marker: str, attempts: int = 5
+    client: Client, body: dict[str, Any], orphans: _Orphans, attempts: int = 5
 ) -> dict[str, Any]:
     """POST the job; after an ambiguous failure, look for it by marker before posting again.
 
@@ -322,20 +382,16 @@ def _create_once(
                 raise
             ambiguous = True
             time.sleep(min(8.0, 0.5 * 2.0**attempt) * (1 - 0.25 * random.random()))
-            found = _find_by_marker(client, marker)
+            found = orphans.find()
             if found is not None:
                 return found
             continue
         if ambiguous:
-            _cancel_late_duplicates(client, marker, keep=job["id"])
+            for late in orphans.all():
+                if late["id"] != job["id"] and late.get("status") not in TERMINAL_STATUSES:
+                    _cancel_until_stopped(client, late)
         return job
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
-
-
-def _cancel_late_duplicates(client: Client, marker: str, keep: str) -> None:
-    for job in _marked(client, marker):
-        if job["id"] != keep and job.get("status") not in TERMINAL_STATUSES:
-            _cancel_until_stopped(client, job)
 
 
 def _wait(client: Client, job: dict[str, Any], timeout: float) -> dict[str, Any]:

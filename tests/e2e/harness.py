@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -212,3 +215,68 @@ class EndpointClient:
 
     def clear_faults(self) -> None:
         self.session.delete(f"{self.root}/_local/faults", timeout=10).raise_for_status()
+
+
+# -- interrupted runs: start `pulumi` in the background and SIGKILL it --------------------------
+# (tests/e2e/test_money_safety.py and benchmarks/reliability.py)
+
+RUN_TOKEN_ENV = "PULUMI_FINETUNE_E2E_RUN"
+
+
+def _pids_with_env(name: str, value: str) -> list[int]:
+    """Processes (Linux /proc) whose environment holds name=value: a run's whole process tree,
+    even after a kill has re-parented it."""
+    needle = f"{name}={value}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+@dataclass
+class Running:
+    """A `pulumi` command running in the background; its output goes to `log`."""
+
+    process: subprocess.Popen[bytes]
+    token: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self) -> list[int]:
+        """SIGKILL the pulumi CLI, as `kill -9 <pid>` would.
+
+        The CLI's language host and provider plugin are not killed with it: they keep running,
+        re-parented, and a provider inside `create` carries on. Returns their pids (call
+        `kill_leftovers` to end them, as a CI runner tearing down the job would)."""
+        self.process.kill()
+        self.process.wait(timeout=30)
+        return _pids_with_env(RUN_TOKEN_ENV, self.token)
+
+    def kill_leftovers(self) -> None:
+        for pid in _pids_with_env(RUN_TOKEN_ENV, self.token):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def start_pulumi(project: Project, *args: str) -> Running:
+    """Start `pulumi <args> --non-interactive` for `project` without waiting for it."""
+    token = secrets.token_hex(8)
+    log = project.root / f"pulumi-{token}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(project.engine / "pulumi"), *args, "--non-interactive"],
+            cwd=project.dir,
+            env={**project.env, RUN_TOKEN_ENV: token},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return Running(process, token, log)
