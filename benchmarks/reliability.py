@@ -1,0 +1,466 @@
+"""Reliability table: the money-safety scenarios of issue 5, run with the real pulumi CLI.
+
+Each scenario gets a fresh local endpoint (real-time clock, so jobs stay running until the
+scenario advances it) and a fresh project on a file backend, injects its faults or kills, and
+counts the jobs at the endpoint that the stack's training file was used for. Prints a Markdown
+table and writes it, with what it means for users, to docs/reliability.md (generated: edit this
+script, not the page).
+
+    python benchmarks/reliability.py            # all scenarios, writes docs/reliability.md
+    python benchmarks/reliability.py --no-write # print only
+
+Bounded: every pulumi command has a timeout and the run stops starting scenarios after
+--budget seconds (default 420); it takes about 2 minutes on 2 cores. Exit status 1 if a
+scenario found something other than what it expected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pulumi_finetune.local.server import LocalEndpoint  # noqa: E402
+from tests.e2e.harness import EndpointClient, Project, engine_dir, start_pulumi  # noqa: E402
+
+DATASET = REPO / "tests" / "data" / "valid" / "chat_12.jsonl"
+OUT = REPO / "docs" / "reliability.md"
+MODEL = "gpt-4o-mini-2024-07-18"
+CREATE = "POST /v1/fine_tuning/jobs"
+CANCEL = "POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel"
+RETRIEVE = "GET /v1/fine_tuning/jobs/{fine_tuning_job_id}"
+JOB_ROUTES = "* /v1/fine_tuning/jobs*"
+TYPE = "pulumi-python:dynamic/finetune:FineTuningJob"
+URN = f"urn:pulumi:dev::e2e::{TYPE}::bot"
+ACTIVE = {"validating_files", "queued", "running", "paused"}
+TIMEOUT = 180.0  # per pulumi command
+JOB: dict[str, Any] = {"model": MODEL, "training_file": "@data", "metadata": {"team": "billing"}}
+
+
+def program(jobs: dict[str, dict[str, Any]] | None = None, **job: Any) -> dict[str, Any]:
+    return {
+        "files": {"data": {"path": "train.jsonl"}},
+        "jobs": jobs if jobs is not None else {"bot": {**JOB, **job}},
+    }
+
+
+def summary(statuses: list[str]) -> str:
+    """'2 (1 active, 1 cancelled)': a count and its statuses (validating/queued/running: active)."""
+    counts = Counter("active" if s in ACTIVE else s for s in statuses)
+    detail = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return f"{len(statuses)} ({detail})" if statuses else "0"
+
+
+class Scenario:
+    """One endpoint, one project; helpers to count what the stack started."""
+
+    def __init__(self, root: Path, engine: Path) -> None:
+        self.server = LocalEndpoint(
+            data_dir=root / "endpoint", key="sk-local-" + secrets.token_hex(16), clock_speed=1.0
+        )
+        self.api = EndpointClient(self.server.url, self.server.key)
+        self.project = Project(
+            root=root / "project",
+            engine=engine,
+            endpoint_url=self.server.url,
+            api_key=self.server.key,
+        )
+        shutil.copy(DATASET, self.project.dir / "train.jsonl")
+        self.training_file = ""
+
+    def pulumi(self, *args: str, check: bool = True) -> str:
+        result = self.project.pulumi(*args, check=check, timeout=TIMEOUT)
+        return result.output
+
+    def up(self, *extra: str, check: bool = True) -> str:
+        return self.pulumi("up", "--yes", "--skip-preview", *extra, check=check)
+
+    def upload(self) -> None:
+        """Create the stack's TrainingFile first, so that faults only meet the jobs' requests."""
+        self.project.write(program(jobs={}))
+        self.up()
+        for resource in self.project.state_resources():
+            if resource["urn"].endswith("::data"):
+                self.training_file = str(resource["id"])
+        self.server.reset_stats()
+
+    def jobs(self) -> list[dict[str, Any]]:
+        return [job for job in self.api.jobs() if job["training_file"] == self.training_file]
+
+    def statuses(self) -> list[str]:
+        return [str(job["status"]) for job in self.jobs()]
+
+    def posts(self) -> int:
+        return int(self.server.stats()["by_route"].get(CREATE, 0))
+
+    def wait_for(self, condition: Callable[[], bool], timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > deadline:
+                raise TimeoutError("condition not reached")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+@dataclass
+class Row:
+    scenario: str
+    injected: str
+    expected: str
+    found: str
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.found
+
+
+# -- scenarios: each returns its rows' (expected, found), or (name, injected, expected, found) --
+
+Outcome = tuple[str, str] | list[tuple[str, str, str, str]]
+
+
+def ambiguous_create(script: list[tuple[str, int]]) -> Callable[[Scenario], Outcome]:
+    def run(s: Scenario) -> Outcome:
+        s.upload()
+        for kind, times in script:
+            s.server.add_fault(CREATE, kind, times=times)
+        s.project.write(program())
+        s.up()
+        return summary(["active"]), summary(s.statuses())
+
+    return run
+
+
+def killed_during_create(s: Scenario) -> Outcome:
+    s.upload()
+    s.server.add_fault(CREATE, "slow", delay=3.0)
+    s.project.write(program())
+    run = start_pulumi(s.project, "up", "--yes", "--skip-preview")
+    s.wait_for(lambda: s.posts() == 1)
+    time.sleep(0.3)
+    run.kill()
+    run.kill_leftovers()
+    s.wait_for(lambda: s.server.stats()["jobs_created"] == 1)
+    s.pulumi("cancel", "--yes")
+    s.up()
+    return summary(["active"]), summary(s.statuses())
+
+
+def killed_during_wait(s: Scenario) -> Outcome:
+    s.upload()
+    s.project.write(program(wait_for_completion=True))
+    run = start_pulumi(s.project, "up", "--yes", "--skip-preview")
+    s.wait_for(lambda: s.server.stats()["by_route"].get(RETRIEVE, 0) >= 1)
+    run.kill()
+    run.kill_leftovers()
+    s.server.advance_clock(100_000)
+    s.pulumi("cancel", "--yes")
+    s.up()
+    return summary(["succeeded"]), summary(s.statuses())
+
+
+def replace_unchanged(s: Scenario) -> Outcome:
+    s.upload()
+    s.project.write(program())
+    s.up()
+    s.up("--replace", URN)
+    return summary(["cancelled", "active"]), summary(s.statuses())
+
+
+def killed_during_replace(s: Scenario) -> Outcome:
+    s.upload()
+    s.project.write(program())
+    s.up()
+    s.server.reset_stats()
+    s.server.add_fault(CREATE, "slow", delay=3.0)
+    run = start_pulumi(s.project, "up", "--yes", "--skip-preview", "--replace", URN)
+    s.wait_for(lambda: s.posts() == 1)
+    run.kill()
+    run.kill_leftovers()
+    s.wait_for(lambda: s.server.stats()["jobs_created"] == 1)
+    s.pulumi("cancel", "--yes")
+    s.up("--replace", URN)
+    return summary(["cancelled", "active"]), summary(s.statuses())
+
+
+def insufficient_quota(s: Scenario) -> Outcome:
+    s.upload()
+    s.server.add_fault(CREATE, "insufficient_quota", times=10)
+    s.project.write(program())
+    output = s.up(check=False)
+    shown = "You exceeded your current quota" in output and "request id req_" in output
+    found = f"{summary(s.statuses())}; {s.posts()} POST; message and request id shown: {shown}"
+    return "0; 1 POST; message and request id shown: True", found
+
+
+RANDOM_FAULTS = {"random_rate": 0.3, "kinds": ["429", "503", "drop"], "seed": 7}
+
+
+def twenty_jobs(s: Scenario) -> Outcome:
+    s.upload()
+    s.api.fault(**RANDOM_FAULTS, route=JOB_ROUTES)
+    names = [f"job-{i:02d}" for i in range(20)]
+    s.project.write(program(jobs={n: {**JOB, "metadata": {"name": n}} for n in names}))
+    s.up()
+    up_requests = s.server.stats()["requests"]
+    s.server.clear_faults()  # counting is not under test
+    after_up = summary(s.statuses())
+    s.server.reset_stats()
+    s.api.fault(**RANDOM_FAULTS, route=JOB_ROUTES)
+    s.pulumi("destroy", "--yes", "--skip-preview")
+    destroy_requests = s.server.stats()["requests"]
+    s.server.clear_faults()
+    injected = "30% of job requests: 429 (Retry-After 1 s), 503, dropped connection"
+    return [
+        (
+            "20 jobs in one stack: `pulumi up`",
+            f"{injected} ({up_requests} requests)",
+            summary(["active"] * 20),
+            after_up,
+        ),
+        (
+            "the same 20: `pulumi destroy`",
+            f"the same ({destroy_requests} requests)",
+            summary(["cancelled"] * 20),
+            summary(s.statuses()),
+        ),
+    ]
+
+
+def destroy_under_faults(s: Scenario) -> Outcome:
+    s.upload()
+    s.project.write(program())
+    s.up()
+    s.server.add_fault(CANCEL, "429", times=100, retry_after=0.01)
+    output = s.pulumi("destroy", "--yes", "--skip-preview", check=False)
+    failed = "failed" if "HTTP 429" in output else "succeeded"
+    first = f"destroy {failed}, {summary(s.statuses())}"
+    s.server.clear_faults()
+    for route, kind in ((RETRIEVE, "503"), (RETRIEVE, "drop"), (CANCEL, "drop")):
+        s.server.add_fault(route, kind)
+    s.server.add_fault(CANCEL, "commit_then_500")
+    s.pulumi("destroy", "--yes", "--skip-preview")
+    expected = f"destroy failed, {summary(['active'])}; then {summary(['cancelled'])}"
+    return expected, f"{first}; then {summary(s.statuses())}"
+
+
+SCENARIOS: list[tuple[str, str, Callable[[Scenario], Outcome]]] = [
+    (
+        "Lost create response",
+        "commit_then_500 on create, once",
+        ambiguous_create([("commit_then_500", 1)]),
+    ),
+    (
+        "Lost create response, three in a row",
+        "commit_then_drop on create, 3 queued",
+        ambiguous_create([("commit_then_drop", 3)]),
+    ),
+    (
+        "Failed creates, then a lost one",
+        "503, drop, commit_then_500 on create",
+        ambiguous_create([("503", 1), ("drop", 1), ("commit_then_500", 1)]),
+    ),
+    (
+        "`pulumi up` killed mid-create; `pulumi cancel`; `pulumi up`",
+        "SIGKILL while create is in flight (3 s slow create)",
+        killed_during_create,
+    ),
+    (
+        "`pulumi up` killed mid-wait; `pulumi cancel`; `pulumi up`",
+        "SIGKILL while waiting for completion",
+        killed_during_wait,
+    ),
+    (
+        "`pulumi up --replace`, unchanged spec",
+        "none",
+        replace_unchanged,
+    ),
+    (
+        "`pulumi up --replace` killed mid-create; run again",
+        "SIGKILL while the replacement's create is in flight",
+        killed_during_replace,
+    ),
+    ("20 jobs in one stack", "random faults", twenty_jobs),
+    (
+        "Out of quota",
+        "insufficient_quota on create",
+        insufficient_quota,
+    ),
+    (
+        "`pulumi destroy` under faults",
+        "cancel rate-limited beyond retries; then 503, drops, commit_then_500",
+        destroy_under_faults,
+    ),
+]
+
+
+@contextmanager
+def scenario_dir() -> Iterator[Path]:
+    root = Path(tempfile.mkdtemp(prefix="pf-reliability-"))
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run_all(budget: float, only: str | None) -> list[Row]:
+    engine = engine_dir()
+    rows: list[Row] = []
+    started = time.monotonic()
+    for name, injected, fn in SCENARIOS:
+        if only and only.lower() not in name.lower():
+            continue
+        if time.monotonic() - started > budget:
+            rows.append(Row(name, injected, "-", "not run: time budget spent"))
+            continue
+        t0 = time.monotonic()
+        outcome: Outcome
+        with scenario_dir() as root:
+            scenario = Scenario(root, engine)
+            try:
+                outcome = fn(scenario)
+            except Exception as exc:  # the table says what went wrong; the exit status fails
+                outcome = ("-", f"error: {type(exc).__name__}: {str(exc)[:300]}")
+            finally:
+                scenario.stop()
+        seconds = time.monotonic() - t0
+        if isinstance(outcome, tuple):
+            outcome = [(name, injected, *outcome)]
+        for row_name, row_injected, expected, found in outcome:
+            row = Row(row_name, row_injected, expected, found, seconds)
+            rows.append(row)
+            mark = "ok  " if row.ok else "FAIL"
+            print(f"{mark} {seconds:5.1f}s  {row_name}: {found}", file=sys.stderr)
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| scenario | injected | jobs expected | jobs found |", "|---|---|---|---|"]
+    for row in rows:
+        cells = [row.scenario, row.injected, row.expected, row.found]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+PAGE = """# Reliability: no duplicate jobs, no orphans, faults survived
+
+<!-- Generated by `python benchmarks/reliability.py`; edit the script, not this page. -->
+
+Each row runs the real `pulumi` CLI ({pulumi}) on a file backend against the local endpoint,
+with the faults in "injected" scripted at the endpoint, then counts the fine-tuning jobs at the
+endpoint that the stack started ("active": validating, queued or running). {verdict}
+Run on {host}, Python {python}, in {seconds:.0f} s.
+
+{table}
+
+## How it works
+
+- **Ambiguous creates.** OpenAI has no idempotency keys. Every job carries a marker in its
+  `metadata` (one of the 16 slots; your `metadata` keeps the other 15): a digest of the resource
+  (project/stack/name) and of its spec. When a create's outcome is unknown (5xx, dropped
+  connection, timeout) the provider lists the jobs with that marker and adopts the one it finds
+  instead of posting again. 429s and refused connections never reached the server and are
+  retried; `insufficient_quota` and other 4xx fail at once with the API's message and request id.
+- **Orphan or predecessor.** Before adopting, `create` reads the stack's state (`pulumi stack
+  export`, only when a marked job exists). A job the state owns (the one `pulumi up --replace`
+  replaces) or one older than the resource's current job (an earlier incarnation) is never
+  adopted, so `--replace` starts a new job and then cancels the old one (a finished one is left
+  as it is). A job no resource owns, newer than the current one, is the orphan of an
+  interrupted run: it is adopted.
+- **Retries.** 429 waits for `retry-after-ms`/`retry-after` (up to 60 s), 408/409/5xx/dropped
+  connections back off 0.5 s x 2^n (cap 8 s) with jitter, at most 6 retries within 300 s per
+  request; a create is never re-sent by the client once it may have reached the server. At most 4
+  requests are in flight per provider process (`PULUMI_FINETUNE_MAX_CONCURRENT_REQUESTS`).
+- **Destroy** re-reads the job, cancels it unless it finished, and returns only when the endpoint
+  reports a terminal status (404: already gone). If it cannot, `pulumi destroy` fails and the job
+  stays in state for the next attempt.
+- **Waits.** A wait that times out or that the endpoint interrupts records the job as last seen
+  (state never forgets a running job); `pulumi refresh` picks up its outcome.
+
+## After `pulumi up` was killed (SIGKILL, OOM, a cancelled CI job)
+
+Measured with pulumi v3.274 and the file backend:
+
+1. The language host and the provider plugin **outlive** a SIGKILLed `pulumi` process: a
+   provider inside `create` carries on (it may still start the job, or keep polling while it
+   waits). Stop them too (they are re-parented, so look for `pulumi-language-python` and
+   `pulumi.dynamic` processes; CI runners kill the whole job).
+2. The stack stays **locked**: `pulumi up` fails with "the stack is currently locked by 1
+   lock(s)". Once no `pulumi` process for the stack is left, run `pulumi cancel --yes` (with the
+   file backend it deletes the stale lock file).
+3. Run the **same command again** (`pulumi up`, or `pulumi up --replace <urn>` if that was the
+   interrupted one). It warns "Attempting to deploy or update resources with 1 pending operations
+   from previous deployment" and goes on; the provider adopts the job the killed run started (no
+   second job). Do this before changing the resource's spec: a changed spec has a new marker and
+   starts a new job, and the orphan would keep running until you cancel it.
+4. The stale "creating" entry stays in the state (and the warning with it) after the re-run. Clear
+   it with `pulumi refresh --yes --clear-pending-creates`; a non-interactive `pulumi refresh`
+   without that flag leaves it. Clearing it before the re-run is also safe: adoption does not
+   depend on it.
+
+If a request was still in flight when the process died, the endpoint may take the job a few
+seconds later; re-running while it is still in flight can miss it. Wait until the killed run's
+requests have ended (at most the client's 120 s read timeout) before step 3.
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=420.0, help="seconds; then stop")
+    parser.add_argument("--only", help="run the scenarios whose name contains this")
+    parser.add_argument("--no-write", action="store_true", help="print, do not write the page")
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    rows = run_all(args.budget, args.only)
+    text = table(rows)
+    print(text)
+    failed = [row for row in rows if not row.ok]
+    if not args.no_write and not args.only:
+        version = _pulumi_version(engine_dir())
+        verdict = (
+            f"All {len(rows)} scenarios found what they expected."
+            if not failed
+            else f"{len(failed)} of {len(rows)} scenarios did NOT find what they expected."
+        )
+        OUT.parent.mkdir(exist_ok=True)
+        OUT.write_text(
+            PAGE.format(
+                pulumi=version,
+                verdict=verdict,
+                host=f"{platform.system()} {platform.machine()}",
+                python=platform.python_version(),
+                seconds=time.monotonic() - started,
+                table=text,
+            )
+        )
+        print(f"wrote {OUT.relative_to(REPO)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _pulumi_version(engine: Path) -> str:
+    out = subprocess.run(
+        [str(engine / "pulumi"), "version"], capture_output=True, text=True, check=False
+    )
+    return f"pulumi {out.stdout.strip()}" if out.returncode == 0 else "pulumi"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
