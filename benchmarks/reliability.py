@@ -136,14 +136,21 @@ class Row:
 Outcome = tuple[str, str] | list[tuple[str, str, str, str]]
 
 
-def ambiguous_create(script: list[tuple[str, int]]) -> Callable[[Scenario], Outcome]:
+def with_posts(jobs: str, posts: int) -> str:
+    return f"{jobs}; {posts} POST{'s' if posts != 1 else ''}"
+
+
+def ambiguous_create(
+    script: list[tuple[str, int]], expected_posts: int
+) -> Callable[[Scenario], Outcome]:
     def run(s: Scenario) -> Outcome:
         s.upload()
         for kind, times in script:
             s.server.add_fault(CREATE, kind, times=times)
         s.project.write(program())
         s.up()
-        return summary(["active"]), summary(s.statuses())
+        expected = with_posts(summary(["active"]), expected_posts)
+        return expected, with_posts(summary(s.statuses()), s.posts())
 
     return run
 
@@ -160,7 +167,7 @@ def killed_during_create(s: Scenario) -> Outcome:
     s.wait_for(lambda: s.server.stats()["jobs_created"] == 1)
     s.pulumi("cancel", "--yes")
     s.up()
-    return summary(["active"]), summary(s.statuses())
+    return with_posts(summary(["active"]), 1), with_posts(summary(s.statuses()), s.posts())
 
 
 def killed_during_wait(s: Scenario) -> Outcome:
@@ -173,15 +180,17 @@ def killed_during_wait(s: Scenario) -> Outcome:
     s.server.advance_clock(100_000)
     s.pulumi("cancel", "--yes")
     s.up()
-    return summary(["succeeded"]), summary(s.statuses())
+    return with_posts(summary(["succeeded"]), 1), with_posts(summary(s.statuses()), s.posts())
 
 
 def replace_unchanged(s: Scenario) -> Outcome:
     s.upload()
     s.project.write(program())
     s.up()
+    s.server.reset_stats()
     s.up("--replace", URN)
-    return summary(["cancelled", "active"]), summary(s.statuses())
+    expected = with_posts(summary(["cancelled", "active"]), 1)
+    return expected, with_posts(summary(s.statuses()), s.posts())
 
 
 def killed_during_replace(s: Scenario) -> Outcome:
@@ -197,7 +206,8 @@ def killed_during_replace(s: Scenario) -> Outcome:
     s.wait_for(lambda: s.server.stats()["jobs_created"] == 1)
     s.pulumi("cancel", "--yes")
     s.up("--replace", URN)
-    return summary(["cancelled", "active"]), summary(s.statuses())
+    expected = with_posts(summary(["cancelled", "active"]), 1)
+    return expected, with_posts(summary(s.statuses()), s.posts())
 
 
 def insufficient_quota(s: Scenario) -> Outcome:
@@ -206,7 +216,7 @@ def insufficient_quota(s: Scenario) -> Outcome:
     s.project.write(program())
     output = s.up(check=False)
     shown = "You exceeded your current quota" in output and "request id req_" in output
-    found = f"{summary(s.statuses())}; {s.posts()} POST; message and request id shown: {shown}"
+    found = f"{with_posts(summary(s.statuses()), s.posts())}; message and request id shown: {shown}"
     return "0; 1 POST; message and request id shown: True", found
 
 
@@ -265,17 +275,17 @@ SCENARIOS: list[tuple[str, str, Callable[[Scenario], Outcome]]] = [
     (
         "Lost create response",
         "commit_then_500 on create, once",
-        ambiguous_create([("commit_then_500", 1)]),
+        ambiguous_create([("commit_then_500", 1)], 1),
     ),
     (
         "Lost create response, three in a row",
         "commit_then_drop on create, 3 queued",
-        ambiguous_create([("commit_then_drop", 3)]),
+        ambiguous_create([("commit_then_drop", 3)], 1),
     ),
     (
         "Failed creates, then a lost one",
         "503, drop, commit_then_500 on create",
-        ambiguous_create([("503", 1), ("drop", 1), ("commit_then_500", 1)]),
+        ambiguous_create([("503", 1), ("drop", 1), ("commit_then_500", 1)], 3),
     ),
     (
         "`pulumi up` killed mid-create; `pulumi cancel`; `pulumi up`",
@@ -365,8 +375,10 @@ PAGE = """# Reliability: no duplicate jobs, no orphans, faults survived
 
 Each row runs the real `pulumi` CLI ({pulumi}) on a file backend against the local endpoint,
 with the faults in "injected" scripted at the endpoint, then counts the fine-tuning jobs at the
-endpoint that the stack started ("active": validating, queued or running). {verdict}
-Run on {host}, Python {python}, in {seconds:.0f} s.
+endpoint that the stack started ("active": validating, queued or running) and, where it
+matters, the create requests (POSTs) the endpoint received.
+
+**{verdict}** Run at commit {commit} on {host}, Python {python}, in {seconds:.0f} s.
 
 {table}
 
@@ -447,12 +459,22 @@ def main() -> int:
                 verdict=verdict,
                 host=f"{platform.system()} {platform.machine()}",
                 python=platform.python_version(),
+                commit=_commit(),
                 seconds=time.monotonic() - started,
                 table=text,
             )
         )
         print(f"wrote {OUT.relative_to(REPO)}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _commit() -> str:
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+        return out.stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "pulumi_finetune", "benchmarks/reliability.py")
+    return (git("rev-parse", "--short", "HEAD") or "unknown") + (" (modified)" if dirty else "")
 
 
 def _pulumi_version(engine: Path) -> str:

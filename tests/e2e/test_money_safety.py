@@ -16,9 +16,13 @@ from typing import Any
 
 import pytest
 
+from pulumi_finetune.client import Client
 from pulumi_finetune.local.server import LocalEndpoint
+from pulumi_finetune.providers import job as job_provider
+from pulumi_finetune.settings import Settings
+from pulumi_finetune.spec import MARKER_KEY as MARKER
 
-from .conftest import MODEL, Endpoint
+from .conftest import DATASET, MODEL, Endpoint
 from .harness import Project, start_pulumi
 
 CREATE = "POST /v1/fine_tuning/jobs"
@@ -342,3 +346,54 @@ def test_destroy_retries_faults_tolerates_404_and_never_reports_a_running_job_go
     assert ep.api.get(f"fine_tuning/jobs/{running}")["status"] == "cancelled"
     assert job_ids_in_state(project) == []
     assert active_faults(ep) == []  # every injected fault was met and survived
+
+
+# -- in-process: paths the endpoint cannot script through the CLI ---------------------------
+
+
+class LaggingList(job_provider._Orphans):
+    """A list that misses a job created a moment ago (eventual consistency), once."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.misses = 1
+
+    def find(self) -> dict[str, Any] | None:
+        if self.misses:
+            self.misses -= 1
+            return None
+        return super().find()
+
+    def _state(self) -> tuple[frozenset[str], int]:
+        return frozenset(), 0  # a fresh resource: the stack owns nothing
+
+
+def client_for(ep: Endpoint) -> Client:
+    return Client(Settings(base_url=ep.url, api_key=ep.key))
+
+
+def test_a_create_that_posted_again_cancels_the_job_the_list_missed(ep):
+    with client_for(ep) as client:
+        training_file = client.upload_file(DATASET, purpose="fine-tune")["id"]
+        marker = job_provider.marker_for("e2e/dev/lagging", secrets.token_hex(8))
+        body = {"model": MODEL, "training_file": training_file, "metadata": {MARKER: marker}}
+        ep.server.add_fault(CREATE, "commit_then_500")
+
+        job = job_provider._create_once(client, body, LaggingList(client, marker, "k", None))
+
+        jobs = {j["id"]: j for j in ep.api.jobs() if j["training_file"] == training_file}
+    assert posts(ep) == 2 and len(jobs) == 2
+    (late,) = set(jobs) - {job["id"]}
+    assert jobs[late]["status"] == "cancelled"
+    assert jobs[job["id"]]["status"] in ACTIVE
+
+
+def test_a_wait_the_endpoint_interrupts_returns_the_running_job(ep):
+    with client_for(ep) as client:
+        training_file = client.upload_file(DATASET, purpose="fine-tune")["id"]
+        job = client.create_job({"model": MODEL, "training_file": training_file})
+        ep.server.add_fault(RETRIEVE, "insufficient_quota")
+
+        seen = job_provider._wait(client, job, timeout=30.0)
+
+    assert seen["id"] == job["id"] and seen["status"] in ACTIVE  # recorded, not forgotten
