@@ -34,6 +34,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.readme_block import replace_block  # noqa: E402
 from pulumi_finetune.local.server import LocalEndpoint  # noqa: E402
 from tests.e2e.harness import EndpointClient, Project, engine_dir, start_pulumi  # noqa: E402
 
@@ -464,7 +465,8 @@ def main() -> int:
                 table=text,
             )
         )
-        print(f"wrote {OUT.relative_to(REPO)}", file=sys.stderr)
+        replace_block("reliability", f"{verdict} ({version}, {_commit()})\n\n{text}")
+        print(f"wrote {OUT.relative_to(REPO)} and the table in README.md", file=sys.stderr)
     return 1 if failed else 0
 
 
