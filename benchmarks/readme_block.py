@@ -1,4 +1,4 @@
-"""Writes a generated block into README.md, between `<!-- NAME:begin -->` and `<!-- NAME:end -->`."""
+"""Writes a generated block into README.md between `<!-- NAME:begin -->` and `<!-- NAME:end -->`."""
 
 from __future__ import annotations
 
