@@ -233,6 +233,18 @@ for name, provider in (("finetune", job.FineTuningJobProvider()),
 """
 
 
+_TYPES_PROBE = """
+import time
+from pulumi import _types
+from {module} import {cls} as C
+_types.resource_types(C)
+t = time.perf_counter()
+for _ in range({n}):
+    _types.resource_types(C)
+print((time.perf_counter() - t) / {n})
+"""
+
+
 def _python(code: str, *args: str) -> str:
     env = {**os.environ, "PYTHONPATH": str(BENCH_DIR)}
     return subprocess.run(
@@ -245,8 +257,9 @@ def _python(code: str, *args: str) -> str:
     ).stdout
 
 
-def _import_top(module: str, limit: int = 8) -> list[tuple[int, str]]:
-    """The modules with the largest cumulative import time under `module` (after pulumi)."""
+def _import_top(module: str, limit: int = 12) -> list[tuple[int, str]]:
+    """Our modules and the top-level packages with the largest cumulative import time that
+    importing `module` adds after pulumi."""
     env = {**os.environ, "PYTHONPATH": str(BENCH_DIR)}
     err = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import pulumi; import {module}"],
@@ -263,8 +276,12 @@ def _import_top(module: str, limit: int = 8) -> list[tuple[int, str]]:
             rows.append((int(m.group(2)), m.group(4), len(m.group(3))))
     # Everything after the last top-level `pulumi` import is what `module` added.
     start = max((i for i, r in enumerate(rows) if r[1] == "pulumi" and r[2] == 1), default=-1)
-    added = [r for r in rows[start + 1 :] if r[2] <= 3]
-    return sorted(((us, name) for us, name, _ in added), reverse=True)[:limit]
+    added = [
+        (us, name)
+        for us, name, _ in rows[start + 1 :]
+        if "." not in name or name.startswith("pulumi_finetune.")
+    ]
+    return sorted(added, reverse=True)[:limit]
 
 
 def breakdown(n: int, file_id: str, repeat: int) -> None:
@@ -275,9 +292,13 @@ def breakdown(n: int, file_id: str, repeat: int) -> None:
         ]
         print(f"  program import of {module}.{cls} after pulumi: "
               f"{statistics.median(times) * 1000:.0f} ms")  # fmt: skip
-    print("  largest imports under pulumi_finetune.FineTuningJob (cumulative, first import):")
+    print("  what importing pulumi_finetune.resources adds (cumulative, -X importtime):")
     for us, name in _import_top("pulumi_finetune.resources"):
         print(f"    {us / 1000:7.1f} ms  {name}")
+    for name, (module, cls) in PROGRAMS.items():
+        seconds = float(_python(_TYPES_PROBE.format(module=module, cls=cls, n=n)))
+        print(f"  program: the SDK's output types of each {cls} (pulumi._types.resource_types,"
+              f" once per resource) [{name}]: {seconds * 1000:.2f} ms")  # fmt: skip
     pickled = {}
     for line in _python(_PICKLE_PROBE.format(n=n)).splitlines():
         name, seconds, blob = line.split()
