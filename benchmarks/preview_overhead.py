@@ -296,15 +296,15 @@ def breakdown(n: int, file_id: str, repeat: int) -> None:
     for us, name in _import_top("pulumi_finetune.resources"):
         print(f"    {us / 1000:7.1f} ms  {name}")
     for name, (module, cls) in PROGRAMS.items():
-        seconds = float(_python(_TYPES_PROBE.format(module=module, cls=cls, n=n)))
+        per_call = float(_python(_TYPES_PROBE.format(module=module, cls=cls, n=n)))
         print(f"  program: the SDK's output types of each {cls} (pulumi._types.resource_types,"
-              f" once per resource) [{name}]: {seconds * 1000:.2f} ms")  # fmt: skip
+              f" once per resource) [{name}]: {per_call * 1000:.2f} ms")  # fmt: skip
     pickled = {}
     for line in _python(_PICKLE_PROBE.format(n=n)).splitlines():
-        name, seconds, blob = line.split()
+        name, each, blob = line.split()
         pickled[name] = blob
         print(f"  program: serialize_provider per resource [{name}]: "
-              f"{float(seconds) * 1000:.2f} ms ({len(blob)} base64 chars)")  # fmt: skip
+              f"{float(each) * 1000:.2f} ms ({len(blob)} base64 chars)")  # fmt: skip
     for name, blob in pickled.items():
         times = [float(_python(_PROVIDER_PROBE, blob)) for _ in range(repeat)]
         print(f"  provider process: first unpickle (imports included) [{name}]: "
