@@ -43,29 +43,42 @@ def store_config(provider: object, req: ConfigureRequest) -> None:
     setattr(provider, _CONFIG_ATTR, config)
 
 
+def stack_of(provider: object) -> str | None:
+    """The stack this provider serves (the explicit provider's only input), if known."""
+    stack = (getattr(provider, _CONFIG_ATTR, None) or {}).get(STACK_INPUT)
+    return stack if isinstance(stack, str) and stack else None
+
+
+def run_pulumi(purpose: str, *args: str) -> str:
+    """stdout of `pulumi ARGS` run from the provider process (the project directory).
+
+    Raises SettingsError naming `purpose` when the CLI is missing or fails; its stderr names
+    the stack and the reason, never config values.
+    """
+    cli = shutil.which("pulumi")
+    if cli is None:
+        raise SettingsError(f"cannot {purpose}: the pulumi CLI is not on PATH")
+    proc = subprocess.run(
+        [cli, *args, "--non-interactive"], capture_output=True, text=True, timeout=120, check=False
+    )
+    if proc.returncode != 0:
+        raise SettingsError(f"cannot {purpose}: {proc.stderr.strip()}")
+    return proc.stdout
+
+
 def _read_stack_config(stack: str) -> dict[str, Any]:
     """The `finetune:*` config of `stack`, decrypted by the pulumi CLI (once per process)."""
     cache_key = (os.getcwd(), stack)
     with _lock:
         if cache_key in _stack_config_cache:
             return _stack_config_cache[cache_key]
-        cli = shutil.which("pulumi")
-        if cli is None:
-            raise SettingsError(
-                "cannot read the stack's finetune:* config: the pulumi CLI is not on PATH"
-            )
-        proc = subprocess.run(
-            [cli, "config", "--json", "--show-secrets", "--stack", stack, "--non-interactive"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if proc.returncode != 0:
-            # stderr names the stack and the CLI's reason; it never holds config values.
-            raise SettingsError(f"cannot read the config of stack {stack!r}: {proc.stderr.strip()}")
+        out = run_pulumi(
+            f"read the config of stack {stack!r}",
+            "config", "--json", "--show-secrets", "--stack", stack,
+        )  # fmt: skip
         values = {
             key: entry.get("value")
-            for key, entry in json.loads(proc.stdout or "{}").items()
+            for key, entry in json.loads(out or "{}").items()
             if key.startswith(f"{settings_mod.CONFIG_NAMESPACE}:") and isinstance(entry, dict)
         }
         _stack_config_cache[cache_key] = values
@@ -75,8 +88,9 @@ def _read_stack_config(stack: str) -> dict[str, Any]:
 def settings_for(provider: object, props: Mapping[str, Any]) -> settings_mod.Settings:
     """Settings for an API call: resource argument > stack config > environment > default."""
     config: dict[str, Any] = dict(getattr(provider, _CONFIG_ATTR, None) or {})
-    stack = config.pop(STACK_INPUT, None)
-    if isinstance(stack, str) and stack:
+    config.pop(STACK_INPUT, None)
+    stack = stack_of(provider)
+    if stack:
         config = {**_read_stack_config(stack), **config}
     return settings_mod.resolve(props, config)
 

@@ -35,10 +35,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import random
-import shutil
-import subprocess
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -338,26 +335,13 @@ class _Orphans:
 def _state_resources(provider: object) -> list[dict[str, Any]]:
     """The resources of the stack's current checkpoint (during `pulumi up`: the in-progress one),
     through the pulumi CLI, as `common` reads the stack's config."""
-    config = getattr(provider, common._CONFIG_ATTR, None) or {}
-    stack = config.get(common.STACK_INPUT)
-    cli = shutil.which("pulumi")
-    if cli is None:
-        raise FinetuneError(
-            "found fine-tuning jobs carrying this resource's marker, but cannot read the stack's "
-            "state to tell an orphan from the job being replaced: the pulumi CLI is not on PATH"
-        )
-    args = [cli, "stack", "export", "--non-interactive"]
-    if isinstance(stack, str) and stack:
-        args += ["--stack", stack]
-    proc = subprocess.run(
-        args, capture_output=True, text=True, timeout=120, cwd=os.getcwd(), check=False
-    )
-    if proc.returncode != 0:
-        raise FinetuneError(
-            "found fine-tuning jobs carrying this resource's marker, but cannot read the stack's "
-            f"state to tell an orphan from the job being replaced: {proc.stderr.strip()}"
-        )
-    deployment = json.loads(proc.stdout or "{}").get("deployment") or {}
+    stack = common.stack_of(provider)
+    out = common.run_pulumi(
+        "read the stack's state to tell an orphan from the job being replaced (fine-tuning jobs "
+        "carrying this resource's marker exist)",
+        "stack", "export", *(["--stack", stack] if stack else []),
+    )  # fmt: skip
+    deployment = json.loads(out or "{}").get("deployment") or {}
     resources: list[dict[str, Any]] = deployment.get("resources") or []
     return resources
 
