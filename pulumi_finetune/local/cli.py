@@ -10,11 +10,9 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from werkzeug.serving import WSGIRequestHandler, make_server
-
 from .app import create_app
 from .config import DEFAULT_MAX_UPLOAD_BYTES, EndpointConfig
-from .server import QuietRequestHandler
+from .http import make_server
 
 KEY_ENV = "PULUMI_FINETUNE_LOCAL_KEY"
 
@@ -96,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pulumi-finetune-local: a key is required (--key or ${KEY_ENV})", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.INFO if args.log_requests else logging.WARNING)
+    logging.getLogger("pulumi_finetune.local.http").setLevel(
+        logging.INFO if args.log_requests else logging.WARNING
+    )
     try:
         config = EndpointConfig(
             data_dir=args.data_dir,
@@ -111,8 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pulumi-finetune-local: {exc}", file=sys.stderr)
         return 2
     app = create_app(config)
-    handler = WSGIRequestHandler if args.log_requests else QuietRequestHandler
-    server = make_server(args.host, args.port, app, threaded=True, request_handler=handler)
+    server = make_server(args.host, args.port, app, log_requests=args.log_requests)
     port = server.socket.getsockname()[1]
     signal.signal(signal.SIGTERM, _stop)
     print(f"listening on http://{args.host}:{port}/v1", flush=True)

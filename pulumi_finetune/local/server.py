@@ -16,19 +16,12 @@ from types import TracebackType
 from typing import IO, Any
 
 import requests
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import LocalApp, create_app
 from .config import DEFAULT_MAX_UPLOAD_BYTES, EndpointConfig
+from .http import WSGIServer, make_server
 
 KEY_ENV = "PULUMI_FINETUNE_LOCAL_KEY"
-
-
-class QuietRequestHandler(WSGIRequestHandler):
-    """Werkzeug's handler without the per-request access log line."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
 
 
 class _Control:
@@ -111,9 +104,7 @@ class LocalEndpoint(_Control):
             fault_seed=fault_seed,
         )
         self.app: LocalApp = create_app(self.config)
-        self._server: BaseWSGIServer = make_server(
-            host, port, self.app, threaded=True, request_handler=QuietRequestHandler
-        )
+        self._server: WSGIServer = make_server(host, port, self.app)
         self.host = host
         self.port: int = self._server.socket.getsockname()[1]
         self.url = f"http://{host}:{self.port}/v1"
