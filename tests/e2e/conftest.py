@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import shutil
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -77,30 +78,29 @@ def conformance() -> Iterator[None]:
         assert not new, "responses that break OpenAI's schemas:\n" + "\n".join(new)
 
 
-@pytest.fixture(scope="session")
-def fast_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
-    """Jobs finish in well under a second."""
+@contextmanager
+def running_endpoint(data_dir: Path, clock_speed: float) -> Iterator[Endpoint]:
+    """A local endpoint in this process, with a fresh key, checked for conformance."""
     key = "sk-local-" + secrets.token_hex(16)
-    server = LocalEndpoint(
-        data_dir=tmp_path_factory.mktemp("fast-endpoint"), key=key, clock_speed=500.0
-    )
+    server = LocalEndpoint(data_dir=data_dir, key=key, clock_speed=clock_speed)
     try:
         yield Endpoint(server, key)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def fast_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
+    """Jobs finish in well under a second."""
+    with running_endpoint(tmp_path_factory.mktemp("fast-endpoint"), 500.0) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(scope="session")
 def slow_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
     """Jobs stay running for minutes unless the test advances the clock."""
-    key = "sk-local-" + secrets.token_hex(16)
-    server = LocalEndpoint(
-        data_dir=tmp_path_factory.mktemp("slow-endpoint"), key=key, clock_speed=1.0
-    )
-    try:
-        yield Endpoint(server, key)
-    finally:
-        server.stop()
+    with running_endpoint(tmp_path_factory.mktemp("slow-endpoint"), 1.0) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

@@ -17,12 +17,11 @@ from typing import Any
 import pytest
 
 from pulumi_finetune.client import Client
-from pulumi_finetune.local.server import LocalEndpoint
 from pulumi_finetune.providers import job as job_provider
 from pulumi_finetune.settings import Settings
 from pulumi_finetune.spec import MARKER_KEY as MARKER
 
-from .conftest import DATASET, MODEL, Endpoint
+from .conftest import DATASET, MODEL, Endpoint, running_endpoint
 from .harness import Project, start_pulumi
 
 CREATE = "POST /v1/fine_tuning/jobs"
@@ -49,14 +48,8 @@ def program(jobs: dict[str, dict[str, Any]] | None = None, **job: Any) -> dict[s
 
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
-    key = "sk-local-" + secrets.token_hex(16)
-    server = LocalEndpoint(
-        data_dir=tmp_path_factory.mktemp("money-endpoint"), key=key, clock_speed=1.0
-    )
-    try:
-        yield Endpoint(server, key)
-    finally:
-        server.stop()
+    with running_endpoint(tmp_path_factory.mktemp("money-endpoint"), 1.0) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
