@@ -12,6 +12,7 @@ from types import FrameType
 
 from .app import create_app
 from .config import DEFAULT_MAX_UPLOAD_BYTES, EndpointConfig
+from .datacheck import warm_up
 from .http import make_server
 
 KEY_ENV = "PULUMI_FINETUNE_LOCAL_KEY"
@@ -111,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pulumi-finetune-local: {exc}", file=sys.stderr)
         return 2
     app = create_app(config)
+    warm_up()  # before listening: no request waits for the tokenizer to load
     server = make_server(args.host, args.port, app, log_requests=args.log_requests)
     port = server.socket.getsockname()[1]
     signal.signal(signal.SIGTERM, _stop)

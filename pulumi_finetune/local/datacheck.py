@@ -60,3 +60,15 @@ def check_training_file(path: Path, *, file_id: str, model: str) -> DataCheck:
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more errors)"
     return DataCheck(ok=False, message=message, examples=examples, tokens=tokens)
+
+
+def warm_up(model: str = "gpt-4o-mini-2024-07-18") -> None:
+    """Load the validator and the tokenizer for ``model`` now (a few hundred ms, once per
+    process) rather than inside the first job's data check, where every request would wait."""
+    try:
+        from pulumi_finetune import datasets, tokens
+
+        datasets.validate_file  # noqa: B018 - the import is the point
+        tokens.tokenizer_for_model(model)
+    except Exception as exc:  # the check itself reports any real problem later
+        log.debug("data check warm-up failed: %r", exc)

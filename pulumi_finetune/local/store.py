@@ -2,16 +2,20 @@
 
 Layout: ``<data-dir>/state.sqlite3`` (WAL) holds every object; ``<data-dir>/files/<file-id>`` holds
 file bytes (the client's filename is never used as a path); ``<data-dir>/uploads/<upload-id>/``
-holds upload parts until completion. One connection is shared behind a lock: every operation is
-one transaction, so a kill -9 leaves either all of an operation or none of it.
+holds upload parts until completion. Writes go through one connection behind a lock: every
+operation is one transaction, so a kill -9 leaves either all of an operation or none of it. Reads
+use a pool of other connections and never wait for that lock: in WAL mode a reader sees the last
+committed transaction. Reading a job writes only when its clock has passed a milestone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
+import queue
 import secrets
 import shutil
 import sqlite3
@@ -88,6 +92,21 @@ def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
+# Milestones after which the job's row itself changed (tokens, status): read it again.
+_ROW_CHANGING = frozenset({"validated", "finished"})
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan_of(hyperparameters: str, n_examples: int) -> lifecycle.Plan:
+    hyper = json.loads(hyperparameters)
+    return lifecycle.make_plan(hyper["n_epochs"], hyper["batch_size"], n_examples)
+
+
+@functools.lru_cache(maxsize=1024)
+def _milestones_of(plan: lifecycle.Plan) -> tuple[lifecycle.Milestone, ...]:
+    return tuple(plan.milestones())
+
+
 class Store:
     """All state of one endpoint. Thread-safe; methods are named after the API operations."""
 
@@ -101,22 +120,52 @@ class Store:
         self.organization_id = f"org-{org}"
         self.clock_speed = clock_speed
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(
-            self.data_dir / "state.sqlite3", check_same_thread=False, isolation_level=None
-        )
-        self._db.row_factory = sqlite3.Row
+        self._db = self._connect()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
         row = self._db.execute("SELECT value FROM meta WHERE key='clock_offset'").fetchone()
         self._clock_offset = float(row["value"]) if row else 0.0
+        self._idle_readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._closed = False
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._readers_lock:
+            self._closed = True
+            for reader in self._readers:
+                reader.close()
             self._db.close()
 
     # ----------------------------------------------------------------- plumbing
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.data_dir / "state.sqlite3", check_same_thread=False, isolation_level=None
+        )
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA busy_timeout=5000")
+        return db
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A connection of the read pool, for one thread at a time; statements outside a
+        transaction each see the last committed state."""
+        try:
+            db = self._idle_readers.get_nowait()
+        except queue.Empty:
+            db = self._connect()
+            db.execute("PRAGMA query_only=1")
+            with self._readers_lock:
+                if self._closed:
+                    db.close()
+                    raise sqlite3.ProgrammingError("the store is closed") from None
+                self._readers.append(db)
+        try:
+            yield db
+        finally:
+            self._idle_readers.put(db)
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -189,8 +238,8 @@ class Store:
         return self.retrieve_file(file_id)
 
     def _file_row(self, file_id: str) -> sqlite3.Row:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM files WHERE id=?", (file_id,)).fetchone()
+        with self._read() as db:
+            row = db.execute("SELECT * FROM files WHERE id=?", (file_id,)).fetchone()
         if row is None:
             raise NotFound(f"No such File object: {file_id}", param="file_id")
         return row  # type: ignore[no-any-return]
@@ -211,8 +260,8 @@ class Store:
             args.append(cursor["seq"])
         sql += f" ORDER BY seq {direction} LIMIT ?"
         args.append(limit + 1)
-        with self._lock:
-            rows = self._db.execute(sql, args).fetchall()
+        with self._read() as db:
+            rows = db.execute(sql, args).fetchall()
         return Page([self._file_json(r) for r in rows[:limit]], len(rows) > limit)
 
     def delete_file(self, file_id: str) -> JSON:
@@ -253,8 +302,8 @@ class Store:
         }
 
     def _upload_row(self, upload_id: str) -> sqlite3.Row:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM uploads WHERE id=?", (upload_id,)).fetchone()
+        with self._read() as db:
+            row = db.execute("SELECT * FROM uploads WHERE id=?", (upload_id,)).fetchone()
         if row is None:
             raise NotFound(f"No such Upload object: {upload_id}", param="upload_id")
         return row  # type: ignore[no-any-return]
@@ -322,8 +371,8 @@ class Store:
 
     def complete_upload(self, upload_id: str, part_ids: list[str], md5: str | None) -> JSON:
         upload = self._pending_upload(upload_id)
-        with self._lock:
-            rows = self._db.execute(
+        with self._read() as db:
+            rows = db.execute(
                 "SELECT id, size FROM upload_parts WHERE upload_id=?", (upload_id,)
             ).fetchall()
         sizes = {r["id"]: r["size"] for r in rows}
@@ -380,15 +429,15 @@ class Store:
     # ----------------------------------------------------------------- models
 
     def _fine_tuned_models(self) -> list[JSON]:
-        with self._lock:
-            jobs = self._db.execute(
+        with self._read() as db:
+            jobs = db.execute(
                 "SELECT fine_tuned_model AS id, finished_at AS created FROM jobs "
                 "WHERE fine_tuned_model IS NOT NULL ORDER BY seq"
             ).fetchall()
-            ckpts = self._db.execute(
+            ckpts = db.execute(
                 "SELECT model AS id, created_at AS created FROM checkpoints ORDER BY seq"
             ).fetchall()
-            deleted = {r["id"] for r in self._db.execute("SELECT id FROM deleted_models")}
+            deleted = {r["id"] for r in db.execute("SELECT id FROM deleted_models")}
         return [
             {
                 "id": r["id"],
@@ -550,12 +599,11 @@ class Store:
 
     @staticmethod
     def _plan(row: sqlite3.Row) -> lifecycle.Plan:
-        hyper = json.loads(row["hyperparameters"])
-        return lifecycle.make_plan(hyper["n_epochs"], hyper["batch_size"], row["n_examples"])
+        return _plan_of(row["hyperparameters"], row["n_examples"])
 
     def _job_row(self, job_id: str) -> sqlite3.Row:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        with self._read() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
         if row is None:
             raise NotFound(f"Could not find fine-tuning job {job_id}.", param="fine_tuning_job_id")
         return row  # type: ignore[no-any-return]
@@ -571,44 +619,92 @@ class Store:
             return DataCheck(ok=False, message=f"Training file {row['training_file']} was deleted.")
         return check_training_file(path, file_id=row["training_file"], model=row["base_model"])
 
+    def _due(self, row: sqlite3.Row, now: float) -> bool:
+        """Whether bringing the job up to ``now`` changes anything (else reading it writes not)."""
+        if row["status"] in lifecycle.TERMINAL or row["status"] == "paused":
+            return False
+        if self._needs_datacheck(row, now):
+            return True
+        milestones = _milestones_of(self._plan(row))
+        done = row["milestones_done"]
+        if done < len(milestones) and milestones[done].at <= self._timing(row).progress(now):
+            return True
+        return bool(self._live_status(row, now) != row["status"])
+
     def _advance(self, job_id: str) -> sqlite3.Row:
-        """Bring a job up to the clock, applying each passed milestone once; returns the row."""
+        """Bring a job up to the clock, applying each passed milestone once; returns the row.
+
+        One transaction, and none when nothing is due. The slow parts run before it, outside
+        the write lock: the data check (may read a large file) and the results file (written
+        idempotently, so a kill -9 between the two leaves a file the retry reuses).
+        """
         row = self._job_row(job_id)
-        if self._needs_datacheck(row, self.now()):
-            check = self._run_datacheck(row)  # outside the lock: may read a large file
-            with self._tx() as db:
+        now = self.now()
+        if not self._due(row, now):
+            return row
+        datacheck = None
+        if self._needs_datacheck(row, now):
+            datacheck = json.dumps(self._run_datacheck(row).__dict__)
+        plan = self._plan(row)
+        if (
+            row["status"] not in lifecycle.TERMINAL
+            and row["status"] != "paused"
+            and self._timing(row).progress(now) >= plan.finished_at
+        ):
+            self._write_results(row, plan)
+        with self._tx() as db:
+            if datacheck is not None:
                 db.execute(
                     "UPDATE jobs SET datacheck=? WHERE id=? AND datacheck IS NULL",
-                    (json.dumps(check.__dict__), job_id),
+                    (datacheck, job_id),
                 )
-        with self._tx() as db:
             row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
             if row["status"] in lifecycle.TERMINAL or row["status"] == "paused":
                 return row  # type: ignore[no-any-return]
             now = self.now()
             timing = self._timing(row)
             progress = timing.progress(now)
-            milestones = self._plan(row).milestones()
+            milestones = _milestones_of(self._plan(row))
             done = row["milestones_done"]
             while done < len(milestones) and milestones[done].at <= progress:
-                if not self._apply(db, row, milestones[done], timing):
-                    break
-                done += 1
-                db.execute("UPDATE jobs SET milestones_done=? WHERE id=?", (done, job_id))
-                row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
-            if row["status"] not in lifecycle.TERMINAL:
-                status = self._live_status(row, now)
-                if status != row["status"]:
-                    db.execute("UPDATE jobs SET status=? WHERE id=?", (status, job_id))
+                milestone = milestones[done]
+                applied = self._apply(db, row, milestone, timing)
+                if applied:
+                    done += 1
+                if not applied or milestone.kind in _ROW_CHANGING:
+                    db.execute("UPDATE jobs SET milestones_done=? WHERE id=?", (done, job_id))
                     row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+                if not applied:
+                    break
+            status = row["status"]
+            if status not in lifecycle.TERMINAL:
+                status = self._live_status(row, now, done)
+            if done != row["milestones_done"] or status != row["status"]:
+                db.execute(
+                    "UPDATE jobs SET milestones_done=?, status=? WHERE id=?",
+                    (done, status, job_id),
+                )
+                row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
             return row  # type: ignore[no-any-return]
 
-    def _live_status(self, row: sqlite3.Row, now: float) -> str:
+    def _write_results(self, row: sqlite3.Row, plan: lifecycle.Plan) -> str:
+        """The ``fine-tune-results`` file of a finished job, written once; returns its id."""
+        result_id = stable_id("file-", row["id"], "results", length=22)
+        path = self.file_path(result_id)
+        if not path.exists():
+            tmp = path.with_name(f"{result_id}.{threading.get_ident()}.tmp")
+            tmp.write_bytes(lifecycle.results_csv(row["seed"], plan.total_steps))
+            os.replace(tmp, path)
+        return result_id
+
+    def _live_status(self, row: sqlite3.Row, now: float, done: int | None = None) -> str:
+        """The status a non-terminal job shows at ``now`` (``done``: milestones applied)."""
         if row["status"] == "paused":
             return "paused"
         if self._timing(row).requeued(now):
             return "queued"
-        done = row["milestones_done"]
+        if done is None:
+            done = row["milestones_done"]
         if done == 0:
             return "validating_files"
         if done == 1:
@@ -689,12 +785,8 @@ class Store:
                 f"Checkpoint created at step {milestone.step}",
             )
         elif milestone.kind == "finished":
-            result_id = stable_id("file-", job_id, "results", length=22)
+            result_id = self._write_results(row, plan)
             path = self.file_path(result_id)
-            if not path.exists():
-                tmp = path.with_name(result_id + ".tmp")
-                tmp.write_bytes(lifecycle.results_csv(row["seed"], plan.total_steps))
-                os.replace(tmp, path)
             db.execute(
                 "INSERT OR IGNORE INTO files(id, bytes, created_at, filename, purpose)"
                 " VALUES (?, ?, ?, 'step_metrics.csv', 'fine-tune-results')",
@@ -757,19 +849,17 @@ class Store:
 
     def list_jobs(self, *, after: str | None, limit: int, metadata: dict[str, str]) -> Page:
         """Newest first; ``metadata`` keeps jobs whose metadata holds every given pair."""
-        with self._lock:
+        with self._read() as db:
             if after is not None:
-                cursor = self._db.execute("SELECT seq FROM jobs WHERE id=?", (after,)).fetchone()
+                cursor = db.execute("SELECT seq FROM jobs WHERE id=?", (after,)).fetchone()
                 if cursor is None:
                     raise InvalidRequest(f"Unknown cursor: {after}", param="after")
-                rows = self._db.execute(
+                rows = db.execute(
                     "SELECT id, metadata FROM jobs WHERE seq < ? ORDER BY seq DESC",
                     (cursor["seq"],),
                 ).fetchall()
             else:
-                rows = self._db.execute(
-                    "SELECT id, metadata FROM jobs ORDER BY seq DESC"
-                ).fetchall()
+                rows = db.execute("SELECT id, metadata FROM jobs ORDER BY seq DESC").fetchall()
         ids: list[str] = []
         for r in rows:
             if metadata:
@@ -840,18 +930,16 @@ class Store:
         self._advance(job_id)
         sql = "SELECT * FROM events WHERE job_id=?"
         args: list[Any] = [job_id]
-        with self._lock:
+        with self._read() as db:
             if after is not None:
-                cursor = self._db.execute(
+                cursor = db.execute(
                     "SELECT seq FROM events WHERE id=? AND job_id=?", (after, job_id)
                 ).fetchone()
                 if cursor is None:
                     raise InvalidRequest(f"Unknown cursor: {after}", param="after")
                 sql += " AND seq < ?"
                 args.append(cursor["seq"])
-            rows = self._db.execute(
-                sql + " ORDER BY seq DESC LIMIT ?", [*args, limit + 1]
-            ).fetchall()
+            rows = db.execute(sql + " ORDER BY seq DESC LIMIT ?", [*args, limit + 1]).fetchall()
         data = [
             {
                 "object": "fine_tuning.job.event",
@@ -870,18 +958,16 @@ class Store:
         self._advance(job_id)
         sql = "SELECT * FROM checkpoints WHERE job_id=?"
         args: list[Any] = [job_id]
-        with self._lock:
+        with self._read() as db:
             if after is not None:
-                cursor = self._db.execute(
+                cursor = db.execute(
                     "SELECT seq FROM checkpoints WHERE id=? AND job_id=?", (after, job_id)
                 ).fetchone()
                 if cursor is None:
                     raise InvalidRequest(f"Unknown cursor: {after}", param="after")
                 sql += " AND seq < ?"
                 args.append(cursor["seq"])
-            rows = self._db.execute(
-                sql + " ORDER BY seq DESC LIMIT ?", [*args, limit + 1]
-            ).fetchall()
+            rows = db.execute(sql + " ORDER BY seq DESC LIMIT ?", [*args, limit + 1]).fetchall()
         data = [
             {
                 "object": "fine_tuning.job.checkpoint",
