@@ -12,10 +12,12 @@ import json
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 from pulumi.output import Unknown
+
+if TYPE_CHECKING:
+    import jsonschema
 
 # Every field of OpenAI's create-job request. A change to any of them replaces the job.
 API_FIELDS = (
@@ -43,6 +45,9 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    # Imported here: the program side imports this module, and only check validates.
+    import jsonschema
+
     text = resources.files("pulumi_finetune").joinpath("schemas/fine_tuning_job_create.json")
     return jsonschema.Draft202012Validator(json.loads(text.read_text()))
 

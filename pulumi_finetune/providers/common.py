@@ -16,13 +16,16 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import ConfigureRequest
 
 from .. import settings as settings_mod
 from ..errors import SettingsError
 from ..spec import is_unknown
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 # Resource arguments that choose the endpoint; they steer the provider and never reach the API.
 CONNECTION_OPTIONS: dict[str, Any] = {"base_url": None, "organization": None, "project": None}
@@ -93,6 +96,14 @@ def settings_for(provider: object, props: Mapping[str, Any]) -> settings_mod.Set
     if stack:
         config = {**_read_stack_config(stack), **config}
     return settings_mod.resolve(props, config)
+
+
+def client_for(provider: object, props: Mapping[str, Any]) -> Client:
+    """An HTTP client for an API call. Imported here, not at module level: the program side
+    imports the providers only to name their classes, and preview never makes a request."""
+    from ..client import Client
+
+    return Client(settings_for(provider, props))
 
 
 def check_connection_options(news: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

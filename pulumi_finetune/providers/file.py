@@ -28,8 +28,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from .. import datasets, uploads
-from ..client import Client
+from .. import datasets
 from ..errors import NotFoundError
 from ..spec import is_unknown
 from . import common
@@ -41,6 +40,15 @@ READING_STATUSES = frozenset({"validating_files", "queued", "running", "paused"}
 # Inputs whose change re-validates but never reaches the API.
 PROVIDER_OPTIONS = ("model", "format", *common.CONNECTION_OPTIONS)
 MAX_LISTED_ERRORS = 20
+SINGLE_REQUEST_MAX_BYTES = 512 * 1024 * 1024
+
+
+def _upload_max_bytes() -> int:
+    # The upload code (and requests) is imported only when a file is that large: preview of an
+    # ordinary program never loads it.
+    from ..uploads import UPLOAD_MAX_BYTES
+
+    return UPLOAD_MAX_BYTES
 
 
 class TrainingFileProvider(ResourceProvider):
@@ -81,12 +89,12 @@ class TrainingFileProvider(ResourceProvider):
             failures.append(CheckFailure("path", f"no such file: {path}"))
             return CheckResult(inputs, failures)
         size = Path(path).stat().st_size
-        if size > uploads.UPLOAD_MAX_BYTES:
+        if size > SINGLE_REQUEST_MAX_BYTES and size > _upload_max_bytes():
             failures.append(
                 CheckFailure(
                     "path",
                     f"{path} has {size} bytes; OpenAI takes files of at most "
-                    f"{uploads.UPLOAD_MAX_BYTES} bytes (8 GB)",
+                    f"{_upload_max_bytes()} bytes (8 GB)",
                 )
             )
             return CheckResult(inputs, failures)
@@ -136,7 +144,9 @@ class TrainingFileProvider(ResourceProvider):
         multipart Uploads API above the threshold (see `pulumi_finetune.uploads`). A file edited
         since `check` is refused (a multipart upload is cancelled, never completed)."""
         path = str(props["path"])
-        with Client(common.settings_for(self, props)) as client:
+        with common.client_for(self, props) as client:
+            from .. import uploads
+
             uploaded = uploads.upload_file(
                 client,
                 path,
@@ -155,7 +165,7 @@ class TrainingFileProvider(ResourceProvider):
         return CreateResult(uploaded["id"], outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        with Client(common.settings_for(self, props)) as client:
+        with common.client_for(self, props) as client:
             try:
                 live = client.retrieve_file(id_)
             except NotFoundError:
@@ -186,7 +196,7 @@ class TrainingFileProvider(ResourceProvider):
         Such a file is kept (and forgotten by state): deleting it could fail that job. A job
         that finished no longer needs its files.
         """
-        with Client(common.settings_for(self, props)) as client:
+        with common.client_for(self, props) as client:
             for job in itertools.islice(client.list_jobs(limit=100), 100):
                 if job.get("status") in READING_STATUSES and id_ in (
                     job.get("training_file"),

@@ -38,7 +38,7 @@ import json
 import random
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -52,7 +52,6 @@ from pulumi.dynamic import (
 )
 
 from .. import spec as jobspec
-from ..client import Client, is_ambiguous
 from ..errors import (
     BadRequestError,
     ConflictError,
@@ -61,6 +60,9 @@ from ..errors import (
     NotFoundError,
 )
 from . import common
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 ACTIVE_STATUSES = frozenset(
     {"validating_files", "queued", "running", "paused", "pending", "created"}
@@ -214,7 +216,7 @@ class FineTuningJobProvider(ResourceProvider):
         marker = marker_for(resource_key, digest)
         body = dict(spec)
         body["metadata"] = {**spec.get("metadata", {}), jobspec.MARKER_KEY: marker}
-        with Client(common.settings_for(self, props)) as client:
+        with common.client_for(self, props) as client:
             orphans = _Orphans(client, marker, resource_key, self)
             job = orphans.find()
             if job is None:
@@ -232,7 +234,7 @@ class FineTuningJobProvider(ResourceProvider):
         return CreateResult(job["id"], outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        with Client(common.settings_for(self, props)) as client:
+        with common.client_for(self, props) as client:
             try:
                 job = client.retrieve_job(id_)
             except NotFoundError:
@@ -251,7 +253,7 @@ class FineTuningJobProvider(ResourceProvider):
         behaviour = props.get("on_destroy") or "cancel"
         if behaviour == "keep":
             return
-        with Client(common.settings_for(self, props)) as client:
+        with common.client_for(self, props) as client:
             try:
                 job = client.retrieve_job(id_)
             except NotFoundError:
@@ -357,6 +359,8 @@ def _create_once(
     ambiguous failure is followed by one more search: a job that the earlier attempt did create
     but the list did not show yet is cancelled, so exactly one job is left running.
     """
+    from ..client import is_ambiguous
+
     ambiguous = False
     for attempt in range(attempts):
         try:
