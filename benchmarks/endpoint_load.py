@@ -3,6 +3,7 @@
     python benchmarks/endpoint_load.py                      # one run, ~a minute
     python benchmarks/endpoint_load.py --repeat 3           # three fresh runs, medians last
     python benchmarks/endpoint_load.py --seconds 20 --clock-speed 20   # the older, shorter load
+    python benchmarks/endpoint_load.py --processes 5        # 50 clients in 5 processes
 
 Each of ``--threads`` workers takes the next of ``--jobs`` job numbers, creates the job, polls it
 every 0.1 s until it ends, and takes the next, until the jobs or ``--seconds`` run out. The default
@@ -13,8 +14,10 @@ threads sharing one GIL, on the same 2 cores as the server: a latency measured h
 client's own queueing. So, in the same run, ``--probe-threads`` threads of this process time a
 trivial route (``GET /_local/stats``: routing, auth and a counter snapshot, no store) every
 ``--probe-interval`` seconds. What retrieve adds over that baseline is the store's share; the
-baseline itself is HTTP, the server's threads and the client. CPU time of both processes over the
-run (cores used) shows who is using the machine; the load average at the start shows the others.
+baseline itself is HTTP, the server's threads and the client. ``--processes N`` spreads the
+clients over N processes, so that they queue less behind one GIL (they still share the 2 cores).
+CPU time of the server and of the clients over the run (cores used) shows who is using the
+machine; the load average at the start shows the others.
 
 Prints how many responses were 5xx (and other errors), p50/p90/p99/max of creates, retrieves and
 the baseline, and the target check (no 5xx, retrieve p99 < 50 ms). Exit status 1 on any 5xx or
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import tempfile
@@ -102,6 +106,127 @@ class RunResult:
         return out
 
 
+@dataclass
+class ClientSpec:
+    """One load-generating process: its threads, probes and share of the job numbers."""
+
+    url: str
+    root: str
+    key: str
+    file_id: str
+    jobs: range
+    threads: int
+    probes: int
+    probe_interval: float
+    deadline: float  # time.monotonic() value; the clock is system-wide on Linux
+
+
+@dataclass
+class ClientOutcome:
+    statuses: Counter[str]
+    final: Counter[str]
+    create_ms: list[float]
+    retrieve_ms: list[float]
+    baseline_ms: list[float]
+    cpu_seconds: float
+
+
+def run_client(spec: ClientSpec) -> ClientOutcome:
+    """Run one client's threads to the end; its measurements and CPU seconds."""
+    headers = {"Authorization": f"Bearer {spec.key}"}
+    lock = threading.Lock()
+    next_job = iter(spec.jobs)
+    statuses: Counter[str] = Counter()
+    final: Counter[str] = Counter()
+    retrieve_ms: list[float] = []
+    create_ms: list[float] = []
+    baseline_ms: list[float] = []
+    done = threading.Event()
+    deadline = spec.deadline
+
+    def record(kind: list[float], start: float, status_code: int) -> None:
+        elapsed_ms = (time.perf_counter() - start) * 1000
+        with lock:
+            kind.append(elapsed_ms)
+            statuses[f"{status_code // 100}xx"] += 1
+
+    def connection_error() -> None:
+        with lock:
+            statuses["connection error"] += 1
+
+    def worker() -> None:
+        session = requests.Session()
+        session.headers.update(headers)
+        while time.monotonic() < deadline:
+            with lock:
+                index = next(next_job, None)
+            if index is None:
+                return
+            start = time.perf_counter()
+            try:
+                r = session.post(
+                    spec.url + "/fine_tuning/jobs",
+                    json={"model": "gpt-4o-mini", "training_file": spec.file_id,
+                          "metadata": {"bench": str(index)}},
+                    timeout=30,
+                )  # fmt: skip
+            except requests.RequestException:
+                connection_error()
+                continue
+            record(create_ms, start, r.status_code)
+            if r.status_code != 200:
+                continue
+            job_id = r.json()["id"]
+            status = "unknown"
+            while time.monotonic() < deadline:
+                start = time.perf_counter()
+                try:
+                    r = session.get(f"{spec.url}/fine_tuning/jobs/{job_id}", timeout=30)
+                except requests.RequestException:
+                    connection_error()
+                    time.sleep(0.1)
+                    continue
+                record(retrieve_ms, start, r.status_code)
+                if r.status_code == 200:
+                    status = r.json()["status"]
+                    if status in ("succeeded", "failed", "cancelled"):
+                        break
+                time.sleep(0.1)
+            with lock:
+                final[status] += 1
+
+    def probe() -> None:
+        session = requests.Session()
+        session.headers.update(headers)
+        while not done.is_set() and time.monotonic() < deadline:
+            start = time.perf_counter()
+            try:
+                r = session.get(spec.root + "/_local/stats", timeout=30)
+            except requests.RequestException:
+                connection_error()
+            else:
+                record(baseline_ms, start, r.status_code)
+            done.wait(spec.probe_interval)
+
+    cpu0 = time.process_time()
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(spec.threads)]
+    probes = [threading.Thread(target=probe, daemon=True) for _ in range(spec.probes)]
+    for t in [*workers, *probes]:
+        t.start()
+    for t in workers:
+        t.join(timeout=max(0.0, deadline - time.monotonic()) + 30)
+    done.set()
+    for t in probes:
+        t.join(timeout=35)
+    return ClientOutcome(
+        statuses, final, create_ms, retrieve_ms, baseline_ms, time.process_time() - cpu0
+    )
+
+
+def _split(total: int, parts: int, index: int) -> int:
+    return total // parts + (1 if index < total % parts else 0)
+
+
 def run_once(args: argparse.Namespace) -> RunResult:
     key = "sk-bench"
     load_before = os.getloadavg()[0]
@@ -109,103 +234,43 @@ def run_once(args: argparse.Namespace) -> RunResult:
         tempfile.TemporaryDirectory() as tmp,
         start_subprocess(Path(tmp) / "data", key=key, clock_speed=args.clock_speed) as proc,
     ):
-        headers = {"Authorization": f"Bearer {key}"}
         file_id = requests.post(
             proc.url + "/files",
-            headers=headers,
+            headers={"Authorization": f"Bearer {key}"},
             files={"file": ("train.jsonl", _training_file())},
             data={"purpose": "fine-tune"},
             timeout=30,
         ).json()["id"]
-
-        lock = threading.Lock()
-        next_job = iter(range(args.jobs))
-        statuses: Counter[str] = Counter()
-        final: Counter[str] = Counter()
-        retrieve_ms: list[float] = []
-        create_ms: list[float] = []
-        baseline_ms: list[float] = []
-        done = threading.Event()
-        deadline = time.monotonic() + args.seconds
-
-        def record(kind: list[float], start: float, status_code: int) -> None:
-            elapsed_ms = (time.perf_counter() - start) * 1000
-            with lock:
-                kind.append(elapsed_ms)
-                statuses[f"{status_code // 100}xx"] += 1
-
-        def connection_error() -> None:
-            with lock:
-                statuses["connection error"] += 1
-
-        def worker() -> None:
-            session = requests.Session()
-            session.headers.update(headers)
-            while time.monotonic() < deadline:
-                with lock:
-                    index = next(next_job, None)
-                if index is None:
-                    return
-                start = time.perf_counter()
-                try:
-                    r = session.post(
-                        proc.url + "/fine_tuning/jobs",
-                        json={"model": "gpt-4o-mini", "training_file": file_id,
-                              "metadata": {"bench": str(index)}},
-                        timeout=30,
-                    )  # fmt: skip
-                except requests.RequestException:
-                    connection_error()
-                    continue
-                record(create_ms, start, r.status_code)
-                if r.status_code != 200:
-                    continue
-                job_id = r.json()["id"]
-                status = "unknown"
-                while time.monotonic() < deadline:
-                    start = time.perf_counter()
-                    try:
-                        r = session.get(f"{proc.url}/fine_tuning/jobs/{job_id}", timeout=30)
-                    except requests.RequestException:
-                        connection_error()
-                        time.sleep(0.1)
-                        continue
-                    record(retrieve_ms, start, r.status_code)
-                    if r.status_code == 200:
-                        status = r.json()["status"]
-                        if status in ("succeeded", "failed", "cancelled"):
-                            break
-                    time.sleep(0.1)
-                with lock:
-                    final[status] += 1
-
-        def probe() -> None:
-            session = requests.Session()
-            session.headers.update(headers)
-            while not done.is_set() and time.monotonic() < deadline:
-                start = time.perf_counter()
-                try:
-                    r = session.get(proc.root + "/_local/stats", timeout=30)
-                except requests.RequestException:
-                    connection_error()
-                else:
-                    record(baseline_ms, start, r.status_code)
-                done.wait(args.probe_interval)
-
+        n = args.processes
+        first_job = 0
+        specs = []
+        for i in range(n):
+            jobs = _split(args.jobs, n, i)
+            specs.append(
+                ClientSpec(
+                    url=proc.url,
+                    root=proc.root,
+                    key=key,
+                    file_id=file_id,
+                    jobs=range(first_job, first_job + jobs),
+                    threads=_split(args.threads, n, i),
+                    probes=_split(args.probe_threads, n, i),
+                    probe_interval=args.probe_interval,
+                    deadline=0.0,
+                )
+            )
+            first_job += jobs
         server_cpu0 = _process_cpu_seconds(proc.pid)
-        client_cpu0 = time.process_time()
         started = time.monotonic()
-        workers = [threading.Thread(target=worker, daemon=True) for _ in range(args.threads)]
-        probes = [threading.Thread(target=probe, daemon=True) for _ in range(args.probe_threads)]
-        for t in [*workers, *probes]:
-            t.start()
-        for t in workers:
-            t.join(timeout=args.seconds + 30)
-        done.set()
-        for t in probes:
-            t.join(timeout=35)
+        for spec in specs:
+            spec.deadline = started + args.seconds
+        if n == 1:
+            outcomes = [run_client(specs[0])]
+        else:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(n) as pool:
+                outcomes = pool.map(run_client, specs)
         elapsed = time.monotonic() - started
-        client_cpu = time.process_time() - client_cpu0
         server_cpu1 = _process_cpu_seconds(proc.pid)
         server_cores = (
             None
@@ -213,14 +278,19 @@ def run_once(args: argparse.Namespace) -> RunResult:
             else (server_cpu1 - server_cpu0) / elapsed
         )
 
+    statuses: Counter[str] = Counter()
+    final: Counter[str] = Counter()
+    for o in outcomes:
+        statuses.update(o.statuses)
+        final.update(o.final)
     return RunResult(
         elapsed=elapsed,
         statuses=statuses,
         final=final,
-        create_ms=create_ms,
-        retrieve_ms=retrieve_ms,
-        baseline_ms=baseline_ms,
-        client_cores=client_cpu / elapsed,
+        create_ms=[v for o in outcomes for v in o.create_ms],
+        retrieve_ms=[v for o in outcomes for v in o.retrieve_ms],
+        baseline_ms=[v for o in outcomes for v in o.baseline_ms],
+        client_cores=sum(o.cpu_seconds for o in outcomes) / elapsed,
         server_cores=server_cores,
         load_before=load_before,
     )
@@ -246,7 +316,14 @@ def report(run: int, result: RunResult) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--threads", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=50, help="clients, in all processes")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="spread the clients (and probes) over this many processes (less GIL queueing in"
+        " the load generator; still the same 2 cores)",
+    )
     parser.add_argument("--jobs", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clock-speed", type=float, default=6.0)
@@ -254,12 +331,13 @@ def main() -> int:
     parser.add_argument("--probe-interval", type=float, default=0.05)
     parser.add_argument("--repeat", type=int, default=1, help="fresh runs; medians are printed")
     args = parser.parse_args()
-    if args.repeat < 1 or args.threads < 1:
-        parser.error("--repeat and --threads must be at least 1")
+    if args.repeat < 1 or args.threads < 1 or not 1 <= args.processes <= args.threads:
+        parser.error("--repeat and --threads must be at least 1, --processes 1 to --threads")
 
     print(
         f"threads={args.threads} jobs={args.jobs} seconds={args.seconds:g}"
-        f" clock_speed={args.clock_speed:g} probes={args.probe_threads}"
+        f" clock_speed={args.clock_speed:g} client processes={args.processes}"
+        f" probes={args.probe_threads}"
         f" every {args.probe_interval:g}s, {os.cpu_count()} CPUs"
     )
     results = []
