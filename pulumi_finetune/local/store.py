@@ -661,7 +661,8 @@ class Store:
             row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
             if row["status"] in lifecycle.TERMINAL or row["status"] == "paused":
                 return row  # type: ignore[no-any-return]
-            now = self.now()
+            # The same `now` that decided whether to run the data check: reading the clock again
+            # could pass the "validated" milestone without a check, and a bad file would pass.
             timing = self._timing(row)
             progress = timing.progress(now)
             milestones = _milestones_of(self._plan(row))
