@@ -40,9 +40,12 @@ from pathlib import Path
 
 import requests
 
-from pulumi_finetune.local.server import LocalEndpoint
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pulumi_finetune.local.server import LocalEndpoint  # noqa: E402
+from tests.e2e.harness import engine_dir  # noqa: E402
+
 BENCH_DIR = Path(__file__).resolve().parent
 MODEL = "gpt-4o-mini-2024-07-18"
 TARGET = 1.2
@@ -70,16 +73,6 @@ PROGRAMS = {
     "finetune": ("pulumi_finetune", "FineTuningJob"),
     "trivial": ("trivial_dynamic", "Echo"),
 }
-
-
-def engine_dir() -> Path:
-    out = subprocess.run(
-        ["bash", str(REPO / "scripts" / "install-pulumi.sh")],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return Path(out.stdout.strip().splitlines()[-1])
 
 
 def training_bytes(n: int = 12) -> bytes:
