@@ -873,58 +873,62 @@ class Store:
         return Page([self.retrieve_job(i) for i in ids[:limit]], len(ids) > limit)
 
     def cancel_job(self, job_id: str) -> JSON:
-        row = self._advance(job_id)
-        with self._tx() as db:
-            row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        def cancel(db: sqlite3.Connection, row: sqlite3.Row, now: float, n: int) -> None:
             if row["status"] in lifecycle.TERMINAL:
                 raise InvalidRequest(
                     f"Job {job_id} has already completed (status: {row['status']}) "
                     "and cannot be cancelled."
                 )
-            now = self.now()
-            n = row["transitions"] + 1
             self._event(db, job_id, f"cancel-{n}", int(now), "Fine-tuning job cancelled")
             db.execute(
                 "UPDATE jobs SET status='cancelled', active_since=NULL, progress_base=?,"
                 " transitions=? WHERE id=?",
                 (self._timing(row).progress(now), n, job_id),
             )
-        return self.retrieve_job(job_id)
+
+        return self._transition(job_id, cancel)
 
     def pause_job(self, job_id: str) -> JSON:
-        row = self._advance(job_id)
-        with self._tx() as db:
-            row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        def pause(db: sqlite3.Connection, row: sqlite3.Row, now: float, n: int) -> None:
             if row["status"] != "running":
                 raise InvalidRequest(
                     f"Job {job_id} is {row['status']}; only running jobs can be paused."
                 )
-            now = self.now()
-            n = row["transitions"] + 1
             self._event(db, job_id, f"pause-{n}", int(now), "Fine-tuning job paused")
             db.execute(
                 "UPDATE jobs SET status='paused', active_since=NULL, progress_base=?,"
                 " requeue_delay=0, transitions=? WHERE id=?",
                 (self._timing(row).progress(now), n, job_id),
             )
-        return self.retrieve_job(job_id)
+
+        return self._transition(job_id, pause)
 
     def resume_job(self, job_id: str) -> JSON:
-        row = self._advance(job_id)
-        with self._tx() as db:
-            row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        def resume(db: sqlite3.Connection, row: sqlite3.Row, now: float, n: int) -> None:
             if row["status"] != "paused":
                 raise InvalidRequest(
                     f"Job {job_id} is {row['status']}; only paused jobs can be resumed."
                 )
-            now = self.now()
-            n = row["transitions"] + 1
             self._event(db, job_id, f"resume-{n}", int(now), "Fine-tuning job resumed")
             db.execute(
                 "UPDATE jobs SET status='queued', active_since=?, requeue_delay=?,"
                 " transitions=? WHERE id=?",
                 (now, lifecycle.QUEUED_SECONDS, n, job_id),
             )
+
+        return self._transition(job_id, resume)
+
+    def _transition(
+        self,
+        job_id: str,
+        apply: Callable[[sqlite3.Connection, sqlite3.Row, float, int], None],
+    ) -> JSON:
+        """Bring the job up to the clock, then apply a user-requested status change (the n-th
+        of the job, which keys its event) to the current row, in one transaction."""
+        self._advance(job_id)
+        with self._tx() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+            apply(db, row, self.now(), row["transitions"] + 1)
         return self.retrieve_job(job_id)
 
     def list_events(self, job_id: str, *, after: str | None, limit: int) -> Page:
