@@ -14,7 +14,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 import pulumi
 from pulumi.dynamic import Resource
 
-from .providers.common import STACK_INPUT
+from . import identity, program
 from .providers.file import TrainingFileProvider
 from .providers.job import JOB_OUTPUTS, FineTuningJobProvider
 
@@ -137,23 +137,6 @@ def _resource_key(name: str) -> str:
     return f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}"
 
 
-_providers: dict[tuple[str, str], pulumi.ProviderResource] = {}
-
-
-def _with_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
-    """Use the shared explicit provider (see providers/common.py: it keeps the key out of state)."""
-    if opts is not None and opts.provider is not None:
-        return opts
-    key = (pulumi.get_project(), pulumi.get_stack())
-    provider = _providers.get(key)
-    if provider is None:
-        provider = pulumi.ProviderResource(
-            "pulumi-python", "pulumi-finetune", {STACK_INPUT: pulumi.get_stack()}
-        )
-        _providers[key] = provider
-    return pulumi.ResourceOptions.merge(pulumi.ResourceOptions(provider=provider), opts)
-
-
 class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
     """An OpenAI fine-tuning job, started once by `pulumi up`.
 
@@ -249,8 +232,13 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
         if isinstance(values.get("on_destroy"), DestroyBehavior):
             values["on_destroy"] = values["on_destroy"].value
         props: dict[str, Any] = {**{name: None for name in JOB_OUTPUTS}, "spec": None, **values}
-        props["_resource_key"] = _resource_key(resource_name)
-        super().__init__(FineTuningJobProvider(), resource_name, props, _with_provider(opts))
+        resource_key = _resource_key(resource_name)
+        props[identity.RESOURCE_KEY] = resource_key
+        props[identity.STACK_INSTANCE] = program.stack_instance()
+        props[identity.OWNED_JOB] = program.owned_job(resource_key)
+        super().__init__(
+            FineTuningJobProvider(), resource_name, props, program.with_stack_provider(opts)
+        )
 
 
 @dataclass
@@ -354,7 +342,9 @@ class TrainingFile(Resource, module="finetune", name="TrainingFile"):
             # may run elsewhere.
             values["path"] = os.path.abspath(values["path"])
         props: dict[str, Any] = {**{name: None for name in TRAINING_FILE_OUTPUTS}, **values}
-        super().__init__(TrainingFileProvider(), resource_name, props, _with_provider(opts))
+        super().__init__(
+            TrainingFileProvider(), resource_name, props, program.with_stack_provider(opts)
+        )
 
 
 def _args_to_props(

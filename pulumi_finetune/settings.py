@@ -2,8 +2,9 @@
 
 1. an explicit resource argument (`base_url`, `organization`, `project`; the key is never a
    resource argument, so it can never land in state),
-2. stack config read in the provider's `configure()` (`finetune:apiKey`, `finetune:baseUrl`,
-   `finetune:organization`, `finetune:project`),
+2. stack config (`finetune:apiKey`, `finetune:baseUrl`, `finetune:organization`,
+   `finetune:project`): the program passes it as the inputs of the stack's provider resource,
+   and the provider process receives it in `configure()`,
 3. the environment, as OpenAI's SDK reads it (`OPENAI_API_KEY`, `OPENAI_BASE_URL`,
    `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`),
 4. defaults (`https://api.openai.com/v1`).
@@ -30,6 +31,10 @@ _SOURCES: dict[str, tuple[str | None, str, str]] = {
     "organization": ("organization", "organization", "OPENAI_ORG_ID"),
     "project": ("project", "project", "OPENAI_PROJECT_ID"),
 }
+# The stack config keys (`finetune:<name>`) the program hands to the provider; the key is secret.
+CONFIG_NAMES = tuple(config_name for _, config_name, _ in _SOURCES.values())
+SECRET_CONFIG_NAMES = frozenset({"apiKey"})
+API_KEY_ENV = _SOURCES["api_key"][2]
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,8 @@ class Settings:
         if not self.api_key:
             raise SettingsError(
                 "no API key: set it with `pulumi config set --secret finetune:apiKey <key>` "
-                "or export OPENAI_API_KEY"
+                f"or export {API_KEY_ENV} (`pulumi refresh` and `pulumi destroy` use the "
+                "settings recorded in the stack's state by the last `pulumi up`)"
             )
         return self.api_key
 

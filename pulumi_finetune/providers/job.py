@@ -3,26 +3,19 @@
 Runs in Pulumi's provider process. The object Pulumi pickles into state holds nothing: settings
 (and the key) arrive through `configure()` in the provider process.
 
-How a job is started exactly once. OpenAI has no idempotency keys, so every job carries a
-marker in its metadata (one of the 16 slots; `check` keeps the user to 15): a digest of the
-resource's identity (project/stack/name) and of its spec. `create` lists the jobs with that
-marker before posting, and again whenever a post may have taken effect without an answer (5xx,
-dropped connection, timeout), and adopts an *orphan* instead of posting (again). That covers
-lost responses and runs killed mid-create or mid-wait.
-
-Orphan or predecessor? The same marker is also on the job that a replacement of an unchanged
-spec replaces (`pulumi up --replace`), and on finished jobs of earlier incarnations of the
-resource. Pulumi gives `create` nothing about the resource's previous state (a replacement's
-inputs are re-checked without the old ones, and a targeted `--replace` skips `diff`), so when
-marked jobs exist `create` reads the stack's state itself (`pulumi stack export`, the in-progress
-checkpoint; no read happens when no marked job exists). A marked job is adopted only if
-- no resource in the state owns it (the job being replaced is owned: never adopted),
-- it was created after the job this resource owns now, if any (earlier incarnations are older),
+How a job is started exactly once: see `pulumi_finetune.identity`. Every job carries a marker
+in its metadata (one of the 16 slots; `check` keeps the user to 15) that names the stack instance,
+the resource and the spec. `create` lists the jobs with that marker before posting, and again
+whenever a post may have taken effect without an answer (5xx, dropped connection, timeout), and
+adopts an *orphan* instead of posting (again). That covers lost responses and runs killed
+mid-create or mid-wait. A marked job is adopted only if
+- it is not the job the stack's state records for this resource (the one `pulumi up --replace`
+  replaces), nor older than it (earlier incarnations),
 - it is not failed or cancelled, and a succeeded job's model still exists.
 So `pulumi up --replace` posts a new job and then deletes the old one as `on_destroy` says
 (cancelled if still running, left alone if finished); a killed `pulumi up` (first create, or a
-replacement) is re-run and adopts the job the killed run started. If the state cannot be read
-while marked jobs exist, `create` fails rather than guess.
+replacement) is re-run and adopts the job the killed run started. If the program could not read
+the stack's state while marked jobs exist, `create` fails rather than guess.
 
 A create that posted after an ambiguous failure lists the marker once more and cancels any
 orphan that turned up late besides the one it keeps, so no path out of `create` leaves an
@@ -33,8 +26,6 @@ client's deadline) records the job as last seen, like a wait that times out.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import random
 import time
 from collections.abc import Mapping
@@ -51,6 +42,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from .. import identity
 from .. import spec as jobspec
 from ..errors import (
     BadRequestError,
@@ -58,6 +50,7 @@ from ..errors import (
     FinetuneError,
     JobFailedError,
     NotFoundError,
+    SettingsError,
 )
 from . import common
 
@@ -79,8 +72,6 @@ PROVIDER_OPTIONS: dict[str, Any] = {
     "on_destroy": "cancel",
     **common.CONNECTION_OPTIONS,
 }
-RESOURCE_KEY = "_resource_key"
-RESOURCE_TYPE = "finetune:FineTuningJob"
 SPEC_OUTPUT = "spec"
 
 # Fields of the `fine_tuning.job` object, as outputs. `id` is the resource's id (and `job_id`).
@@ -105,12 +96,8 @@ JOB_OUTPUTS = (
     "integrations",
 )
 KNOWN_INPUTS = frozenset(
-    {*jobspec.API_FIELDS, *PROVIDER_OPTIONS, *JOB_OUTPUTS, RESOURCE_KEY, SPEC_OUTPUT}
+    {*jobspec.API_FIELDS, *PROVIDER_OPTIONS, *JOB_OUTPUTS, *identity.INTERNAL_INPUTS, SPEC_OUTPUT}
 )
-
-
-def marker_for(resource_key: str, spec_sha256: str) -> str:
-    return hashlib.sha256(f"{resource_key}\n{spec_sha256}".encode()).hexdigest()[:32]
 
 
 def job_outputs(job: Mapping[str, Any]) -> dict[str, Any]:
@@ -212,12 +199,15 @@ class FineTuningJobProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = jobspec.api_spec(props)
         digest = jobspec.spec_hash(spec)
-        resource_key = str(props.get(RESOURCE_KEY) or "")
-        marker = marker_for(resource_key, digest)
+        marker = identity.marker_for(
+            str(props.get(identity.STACK_INSTANCE) or ""),
+            str(props.get(identity.RESOURCE_KEY) or ""),
+            digest,
+        )
         body = dict(spec)
         body["metadata"] = {**spec.get("metadata", {}), jobspec.MARKER_KEY: marker}
         with common.client_for(self, props) as client:
-            orphans = _Orphans(client, marker, resource_key, self)
+            orphans = _Orphans(client, marker, props.get(identity.OWNED_JOB))
             job = orphans.find()
             if job is None:
                 job = _create_once(client, body, orphans)
@@ -245,7 +235,7 @@ class FineTuningJobProvider(ResourceProvider):
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         outs = {k: v for k, v in olds.items() if k != "__provider"}
-        for key in (*PROVIDER_OPTIONS, RESOURCE_KEY):
+        for key in (*PROVIDER_OPTIONS, *identity.INTERNAL_INPUTS):
             outs[key] = news.get(key)
         return UpdateResult(outs)
 
@@ -274,15 +264,13 @@ def _inputs_of(props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class _Orphans:
-    """Finds the jobs `create` may adopt: marked, not owned by the stack's state, newer than the
-    job the resource owns now, not failed or cancelled, and (if succeeded) with a live model."""
+    """Finds the jobs `create` may adopt: marked, not the job the stack's state records for this
+    resource nor older than it, not failed or cancelled, and (if succeeded) with a live model."""
 
-    def __init__(self, client: Client, marker: str, resource_key: str, provider: object) -> None:
+    def __init__(self, client: Client, marker: str, owned: Any) -> None:
         self.client = client
         self.marker = marker
-        self.resource_key = resource_key
-        self.provider = provider
-        self._owned: tuple[frozenset[str], int] | None = None
+        self.owned = owned if isinstance(owned, Mapping) else None
 
     def marked(self) -> list[dict[str, Any]]:
         """Every job carrying the marker (the filter is re-checked: a server may ignore it)."""
@@ -292,28 +280,19 @@ class _Orphans:
             if (job.get("metadata") or {}).get(jobspec.MARKER_KEY) == self.marker
         ]
 
-    def _state(self) -> tuple[frozenset[str], int]:
-        """(ids of every job the state owns, created_at of the job this resource owns or 0)."""
-        if self._owned is None:
-            owned: set[str] = set()
-            current = 0
-            for resource in _state_resources(self.provider):
-                if not str(resource.get("type", "")).endswith(RESOURCE_TYPE):
-                    continue
-                outputs = resource.get("outputs") or {}
-                owned.update(str(i) for i in (resource.get("id"), outputs.get("job_id")) if i)
-                if outputs.get(RESOURCE_KEY) == self.resource_key:
-                    created = outputs.get("created_at")
-                    if isinstance(created, int | float) and not isinstance(created, bool):
-                        current = max(current, int(created))
-            self._owned = (frozenset(owned), current)
-        return self._owned
-
     def adoptable(self, job: Mapping[str, Any]) -> bool:
         if job.get("status") in NOT_ADOPTABLE:
             return False
-        owned, current = self._state()
-        if job["id"] in owned or (job.get("created_at") or 0) <= current:
+        if self.owned is None:
+            raise SettingsError(
+                f"fine-tuning job {job['id']} carries this resource's marker, but the program "
+                "could not read the stack's state to tell an orphan of an interrupted run from "
+                "the job this resource already owns; nothing was created. Run `pulumi up` again "
+                "(see docs/reliability.md)"
+            )
+        created = self.owned.get("created_at")
+        current = int(created) if isinstance(created, int | float) else 0
+        if job["id"] == self.owned.get("job_id") or (job.get("created_at") or 0) <= current:
             return False
         model = job.get("fine_tuned_model")
         if job.get("status") == "succeeded" and model:
@@ -332,20 +311,6 @@ class _Orphans:
         if not candidates:
             return None
         return max(candidates, key=lambda job: (job.get("created_at") or 0, job["id"]))
-
-
-def _state_resources(provider: object) -> list[dict[str, Any]]:
-    """The resources of the stack's current checkpoint (during `pulumi up`: the in-progress one),
-    through the pulumi CLI, as `common` reads the stack's config."""
-    stack = common.stack_of(provider)
-    out = common.run_pulumi(
-        "read the stack's state to tell an orphan from the job being replaced (fine-tuning jobs "
-        "carrying this resource's marker exist)",
-        "stack", "export", *(["--stack", stack] if stack else []),
-    )  # fmt: skip
-    deployment = json.loads(out or "{}").get("deployment") or {}
-    resources: list[dict[str, Any]] = deployment.get("resources") or []
-    return resources
 
 
 def _create_once(

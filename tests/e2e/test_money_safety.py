@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import secrets
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from pulumi_finetune import identity
 from pulumi_finetune.client import Client
 from pulumi_finetune.providers import job as job_provider
 from pulumi_finetune.settings import Settings
@@ -344,6 +346,9 @@ def test_destroy_retries_faults_tolerates_404_and_never_reports_a_running_job_go
 # -- in-process: paths the endpoint cannot script through the CLI ---------------------------
 
 
+NOTHING_OWNED = {"job_id": "", "created_at": 0}  # a fresh resource: the stack owns no job
+
+
 class LaggingList(job_provider._Orphans):
     """A list that misses a job created a moment ago (eventual consistency), once."""
 
@@ -357,9 +362,6 @@ class LaggingList(job_provider._Orphans):
             return None
         return super().find()
 
-    def _state(self) -> tuple[frozenset[str], int]:
-        return frozenset(), 0  # a fresh resource: the stack owns nothing
-
 
 def client_for(ep: Endpoint) -> Client:
     return Client(Settings(base_url=ep.url, api_key=ep.key))
@@ -368,11 +370,11 @@ def client_for(ep: Endpoint) -> Client:
 def test_a_create_that_posted_again_cancels_the_job_the_list_missed(ep):
     with client_for(ep) as client:
         training_file = client.upload_file(DATASET, purpose="fine-tune")["id"]
-        marker = job_provider.marker_for("e2e/dev/lagging", secrets.token_hex(8))
+        marker = identity.marker_for(str(uuid.uuid4()), "e2e/dev/lagging", secrets.token_hex(8))
         body = {"model": MODEL, "training_file": training_file, "metadata": {MARKER: marker}}
         ep.server.add_fault(CREATE, "commit_then_500")
 
-        job = job_provider._create_once(client, body, LaggingList(client, marker, "k", None))
+        job = job_provider._create_once(client, body, LaggingList(client, marker, NOTHING_OWNED))
 
         jobs = {j["id"]: j for j in ep.api.jobs() if j["training_file"] == training_file}
     assert posts(ep) == 2 and len(jobs) == 2

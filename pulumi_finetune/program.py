@@ -1,0 +1,102 @@
+"""Program side plumbing shared by the resources: the stack's provider and what state owns.
+
+Runs in the user's Pulumi program. Each stack gets one explicit provider resource,
+`pulumi-finetune`, whose inputs are the stack's `finetune:*` settings; the engine hands them to
+the provider process through `configure()`, and keeps them in the stack's state with the key
+encrypted as a secret by the stack's secrets provider, as it does for every provider's
+credentials. An explicit provider (rather than the default one) keeps the rest of the stack's
+config out of its state. Changing a setting (rotating the key) updates that provider in place:
+no job is replaced and no request is made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+
+from . import identity
+from .settings import CONFIG_NAMES, CONFIG_NAMESPACE, SECRET_CONFIG_NAMES, config_key
+
+_READ_STATE = "pulumi:pulumi:readStackResourceOutputs"
+JOB_TYPE_SUFFIX = "finetune:FineTuningJob"
+
+_providers: dict[tuple[str, str], pulumi.ProviderResource] = {}
+_owned_jobs: dict[tuple[str, str], pulumi.Output[Any]] = {}
+
+
+def _stack_key() -> tuple[str, str]:
+    return (pulumi.get_project(), pulumi.get_stack())
+
+
+def stack_provider() -> pulumi.ProviderResource:
+    """The stack's `pulumi-finetune` provider, created on first use."""
+    key = _stack_key()
+    provider = _providers.get(key)
+    if provider is None:
+        config = pulumi.Config(CONFIG_NAMESPACE)
+        inputs: dict[str, Any] = {identity.STACK_INPUT: pulumi.get_stack()}
+        for name in CONFIG_NAMES:
+            value = config.get_secret(name) if name in SECRET_CONFIG_NAMES else config.get(name)
+            if value is not None:
+                inputs[config_key(name)] = value
+        provider = pulumi.ProviderResource("pulumi-python", identity.PROVIDER_NAME, inputs)
+        _providers[key] = provider
+    return provider
+
+
+def with_stack_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    """`opts` with the stack's provider, unless the caller chose one."""
+    if opts is not None and opts.provider is not None:
+        return opts
+    return pulumi.ResourceOptions.merge(pulumi.ResourceOptions(provider=stack_provider()), opts)
+
+
+def stack_instance() -> pulumi.Output[str]:
+    """The id of the stack's provider resource: a UUID the engine drew when it created it."""
+    return stack_provider().id
+
+
+async def _read_owned_jobs() -> dict[str, dict[str, Any]] | None:
+    """resource key -> {job_id, created_at} of every FineTuningJob in the stack's last
+    checkpoint; None if the engine could not read it."""
+    name = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    try:
+        result = await pulumi.runtime.invoke_async(_READ_STATE, {"stackName": name})
+    except Exception:  # any failure means "not known": the provider then refuses to guess
+        return None
+    resources = (result or {}).get("outputs") if isinstance(result, dict) else None
+    if not isinstance(resources, dict):
+        return None
+    owned: dict[str, dict[str, Any]] = {}
+    for resource in resources.values():
+        if not isinstance(resource, dict) or not str(resource.get("type", "")).endswith(
+            JOB_TYPE_SUFFIX
+        ):
+            continue
+        outputs = resource.get("outputs") or {}
+        key = outputs.get(identity.RESOURCE_KEY)
+        job_id = outputs.get("job_id")
+        if isinstance(key, str) and isinstance(job_id, str) and job_id:
+            created = outputs.get("created_at")
+            owned[key] = {
+                "job_id": job_id,
+                "created_at": int(created) if isinstance(created, int | float) else 0,
+            }
+    return owned
+
+
+def owned_job(resource_key: str) -> pulumi.Output[Any]:
+    """What the stack's state records for this resource: {job_id, created_at} (empty strings
+    and 0 when it records none), or None when the state could not be read."""
+    key = _stack_key()
+    owned = _owned_jobs.get(key)
+    if owned is None:
+        owned = pulumi.Output.from_input(_read_owned_jobs())
+        _owned_jobs[key] = owned
+    return owned.apply(
+        lambda jobs: (
+            None if jobs is None else jobs.get(resource_key, {"job_id": "", "created_at": 0})
+        )
+    )
