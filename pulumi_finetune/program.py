@@ -11,6 +11,7 @@ no job is replaced and no request is made.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -22,28 +23,42 @@ from .settings import CONFIG_NAMES, CONFIG_NAMESPACE, SECRET_CONFIG_NAMES, confi
 _READ_STATE = "pulumi:pulumi:readStackResourceOutputs"
 JOB_TYPE_SUFFIX = "finetune:FineTuningJob"
 
-_providers: dict[tuple[str, str], pulumi.ProviderResource] = {}
-_owned_jobs: dict[tuple[str, str], pulumi.Output[Any]] = {}
 
 
-def _stack_key() -> tuple[str, str]:
-    return (pulumi.get_project(), pulumi.get_stack())
+@dataclass
+class _Run:
+    """What one run of the program shares between its resources. An Automation API host runs
+    the program many times in one process, so this is kept per run (per root stack resource)."""
+
+    root: object
+    provider: pulumi.ProviderResource | None = None
+    owned_jobs: pulumi.Output[Any] | None = None
+
+
+_runs: dict[tuple[int, str, str], _Run] = {}
+
+
+def _run() -> _Run:
+    root = pulumi.runtime.get_root_resource()
+    key = (id(root), pulumi.get_project(), pulumi.get_stack())
+    run = _runs.get(key)
+    if run is None or run.root is not root:
+        run = _runs[key] = _Run(root)
+    return run
 
 
 def stack_provider() -> pulumi.ProviderResource:
     """The stack's `pulumi-finetune` provider, created on first use."""
-    key = _stack_key()
-    provider = _providers.get(key)
-    if provider is None:
+    run = _run()
+    if run.provider is None:
         config = pulumi.Config(CONFIG_NAMESPACE)
         inputs: dict[str, Any] = {identity.STACK_INPUT: pulumi.get_stack()}
         for name in CONFIG_NAMES:
             value = config.get_secret(name) if name in SECRET_CONFIG_NAMES else config.get(name)
             if value is not None:
                 inputs[config_key(name)] = value
-        provider = pulumi.ProviderResource("pulumi-python", identity.PROVIDER_NAME, inputs)
-        _providers[key] = provider
-    return provider
+        run.provider = pulumi.ProviderResource("pulumi-python", identity.PROVIDER_NAME, inputs)
+    return run.provider
 
 
 def with_stack_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
@@ -90,12 +105,10 @@ async def _read_owned_jobs() -> dict[str, dict[str, Any]] | None:
 def owned_job(resource_key: str) -> pulumi.Output[Any]:
     """What the stack's state records for this resource: {job_id, created_at} (empty strings
     and 0 when it records none), or None when the state could not be read."""
-    key = _stack_key()
-    owned = _owned_jobs.get(key)
-    if owned is None:
-        owned = pulumi.Output.from_input(_read_owned_jobs())
-        _owned_jobs[key] = owned
-    return owned.apply(
+    run = _run()
+    if run.owned_jobs is None:
+        run.owned_jobs = pulumi.Output.from_input(_read_owned_jobs())
+    return run.owned_jobs.apply(
         lambda jobs: (
             None if jobs is None else jobs.get(resource_key, {"job_id": "", "created_at": 0})
         )

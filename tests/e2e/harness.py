@@ -100,7 +100,11 @@ class Project:
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "1",
             "NO_COLOR": "1",
         }
-        self.pulumi("stack", "init", "dev")
+        self.init_stack()
+
+    def init_stack(self, name: str = "dev") -> None:
+        """Create the stack and set its endpoint and (secret) key."""
+        self.pulumi("stack", "init", name)
         self.pulumi("config", "set", "finetune:baseUrl", self.endpoint_url)
         self.pulumi("config", "set", "--secret", "finetune:apiKey", self.api_key)
 
