@@ -107,9 +107,11 @@ def slow_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint
 def make_project(engine: Path, tmp_path: Path) -> Iterator[Callable[[Endpoint], Project]]:
     made: list[Project] = []
 
-    def make(endpoint: Endpoint) -> Project:
+    def make(endpoint: Endpoint, env: dict[str, str] | None = None) -> Project:
         root = tmp_path / f"p{len(made)}"
-        project = Project(root=root, engine=engine, endpoint_url=endpoint.url, api_key=endpoint.key)
+        project = Project(
+            root=root, engine=engine, endpoint_url=endpoint.url, api_key=endpoint.key, env=env or {}
+        )
         shutil.copy(DATASET, project.dir / "train.jsonl")
         made.append(project)
         return project

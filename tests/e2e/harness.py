@@ -46,6 +46,26 @@ PROGRAM = textwrap.dedent(
 )
 
 
+def pulumi_env(root: Path, engine: Path) -> dict[str, str]:
+    """The environment of a `pulumi` run with its own PULUMI_HOME and a file backend under
+    `root`, offline, with this interpreter (and so this package) for programs and providers."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "OPENAI_"))},
+        "PATH": os.pathsep.join(
+            [str(engine), str(Path(sys.executable).parent), os.environ["PATH"]]
+        ),
+        "PULUMI_HOME": str(root / "pulumi-home"),
+        "PULUMI_BACKEND_URL": f"file://{root / 'state'}",
+        "PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase",
+        "PULUMI_SKIP_UPDATE_CHECK": "1",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "1",
+        "PULUMI_IGNORE_AMBIENT_PLUGINS": "1",
+        "PULUMI_PYTHON_CMD": sys.executable,
+        "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "1",
+        "NO_COLOR": "1",
+    }
+
+
 def engine_dir() -> Path:
     """The directory with the pulumi CLI and language host (built once, cached)."""
     out = subprocess.run(
@@ -78,6 +98,7 @@ class Project:
     api_key: str
     name: str = "e2e"
     env: dict[str, str] = field(default_factory=dict)
+    """Overrides of `pulumi_env` (another backend, a passphrase file, ...)."""
 
     def __post_init__(self) -> None:
         self.dir = self.root / "project"
@@ -85,21 +106,7 @@ class Project:
         (self.root / "state").mkdir(exist_ok=True)
         (self.dir / "Pulumi.yaml").write_text(f"name: {self.name}\nruntime: python\n")
         (self.dir / "__main__.py").write_text(PROGRAM)
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "OPENAI_"))},
-            "PATH": os.pathsep.join(
-                [str(self.engine), str(Path(sys.executable).parent), os.environ["PATH"]]
-            ),
-            "PULUMI_HOME": str(self.root / "pulumi-home"),
-            "PULUMI_BACKEND_URL": f"file://{self.root / 'state'}",
-            "PULUMI_CONFIG_PASSPHRASE": "e2e-passphrase",
-            "PULUMI_SKIP_UPDATE_CHECK": "1",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "1",
-            "PULUMI_IGNORE_AMBIENT_PLUGINS": "1",
-            "PULUMI_PYTHON_CMD": sys.executable,
-            "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "1",
-            "NO_COLOR": "1",
-        }
+        self.env = {**pulumi_env(self.root, self.engine), **self.env}
         self.init_stack()
 
     def init_stack(self, name: str = "dev") -> None:
