@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from .conftest import DATASET, MODEL
-from .harness import pulumi_env
+from .harness import REPO, pulumi_env
 
 JOB: dict[str, Any] = {"model": MODEL, "training_file": "@data", "suffix": "where"}
 PROGRAM: dict[str, Any] = {"files": {"data": {"path": "train.jsonl"}}, "jobs": {"support-bot": JOB}}
@@ -225,3 +226,31 @@ def test_automation_api_local_program(fast_endpoint, make_project, tmp_path):
     assert up.summary.resource_changes == {"create": 4}
     assert again.summary.resource_changes == {"same": 4}
     assert noop_requests == 0
+
+
+def test_the_automation_example_runs_up_preview_destroy(slow_endpoint, engine, tmp_path):
+    script = REPO / "examples" / "automation" / "deploy.py"
+    (tmp_path / "state").mkdir()
+    env = {
+        **pulumi_env(tmp_path, engine),
+        "FINETUNE_BASE_URL": slow_endpoint.url,
+        "FINETUNE_API_KEY": slow_endpoint.key,
+    }
+
+    def run(action: str) -> str:
+        done = subprocess.run(
+            [sys.executable, str(script), action],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    up = run("up")
+    job_id = next(line.split(": ")[1] for line in up.splitlines() if line.startswith("job_id: "))
+    slow_endpoint.api.reset_stats()
+    preview = run("preview")
+    noop_requests = requests_made(slow_endpoint)
+    run("destroy")
+
+    assert "'same': 4" in preview and noop_requests == 0
+    assert slow_endpoint.api.get(f"fine_tuning/jobs/{job_id}")["status"] == "cancelled"
