@@ -331,8 +331,8 @@ class Client:
         meets the clock between bytes rather than after the last one.
         """
         chunks: list[bytes] = []
-        try:
-            while chunk := response.raw.read1(_READ_SIZE, decode_content=True):
+        with response:
+            while chunk := self._read1(method, path, response):
                 chunks.append(chunk)
                 if time.monotonic() > by:
                     raise APITimeoutError(
@@ -341,15 +341,18 @@ class Client:
                         f"the answer was still arriving at the {self.deadline:g} s deadline",
                         sent=True,
                     )
+        return b"".join(chunks)
+
+    @staticmethod
+    def _read1(method: str, path: str, response: requests.Response) -> bytes:
+        try:
+            return response.raw.read1(_READ_SIZE, decode_content=True)
         except urllib3.exceptions.ReadTimeoutError:
             raise APITimeoutError(method, path, "reading the answer timed out", sent=True) from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise APIConnectionError(
                 method, path, f"the answer was cut off ({type(exc).__name__})", sent=True
             ) from None
-        finally:
-            response.close()
-        return b"".join(chunks)
 
     def _parse(self, method: str, path: str, response: requests.Response, content: bytes) -> JSON:
         try:
