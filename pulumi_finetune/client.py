@@ -249,14 +249,16 @@ class Client:
         """One attempt: the answer and its whole body, read by monotonic time `by`.
 
         Redirects within the configured origin are followed (as `requests` would: 301 turns a
-        POST into a GET, 302 and 303 any method but HEAD); any other is refused.
+        POST into a GET, 302 and 303 any method but HEAD); any other is refused. Errors name
+        the method and path the caller asked for.
         """
+        verb = method
         for hop in range(_MAX_REDIRECTS + 1):
             if time.monotonic() >= by:
                 raise APITimeoutError(
                     method, path, f"no answer within the {self.deadline:g} s deadline", sent=hop > 0
                 )
-            response = self._open(method, url, path, json=json, params=params, body=body, by=by)
+            response = self._open(verb, url, path, json=json, params=params, body=body, by=by)
             location = response.headers.get("location")
             if response.status_code not in _REDIRECT_STATUSES or not location:
                 # An upload may have spent the deadline sending; its answer gets the read timeout.
@@ -274,8 +276,8 @@ class Client:
                     "followed (set the base URL to where the API is served)",
                 )
             status = response.status_code
-            if (status in (302, 303) and method != "HEAD") or (status == 301 and method == "POST"):
-                method, json, body = "GET", None, None
+            if (status in (302, 303) and verb != "HEAD") or (status == 301 and verb == "POST"):
+                verb, json, body = "GET", None, None
             url, params = target, None
         raise self._redirect_error(
             method,
