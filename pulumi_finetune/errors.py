@@ -111,6 +111,27 @@ class InternalServerError(APIError):
     retryable = True
 
 
+class RedirectError(APIError):
+    """The endpoint redirected to another origin, or too many times; the redirect was not
+    followed. The key goes only to the configured base URL's origin (scheme, host and port), so
+    a redirect elsewhere is refused rather than followed with the key or without it."""
+
+
+class MalformedResponseError(APIError):
+    """A success status with a body that is not a JSON object (a proxy's HTML page, a cut-off
+    body). Not retried; for a create, the request took effect all the same (see
+    `client.is_ambiguous`). `message` holds a short excerpt of the body."""
+
+    def _render(self) -> str:
+        text = (
+            f"{self.method} {self.path} answered HTTP {self.status} with a body that is not a "
+            f"JSON object: {self.message}"
+        )
+        if self.request_id:
+            text += f" [request id {self.request_id}]"
+        return text
+
+
 class APIConnectionError(FinetuneError, ConnectionError):
     """No usable answer: the connection failed or dropped.
 

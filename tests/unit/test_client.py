@@ -119,7 +119,7 @@ def test_429_on_create_is_retried_and_creates_one_job(ep, training_file):
 def test_retry_after_header_forms():
     assert _retry_after_seconds({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
     assert _retry_after_seconds({"retry-after": "2"}) == 2.0
-    assert _retry_after_seconds({"retry-after": "-3"}) == 0.0
+    assert _retry_after_seconds({"retry-after": "-3"}) is None  # no usable hint: back off
     in_ten = email.utils.formatdate(time.time() + 10, usegmt=True)
     assert 8.0 <= (_retry_after_seconds({"retry-after": in_ten}) or 0) <= 10.0
     assert _retry_after_seconds({"retry-after": "soon"}) is None
