@@ -211,6 +211,39 @@ def killed_during_replace(s: Scenario) -> Outcome:
     return expected, with_posts(summary(s.statuses()), s.posts())
 
 
+def teammate_same_stack_name(s: Scenario) -> Outcome:
+    s.upload()
+    s.project.write(program())
+    s.up()
+    teammate = Project(
+        root=s.project.root.parent / "teammate",  # own file backend; same project and stack name
+        engine=s.project.engine,
+        endpoint_url=s.server.url,
+        api_key=s.server.key,
+    )
+    shutil.copy(DATASET, teammate.dir / "train.jsonl")
+    teammate.write(program())
+    teammate.pulumi("up", "--yes", "--skip-preview", timeout=TIMEOUT)
+    theirs = {r["id"] for r in teammate.state_resources() if r["urn"].endswith("::bot")}
+    teammate.pulumi("destroy", "--yes", "--skip-preview", timeout=TIMEOUT)
+    their_statuses = [str(j["status"]) for j in s.api.jobs() if j["id"] in theirs]
+    found = f"ours {summary(s.statuses())}; theirs {summary(their_statuses)}"
+    expected = f"ours {summary(['active'])}; theirs {summary(['cancelled'])}"
+    return with_posts(expected, 2), with_posts(found, s.posts())
+
+
+def recreated_stack(s: Scenario) -> Outcome:
+    s.upload()
+    s.project.write(program(on_destroy="keep"))  # the first stack's job keeps running
+    s.up()
+    s.pulumi("destroy", "--yes", "--skip-preview")
+    s.pulumi("stack", "rm", "dev", "--yes")
+    s.project.init_stack()
+    s.up()  # the new stack's TrainingFile uploads again: count by the first upload's jobs too
+    statuses = [str(j["status"]) for j in s.api.jobs() if j["model"] == MODEL]
+    return with_posts(summary(["active", "active"]), 2), with_posts(summary(statuses), s.posts())
+
+
 def insufficient_quota(s: Scenario) -> Outcome:
     s.upload()
     s.server.add_fault(CREATE, "insufficient_quota", times=10)
@@ -308,6 +341,18 @@ SCENARIOS: list[tuple[str, str, Callable[[Scenario], Outcome]]] = [
         "SIGKILL while the replacement's create is in flight",
         killed_during_replace,
     ),
+    (
+        "A teammate's stack: same project and stack name, own backend; `pulumi up` each, "
+        "then the teammate's `pulumi destroy`",
+        "none",
+        teammate_same_stack_name,
+    ),
+    (
+        "Stack destroyed (`on_destroy=keep`), removed and re-created under the same name; "
+        "`pulumi up`",
+        "none",
+        recreated_stack,
+    ),
     ("20 jobs in one stack", "random faults", twenty_jobs),
     (
         "Out of quota",
@@ -386,17 +431,22 @@ matters, the create requests (POSTs) the endpoint received.
 ## How it works
 
 - **Ambiguous creates.** OpenAI has no idempotency keys. Every job carries a marker in its
-  `metadata` (one of the 16 slots; your `metadata` keeps the other 15): a digest of the resource
-  (project/stack/name) and of its spec. When a create's outcome is unknown (5xx, dropped
-  connection, timeout) the provider lists the jobs with that marker and adopts the one it finds
-  instead of posting again. 429s and refused connections never reached the server and are
-  retried; `insufficient_quota` and other 4xx fail at once with the API's message and request id.
-- **Orphan or predecessor.** Before adopting, `create` reads the stack's state (`pulumi stack
-  export`, only when a marked job exists). A job the state owns (the one `pulumi up --replace`
-  replaces) or one older than the resource's current job (an earlier incarnation) is never
-  adopted, so `--replace` starts a new job and then cancels the old one (a finished one is left
-  as it is). A job no resource owns, newer than the current one, is the orphan of an
-  interrupted run: it is adopted.
+  `metadata` (one of the 16 slots; your `metadata` keeps the other 15): a digest of the stack
+  instance, the resource (project/stack/name) and its spec. When a create's outcome is unknown
+  (5xx, dropped connection, timeout) the provider lists the jobs with that marker and adopts the
+  one it finds instead of posting again. 429s and refused connections never reached the server
+  and are retried; `insufficient_quota` and other 4xx fail at once with the API's message and
+  request id.
+- **Whose job.** The stack instance is the id the engine drew (a random UUID) when it created
+  the stack's `pulumi-finetune` provider resource, kept in the stack's state. A teammate's stack
+  of the same name in another backend, or a stack removed and re-created under the same name,
+  has another id, so another marker: it never adopts (or destroys) a job it did not start.
+- **Orphan or predecessor.** The program reads, through the engine (its built-in
+  `readStackResourceOutputs`, no `pulumi` CLI), which job the stack's last checkpoint records for
+  each resource, and passes it to the provider. That job (the one `pulumi up --replace`
+  replaces) and anything older (an earlier incarnation) is never adopted, so `--replace` starts
+  a new job and then cancels the old one (a finished one is left as it is). A newer marked job is
+  the orphan of an interrupted run: it is adopted.
 - **Retries.** 429 waits for `retry-after-ms`/`retry-after` (up to 60 s), 408/409/5xx/dropped
   connections back off 0.5 s x 2^n (cap 8 s) with jitter, at most 6 retries within 300 s per
   request; a create is never re-sent by the client once it may have reached the server. At most 4
