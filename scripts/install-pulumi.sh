@@ -56,19 +56,21 @@ trap 'rm -rf "$tmp"' EXIT
 build_log="$cache_root/install-pulumi.log"
 : >"$build_log"
 
-# Runs a step with its output in the log; on failure shows the log without the download chatter.
+# `quietly WHAT CMD...` runs CMD with its output in the log; on failure shows the end of the log
+# without the download chatter.
 quietly() {
+  local what="$1"
+  shift
   if ! "$@" >>"$build_log" 2>&1; then
-    log "install-pulumi: failed: $*"
+    log "install-pulumi: $what failed; the end of $build_log:"
     grep -v '^go: downloading' "$build_log" | tail -n 40 >&2
-    log "install-pulumi: full log: $build_log"
     exit 1
   fi
 }
 
 existing="$(command -v pulumi 2>/dev/null || true)"
 if [ -n "$existing" ] && [ "$("$existing" version 2>/dev/null)" = "v${PULUMI_VERSION}" ]; then
-  log "using $existing; building the Python language host (once, ~2 min)..."
+  log "using $existing..."
   cp "$existing" "$tmp/pulumi"
   if [ -x "$(dirname "$existing")/pulumi-language-python" ]; then
     cp "$(dirname "$existing")/pulumi-language-python" "$tmp/"
@@ -79,15 +81,22 @@ export GOFLAGS="-mod=mod"
 ldflags="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_VERSION}"
 if [ ! -x "$tmp/pulumi" ]; then
   log "building pulumi CLI (once, ~5 min)..."
-  quietly go -C "$here/tools/engine/cli" build -trimpath -ldflags "$ldflags" -o "$tmp/pulumi" \
-    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  built_cli=1
+  quietly "building the pulumi CLI" go -C "$here/tools/engine/cli" build -trimpath \
+    -ldflags "$ldflags" -o "$tmp/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 fi
 if [ ! -x "$tmp/pulumi-language-python" ]; then
-  quietly go -C "$here/tools/engine/langhost" build -trimpath -ldflags "$ldflags" \
-    -o "$tmp/pulumi-language-python" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python
+  # Its own phase line only when the CLI was not built just now (that line covers both).
+  if [ -x "$tmp/pulumi" ] && [ -z "${built_cli:-}" ]; then
+    log "building the Python language host (once, a few minutes)..."
+  fi
+  quietly "building the Python language host" go -C "$here/tools/engine/langhost" build -trimpath \
+    -ldflags "$ldflags" -o "$tmp/pulumi-language-python" \
+    github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python
 fi
 
-quietly go -C "$here/tools/engine/cli" mod download -json "github.com/pulumi/pulumi/sdk/v3@v${PULUMI_VERSION}"
+quietly "locating the Python SDK module" go -C "$here/tools/engine/cli" mod download -json \
+  "github.com/pulumi/pulumi/sdk/v3@v${PULUMI_VERSION}"
 sdk_dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' "$build_log" | tail -n 1)"
 if [ -z "$sdk_dir" ] || [ ! -d "$sdk_dir/python" ]; then
   log "install-pulumi: could not locate github.com/pulumi/pulumi/sdk/v3@v${PULUMI_VERSION} in the module cache (log: $build_log)"
@@ -96,7 +105,7 @@ fi
 install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$tmp/pulumi-language-python-exec"
 install -m 0755 "$sdk_dir/python/dist/pulumi-resource-pulumi-python" "$tmp/pulumi-resource-pulumi-python"
 
-quietly "$tmp/pulumi" version
+quietly "running the built pulumi CLI" "$tmp/pulumi" version
 rm -rf "$dest"
 mv "$tmp" "$dest"
 trap - EXIT
