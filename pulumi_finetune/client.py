@@ -441,6 +441,23 @@ class Client:
         result: JSON = self.request("POST", f"fine_tuning/jobs/{job_id}/cancel")
         return result
 
+    def pause_job(self, job_id: str) -> JSON:
+        result: JSON = self.request("POST", f"fine_tuning/jobs/{job_id}/pause")
+        return result
+
+    def resume_job(self, job_id: str) -> JSON:
+        result: JSON = self.request("POST", f"fine_tuning/jobs/{job_id}/resume")
+        return result
+
+    def latest_events(self, job_id: str, limit: int = 20) -> list[JSON]:
+        """The job's newest events, newest first (one page)."""
+        page = self.request("GET", f"fine_tuning/jobs/{job_id}/events", params={"limit": limit})
+        events: list[JSON] = page.get("data") or []
+        return events
+
+    def list_checkpoints(self, job_id: str) -> list[JSON]:
+        return list(self.paginate(f"fine_tuning/jobs/{job_id}/checkpoints", {"limit": 100}))
+
     def list_jobs(
         self, *, metadata: Mapping[str, str] | None = None, limit: int = 100
     ) -> Iterator[JSON]:
