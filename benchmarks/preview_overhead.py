@@ -40,11 +40,11 @@ from pathlib import Path
 
 import requests
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from pulumi_finetune.local.server import LocalEndpoint
+from pulumi_finetune.local.testing import engine_dir
 
-from pulumi_finetune.local.server import LocalEndpoint  # noqa: E402
-from tests.e2e.harness import engine_dir  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
+
 
 BENCH_DIR = Path(__file__).resolve().parent
 MODEL = "gpt-4o-mini-2024-07-18"

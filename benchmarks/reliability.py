@@ -31,12 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from readme_block import replace_block
 
-from benchmarks.readme_block import replace_block  # noqa: E402
-from pulumi_finetune.local.server import LocalEndpoint  # noqa: E402
-from tests.e2e.harness import EndpointClient, Project, engine_dir, start_pulumi  # noqa: E402
+from pulumi_finetune.local.server import LocalEndpoint
+from pulumi_finetune.local.testing import EndpointClient, Project, engine_dir, start_pulumi
+
+REPO = Path(__file__).resolve().parents[1]
+
 
 DATASET = REPO / "tests" / "data" / "valid" / "chat_12.jsonl"
 OUT = REPO / "docs" / "reliability.md"

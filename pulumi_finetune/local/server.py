@@ -24,8 +24,9 @@ from .http import WSGIServer, make_server
 KEY_ENV = "PULUMI_FINETUNE_LOCAL_KEY"
 
 
-class _Control:
-    """Helpers for the ``/_local`` control API, shared by both handles."""
+class Control:
+    """A client of the ``/_local`` control API (faults, stats, clock): the one every test,
+    benchmark and endpoint handle uses."""
 
     url: str
     key: str
@@ -71,7 +72,7 @@ class _Control:
         self._call("POST", "/_local/clock", {"advance_seconds": seconds})
 
 
-class LocalEndpoint(_Control):
+class LocalEndpoint(Control):
     """The endpoint in a background thread of this process, on a free port of 127.0.0.1.
 
     ``data_dir=None`` uses a temporary directory removed by :meth:`stop`; ``key=None`` generates
@@ -134,7 +135,7 @@ class LocalEndpoint(_Control):
         self.stop()
 
 
-class LocalProcess(_Control):
+class LocalProcess(Control):
     """A handle on ``python -m pulumi_finetune.local`` running as its own process."""
 
     def __init__(self, process: subprocess.Popen[bytes], url: str, key: str, data_dir: Path):

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from pulumi_finetune.local.server import LocalEndpoint
+from pulumi_finetune.local.testing import EndpointClient, Project, engine_dir
 
 from ..endpoint.conformance import Checker, load_checker
-from .harness import REPO, EndpointClient, Project, engine_dir
 
+REPO = Path(__file__).resolve().parents[2]
 DATASET = REPO / "tests" / "data" / "valid" / "chat_12.jsonl"
 MODEL = "gpt-4o-mini-2024-07-18"
 

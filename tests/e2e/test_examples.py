@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import Endpoint
-from .harness import REPO, Project, Result
+from pulumi_finetune.local.testing import Project, Result
+
+from .conftest import REPO, Endpoint
 
 EXAMPLES = REPO / "examples"
 

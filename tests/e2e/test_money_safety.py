@@ -19,12 +19,12 @@ import pytest
 
 from pulumi_finetune import identity
 from pulumi_finetune.client import Client
+from pulumi_finetune.local.testing import Project, start_pulumi
 from pulumi_finetune.providers import job as job_provider
 from pulumi_finetune.settings import Settings
 from pulumi_finetune.spec import MARKER_KEY as MARKER
 
 from .conftest import DATASET, MODEL, Endpoint, running_endpoint
-from .harness import Project, start_pulumi
 
 CREATE = "POST /v1/fine_tuning/jobs"
 CANCEL = "POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel"

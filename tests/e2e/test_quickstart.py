@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from .harness import REPO
+from .conftest import REPO
 
 
 def test_quickstart_program_trains_once_and_exports_the_model(fast_endpoint, make_project):

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import DATASET, MODEL
-from .harness import REPO, pulumi_env
+from pulumi_finetune.local.testing import pulumi_env
+
+from .conftest import DATASET, MODEL, REPO
 
 JOB: dict[str, Any] = {"model": MODEL, "training_file": "@data", "suffix": "where"}
 PROGRAM: dict[str, Any] = {"files": {"data": {"path": "train.jsonl"}}, "jobs": {"support-bot": JOB}}

@@ -1,4 +1,11 @@
-"""Drives the real `pulumi` CLI on a local file backend against a local endpoint."""
+"""A throwaway Pulumi stack driven by the real `pulumi` CLI against the local endpoint.
+
+Test support shared by the package's tests, examples' tests and benchmarks (and usable to test
+your own programs): `Project` is one project and stack in a temporary directory on a local file
+backend, `EndpointClient` reads and steers a local endpoint, `start_pulumi` runs a command in the
+background to interrupt it. `engine_dir` finds the `pulumi` CLI: `PULUMI_FINETUNE_ENGINE`, else
+the cached build of a clone, else the directory of the `pulumi` on PATH.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +24,9 @@ from typing import Any
 
 import requests
 
-REPO = Path(__file__).resolve().parents[2]
+from .server import Control
+
+ENGINE_ENV = "PULUMI_FINETUNE_ENGINE"
 
 # A generic program: resources come from program.json, so a test changes the program by
 # rewriting that file. "@name" in training_file/validation_file refers to a TrainingFile.
@@ -67,14 +76,23 @@ def pulumi_env(root: Path, engine: Path) -> dict[str, str]:
 
 
 def engine_dir() -> Path:
-    """The directory with the pulumi CLI and language host (built once, cached)."""
-    out = subprocess.run(
-        ["bash", str(REPO / "scripts" / "install-pulumi.sh")],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return Path(out.stdout.strip().splitlines()[-1])
+    """The directory holding the `pulumi` CLI (and the Python language host beside it):
+    `PULUMI_FINETUNE_ENGINE`; else, in a clone of pulumi-finetune, the pinned build that
+    `scripts/install-pulumi.sh` caches (building it once); else the `pulumi` on PATH."""
+    configured = os.environ.get(ENGINE_ENV)
+    if configured:
+        return Path(configured)
+    script = Path(__file__).resolve().parents[2] / "scripts" / "install-pulumi.sh"
+    if script.is_file():
+        out = subprocess.run(["bash", str(script)], check=True, capture_output=True, text=True)
+        return Path(out.stdout.strip().splitlines()[-1])
+    found = shutil.which("pulumi")
+    if found is None:
+        raise RuntimeError(
+            f"no pulumi CLI: put it on PATH or set {ENGINE_ENV} (in a clone of pulumi-finetune, "
+            "`source scripts/env.sh` builds and caches one)"
+        )
+    return Path(found).resolve().parent
 
 
 @dataclass
@@ -171,12 +189,13 @@ class Project:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-class EndpointClient:
-    """Test-side access to the local endpoint: its API and its control routes."""
+class EndpointClient(Control):
+    """Test-side access to a local endpoint: its API (as a plain HTTP client would use it) and
+    its `/_local` control routes (faults, stats, clock)."""
 
     def __init__(self, url: str, key: str) -> None:
         self.url = url.rstrip("/")
-        self.root = self.url.removesuffix("/v1")
+        self.key = key
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {key}"
 
@@ -212,20 +231,9 @@ class EndpointClient:
         file_id: str = response.json()["id"]
         return file_id
 
-    def stats(self) -> dict[str, Any]:
-        response = self.session.get(f"{self.root}/_local/stats", timeout=10)
-        response.raise_for_status()
-        stats: dict[str, Any] = response.json()
-        return stats
-
-    def reset_stats(self) -> None:
-        self.session.post(f"{self.root}/_local/stats/reset", timeout=10).raise_for_status()
-
     def fault(self, **script: Any) -> None:
-        self.session.post(f"{self.root}/_local/faults", json=script, timeout=10).raise_for_status()
-
-    def clear_faults(self) -> None:
-        self.session.delete(f"{self.root}/_local/faults", timeout=10).raise_for_status()
+        """``POST /_local/faults`` with a whole script (e.g. random faults on a route)."""
+        self._call("POST", "/_local/faults", script)
 
 
 # -- interrupted runs: start `pulumi` in the background and SIGKILL it --------------------------
