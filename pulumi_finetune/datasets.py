@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any, Literal, cast
 
 from pulumi_finetune import tokens as _tokens
+from pulumi_finetune.models import is_completions_model, token_limit
 
 __all__ = [
     "MIN_EXAMPLES",
@@ -159,34 +160,6 @@ def estimate_epochs(n_examples: int) -> int:
     if n_examples * target > max_examples:
         return max(min_epochs, max_examples // n_examples)
     return target
-
-
-_DEFAULT_TOKEN_LIMIT = 65_536
-
-
-def token_limit(model: str | None) -> int:
-    """Tokens per training example before truncation, for a base or ``ft:`` model."""
-    base = _tokens._base_model(model)
-    if not base:
-        return _DEFAULT_TOKEN_LIMIT
-    if base.startswith(("gpt-3.5-turbo-0613", "gpt-3.5-turbo-0301")):
-        return 4_096
-    if base.startswith("gpt-3.5"):
-        return 16_385
-    if base.startswith(("babbage-002", "davinci-002")):
-        return 16_384
-    if base.startswith(("gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4")):
-        return 65_536
-    if base.startswith("gpt-4"):
-        return 8_192
-    return _DEFAULT_TOKEN_LIMIT
-
-
-_COMPLETION_MODELS = ("babbage-002", "davinci-002")
-
-
-def _is_completion_model(model: str | None) -> bool:
-    return _tokens._base_model(model).startswith(_COMPLETION_MODELS)
 
 
 def sha256_file(path: str | os.PathLike[str]) -> tuple[str, int]:
@@ -797,7 +770,7 @@ class _Validator:
         self.max_tokens = 0
         self.dups = _DigestTable()
         self.checker = _Checker(self._add)
-        self.completion_model = _is_completion_model(model)
+        self.completion_model = is_completions_model(model)
         self.reader: _Reader | None = None
         self.bom_reported = False
 
