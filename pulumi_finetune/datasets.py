@@ -24,6 +24,7 @@ from typing import Any, Literal, cast
 
 from pulumi_finetune import tokens as _tokens
 from pulumi_finetune.models import is_completions_model, token_limit
+from pulumi_finetune.rules import MIN_EXAMPLES, estimate_epochs
 
 __all__ = [
     "MIN_EXAMPLES",
@@ -38,7 +39,6 @@ __all__ = [
     "validate_file",
 ]
 
-MIN_EXAMPLES = 10
 #: Lines longer than this are reported and skipped without being held in memory.
 MAX_LINE_BYTES = 64 * 1024 * 1024
 _CHUNK = 1 << 20
@@ -148,18 +148,6 @@ class ValidationReport:
 
 # --------------------------------------------------------------------------------------------
 # Rules shared with the rest of the package
-
-
-def estimate_epochs(n_examples: int) -> int:
-    """OpenAI's default epoch count for ``n_examples`` (3, raised for small, lowered for large)."""
-    target, min_examples, max_examples, min_epochs, max_epochs = 3, 100, 25_000, 1, 25
-    if n_examples <= 0:
-        return max_epochs
-    if n_examples * target < min_examples:
-        return min(max_epochs, min_examples // n_examples)
-    if n_examples * target > max_examples:
-        return max(min_epochs, max_examples // n_examples)
-    return target
 
 
 def sha256_file(path: str | os.PathLike[str]) -> tuple[str, int]:
