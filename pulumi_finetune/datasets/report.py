@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from .. import tokens
@@ -21,12 +21,7 @@ class DataIssue:
         return f"line {self.line}: {self.path}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "line": self.line,
-            "path": self.path,
-            "message": self.message,
-            "severity": self.severity,
-        }
+        return asdict(self)
 
 
 @dataclass

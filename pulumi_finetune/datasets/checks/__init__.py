@@ -26,7 +26,7 @@ def format_checks(add: Add) -> dict[Format, Check]:
     messages = MessageChecks(add, tools)
     return {
         Format.CHAT: ChatCheck(add, messages, tools),
-        Format.COMPLETIONS: CompletionsCheck(add),
-        Format.PREFERENCE: PreferenceCheck(add, messages),
+        Format.COMPLETIONS: CompletionsCheck(add, messages, tools),
+        Format.PREFERENCE: PreferenceCheck(add, messages, tools),
         Format.REINFORCEMENT: ReinforcementCheck(add, messages, tools),
     }

@@ -5,25 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from ..formats import CHAT_KEYS
-from .common import Add, Part
-from .messages import MessageChecks
-from .tools import ToolChecks
+from .base import FormatCheck
 
 
-class ChatCheck(Part):
-    def __init__(self, add: Add, messages: MessageChecks, tools: ToolChecks) -> None:
-        super().__init__(add)
-        self.messages = messages
-        self.tools = tools
+class ChatCheck(FormatCheck):
+    kind = "chat"
+    allowed = "messages, tools, parallel_tool_calls"
 
     def __call__(self, obj: dict[str, Any]) -> None:
-        for k in obj:
-            if k not in CHAT_KEYS:
-                self.err(
-                    k,
-                    f"unknown key '{k}' in a chat example: remove it (allowed: "
-                    "messages, tools, parallel_tool_calls)",
-                )
+        self.unknown_keys(obj, CHAT_KEYS)
         msgs = self.messages.messages(obj.get("messages"), "messages")
         if msgs is None:
             return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..report import Severity
@@ -20,6 +20,17 @@ class Part:
 
     def err(self, path: str, message: str) -> None:
         self.add(path, message, "error")
+
+    def objects(
+        self, items: list[Any], path: str, what: str
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(path, item) for each item of the list that is an object; reports the others."""
+        for i, item in enumerate(items):
+            item_path = f"{path}[{i}]"
+            if isinstance(item, dict):
+                yield item_path, item
+            else:
+                self.err(item_path, f"{what} must be an object, got {type_name(item)}")
 
 
 def type_name(v: Any) -> str:

@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..formats import COMPLETION_KEYS
-from .common import Part, type_name
+from .base import FormatCheck
+from .common import type_name
 
 
-class CompletionsCheck(Part):
+class CompletionsCheck(FormatCheck):
+    kind = "completions"
+    allowed = "prompt, completion"
+
     def __call__(self, obj: dict[str, Any]) -> None:
         for key in ("prompt", "completion"):
             v = obj.get(key)
@@ -18,10 +22,4 @@ class CompletionsCheck(Part):
                 )
             elif not isinstance(v, str):
                 self.err(key, f"{key} must be a string, got {type_name(v)}")
-        for k in obj:
-            if k not in COMPLETION_KEYS:
-                self.err(
-                    k,
-                    f"unknown key '{k}' in a completions example: remove it (allowed: "
-                    "prompt, completion)",
-                )
+        self.unknown_keys(obj, COMPLETION_KEYS)

@@ -34,11 +34,7 @@ class MessageChecks(Part):
             self.err(path, "empty messages list: add at least a user and an assistant message")
             return None
         ok: list[dict[str, Any]] = []
-        for i, m in enumerate(msgs):
-            mp = f"{path}[{i}]"
-            if not isinstance(m, dict):
-                self.err(mp, f"each message must be an object, got {type_name(m)}")
-                continue
+        for mp, m in self.objects(msgs, path, "each message"):
             self.message(m, mp, roles, roles_hint)
             ok.append(m)
         return ok
@@ -116,11 +112,7 @@ class MessageChecks(Part):
             return
         if not c:
             self.err(cp, "empty content list: add a text part or use a string")
-        for j, part in enumerate(c):
-            pp = f"{cp}[{j}]"
-            if not isinstance(part, dict):
-                self.err(pp, f"content part must be an object, got {type_name(part)}")
-                continue
+        for pp, part in self.objects(c, cp, "content part"):
             t = part.get("type")
             if t == "text":
                 text = part.get("text")

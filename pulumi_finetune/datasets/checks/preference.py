@@ -5,23 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from ..formats import CHAT_ROLES, PREFERENCE_KEYS, ROLES_HINT
-from .common import Add, Part, short, type_name
-from .messages import MessageChecks
+from .base import FormatCheck
+from .common import short, type_name
 
 
-class PreferenceCheck(Part):
-    def __init__(self, add: Add, messages: MessageChecks) -> None:
-        super().__init__(add)
-        self.messages = messages
+class PreferenceCheck(FormatCheck):
+    kind = "preference"
+    allowed = "input, preferred_output, non_preferred_output"
 
     def __call__(self, obj: dict[str, Any]) -> None:
-        for k in obj:
-            if k not in PREFERENCE_KEYS:
-                self.err(
-                    k,
-                    f"unknown key '{k}' in a preference example: remove it (allowed: "
-                    "input, preferred_output, non_preferred_output)",
-                )
+        self.unknown_keys(obj, PREFERENCE_KEYS)
         inp = obj.get("input")
         if inp is None:
             self.err("input", "missing 'input': add {\"messages\": [...]} with the prompt")

@@ -5,17 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..formats import REINFORCEMENT_ROLES, RFT_ROLES_HINT
-from .common import Add, Part
-from .messages import MessageChecks
-from .tools import ToolChecks
+from .base import FormatCheck
 
 
-class ReinforcementCheck(Part):
-    def __init__(self, add: Add, messages: MessageChecks, tools: ToolChecks) -> None:
-        super().__init__(add)
-        self.messages = messages
-        self.tools = tools
-
+class ReinforcementCheck(FormatCheck):
     def __call__(self, obj: dict[str, Any]) -> None:
         msgs = self.messages.messages(
             obj.get("messages"), "messages", roles=REINFORCEMENT_ROLES, roles_hint=RFT_ROLES_HINT

@@ -15,11 +15,7 @@ class ToolChecks(Part):
         if not isinstance(tc, list):
             self.err(tp, f"tool_calls must be a list, got {type_name(tc)}")
             return
-        for k, call in enumerate(tc):
-            cp = f"{tp}[{k}]"
-            if not isinstance(call, dict):
-                self.err(cp, f"tool call must be an object, got {type_name(call)}")
-                continue
+        for cp, call in self.objects(tc, tp, "tool call"):
             cid = call.get("id")
             if not isinstance(cid, str) or not cid:
                 self.err(
