@@ -34,7 +34,11 @@ class MessageChecks(Part):
             self.err(path, "empty messages list: add at least a user and an assistant message")
             return None
         ok: list[dict[str, Any]] = []
-        for mp, m in self.objects(msgs, path, "each message"):
+        for i, m in enumerate(msgs):  # not self.objects: this loop is the detailed path's hottest
+            mp = f"{path}[{i}]"
+            if not isinstance(m, dict):
+                self.err(mp, f"each message must be an object, got {type_name(m)}")
+                continue
             self.message(m, mp, roles, roles_hint)
             ok.append(m)
         return ok
