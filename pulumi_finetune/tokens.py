@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import models
+
 __all__ = [
     "ESTIMATE",
     "Tokenizer",
@@ -116,22 +118,7 @@ class Tokenizer:
 
 def encoding_name_for_model(model: str | None) -> str:
     """The BPE encoding a model uses (``o200k_base`` unless the model is known to be older)."""
-    base = _base_model(model)
-    if base.startswith(("gpt-3.5", "babbage", "davinci", "text-embedding")):
-        return "cl100k_base"
-    if base.startswith("gpt-4") and not base.startswith(("gpt-4o", "gpt-4.1", "gpt-4.5")):
-        return "cl100k_base"
-    return "o200k_base"
-
-
-def _base_model(model: str | None) -> str:
-    """``ft:gpt-4o-mini-2024-07-18:org::id`` → ``gpt-4o-mini-2024-07-18``; lower case."""
-    if not model:
-        return ""
-    m = model.strip().lower()
-    if m.startswith("ft:"):
-        m = m.split(":", 2)[1]
-    return m
+    return models.family(model).encoding
 
 
 def _estimate(text: str) -> int:

@@ -49,10 +49,9 @@ from requests_toolbelt import MultipartEncoder
 from . import datasets
 from .client import JSON, Client
 from .errors import APIConnectionError, APIError, FinetuneError, InternalServerError
+from .rules import SINGLE_REQUEST_MAX_BYTES
 
 MiB = 1024 * 1024
-FILES_MAX_BYTES = 512 * MiB
-"""The most `POST /files` accepts; larger files must use the Uploads API."""
 UPLOAD_MAX_BYTES = 8 * 1024 * MiB
 """The most one Upload accepts."""
 PART_MAX_BYTES = 64 * MiB
@@ -82,7 +81,7 @@ class _Aborted(Exception):
 class UploadOptions:
     """When to use the Uploads API and how to send the parts."""
 
-    threshold: int = FILES_MAX_BYTES
+    threshold: int = SINGLE_REQUEST_MAX_BYTES
     """Files larger than this many bytes use the Uploads API."""
     part_size: int = PART_MAX_BYTES
     """Bytes per part, at most 64 MiB."""
@@ -90,8 +89,8 @@ class UploadOptions:
     """Parts in flight at once."""
 
     def __post_init__(self) -> None:
-        if not 0 <= self.threshold <= FILES_MAX_BYTES:
-            raise ValueError(f"threshold must be between 0 and {FILES_MAX_BYTES} bytes")
+        if not 0 <= self.threshold <= SINGLE_REQUEST_MAX_BYTES:
+            raise ValueError(f"threshold must be between 0 and {SINGLE_REQUEST_MAX_BYTES} bytes")
         if not 1 <= self.part_size <= PART_MAX_BYTES:
             raise ValueError(f"part_size must be between 1 and {PART_MAX_BYTES} bytes")
         if not 1 <= self.parallelism <= MAX_PARALLELISM:

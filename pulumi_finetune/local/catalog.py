@@ -1,30 +1,13 @@
-"""The base models the local endpoint offers for fine-tuning, and how fine-tuned names are built."""
+"""The base models the local endpoint offers (from ``pulumi_finetune.models``) and how fine-tuned
+names are built."""
 
 from __future__ import annotations
 
-# id -> created (unix time). Short aliases resolve to the dated snapshot, as OpenAI's do.
-BASE_MODELS: dict[str, int] = {
-    "gpt-4o-mini-2024-07-18": 1721172717,
-    "gpt-4o-2024-08-06": 1722814719,
-    "gpt-4.1-2025-04-14": 1744315746,
-    "gpt-4.1-mini-2025-04-14": 1744317547,
-    "gpt-4.1-nano-2025-04-14": 1744321025,
-    "o4-mini-2025-04-16": 1744133506,
-    "gpt-3.5-turbo-0125": 1706048358,
-    "gpt-3.5-turbo-1106": 1698959748,
-    "babbage-002": 1692634615,
-    "davinci-002": 1692634301,
-}
+from ..models import SNAPSHOTS
 
-ALIASES: dict[str, str] = {
-    "gpt-4o-mini": "gpt-4o-mini-2024-07-18",
-    "gpt-4o": "gpt-4o-2024-08-06",
-    "gpt-4.1": "gpt-4.1-2025-04-14",
-    "gpt-4.1-mini": "gpt-4.1-mini-2025-04-14",
-    "gpt-4.1-nano": "gpt-4.1-nano-2025-04-14",
-    "o4-mini": "o4-mini-2025-04-16",
-    "gpt-3.5-turbo": "gpt-3.5-turbo-0125",
-}
+# id -> created (unix time). Short aliases resolve to the dated snapshot, as OpenAI's do.
+BASE_MODELS: dict[str, int] = {s.id: s.created for s in SNAPSHOTS}
+ALIASES: dict[str, str] = {s.alias: s.id for s in SNAPSHOTS if s.alias}
 
 
 def resolve_base(model: str) -> str | None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+from ..rules import SINGLE_REQUEST_MAX_BYTES
+
+DEFAULT_MAX_UPLOAD_BYTES = SINGLE_REQUEST_MAX_BYTES
 
 
 @dataclass(frozen=True)

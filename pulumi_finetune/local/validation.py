@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ..rules import estimate_epochs
 from .errors import InvalidRequest
 
 TOP_LEVEL_KEYS = frozenset(
@@ -258,16 +259,6 @@ def parse_create_job(body: object) -> JobRequest:
     )
 
 
-def default_epochs(n_examples: int) -> int:
-    """OpenAI's rule: 3, raised for tiny data sets, lowered for huge ones."""
-    n = max(1, n_examples)
-    if n * 3 < 100:
-        return min(25, 100 // n)
-    if n * 3 > 25000:
-        return max(1, 25000 // n)
-    return 3
-
-
 def resolve_hyperparameters(
     method_type: str, given: dict[str, Any], n_examples: int
 ) -> dict[str, Any]:
@@ -275,7 +266,7 @@ def resolve_hyperparameters(
     defaults: dict[str, Any] = {
         "batch_size": max(1, min(256, round(n_examples * 0.002))),
         "learning_rate_multiplier": 1.8,
-        "n_epochs": default_epochs(n_examples),
+        "n_epochs": estimate_epochs(n_examples),
         "beta": 0.1,
         "reasoning_effort": "medium",
         "compute_multiplier": 1.0,

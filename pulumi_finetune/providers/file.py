@@ -30,6 +30,7 @@ from pulumi.dynamic import (
 
 from .. import datasets
 from ..errors import NotFoundError
+from ..rules import SINGLE_REQUEST_MAX_BYTES
 from ..spec import is_unknown
 from . import common
 
@@ -40,7 +41,6 @@ READING_STATUSES = frozenset({"validating_files", "queued", "running", "paused"}
 # Inputs whose change re-validates but never reaches the API.
 PROVIDER_OPTIONS = ("model", "format", *common.CONNECTION_OPTIONS)
 MAX_LISTED_ERRORS = 20
-SINGLE_REQUEST_MAX_BYTES = 512 * 1024 * 1024
 
 
 def _upload_max_bytes() -> int:

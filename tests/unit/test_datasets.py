@@ -11,17 +11,18 @@ from types import ModuleType
 
 import pytest
 
-from pulumi_finetune import datasets
 from pulumi_finetune.datasets import (
     DataIssue,
     Format,
     ValidationReport,
     compare_files,
     estimate_epochs,
+    reader,
     sha256_file,
     token_limit,
     validate_file,
 )
+from pulumi_finetune.datasets.digests import DigestTable
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -186,7 +187,7 @@ def test_crlf_and_missing_final_newline(tmp_path: Path) -> None:
 
 
 def test_lines_across_chunk_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(datasets, "_CHUNK", 7)
+    monkeypatch.setattr(reader, "CHUNK", 7)
     lines = gen.lines_of(gen.chat)
     lines[6] = b"not json"
     path = tmp_path / "x.jsonl"
@@ -199,8 +200,8 @@ def test_lines_across_chunk_boundaries(tmp_path: Path, monkeypatch: pytest.Monke
 def test_overlong_line_is_skipped_without_buffering(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(datasets, "_CHUNK", 64)
-    monkeypatch.setattr(datasets, "MAX_LINE_BYTES", 500)
+    monkeypatch.setattr(reader, "CHUNK", 64)
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 500)
     lines = gen.lines_of(gen.chat)
     lines[6] = b'{"messages": "' + b"x" * 1000 + b'"}'
     lines.append(b'{"messages": "' + b"y" * 1000)  # last line, no newline
@@ -349,7 +350,7 @@ def test_sha256_file_streams(tmp_path: Path) -> None:
 
 
 def test_digest_table_grows_and_finds_earlier_lines() -> None:
-    table = datasets._DigestTable(4)
+    table = DigestTable(4)
     for n in range(1, 5001):
         assert table.add(n * 7919, n) == 0
     assert table.size == 5000 and table.cap > 5000
@@ -373,8 +374,8 @@ def test_duplicates_found_across_table_growth(tmp_path: Path) -> None:
 
 
 def test_threaded_hash_matches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(datasets, "_THREADED_HASH_MIN", 0)
-    monkeypatch.setattr(datasets, "_CHUNK", 1000)
+    monkeypatch.setattr(reader, "THREADED_HASH_MIN", 0)
+    monkeypatch.setattr(reader, "CHUNK", 1000)
     path = DATA / "valid" / "chat_tools.jsonl"
     report = validate_file(path)
     assert report.ok

@@ -1,0 +1,45 @@
+"""The four data formats, the keys and roles each allows, and how a format is told from one
+example."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class Format(StrEnum):
+    CHAT = "chat"
+    COMPLETIONS = "completions"
+    PREFERENCE = "preference"
+    REINFORCEMENT = "reinforcement"
+
+
+CHAT_ROLES = frozenset({"system", "user", "assistant", "tool", "function"})
+REINFORCEMENT_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+ROLES_HINT = "expected system, user, assistant, tool"
+RFT_ROLES_HINT = "expected system, developer, user, assistant, tool"
+#: The roles of a plain chat example, which the validator checks on its fast path.
+FAST_ROLES = frozenset({"system", "user", "assistant"})
+MESSAGE_KEYS = frozenset(
+    {"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call", "refusal"}
+)
+MESSAGE_KEYS_HINT = ", ".join(sorted(MESSAGE_KEYS))
+CHAT_KEYS = frozenset({"messages", "tools", "parallel_tool_calls", "functions"})
+PREFERENCE_KEYS = frozenset({"input", "preferred_output", "non_preferred_output"})
+COMPLETION_KEYS = frozenset({"prompt", "completion"})
+
+
+def infer_format(obj: dict[str, Any]) -> Format | None:
+    if "messages" in obj:
+        extra = obj.keys() - CHAT_KEYS
+        if extra:
+            msgs = obj["messages"]
+            last = msgs[-1] if isinstance(msgs, list) and msgs else None
+            if not (isinstance(last, dict) and last.get("role") == "assistant"):
+                return Format.REINFORCEMENT
+        return Format.CHAT
+    if "preferred_output" in obj or "non_preferred_output" in obj or "input" in obj:
+        return Format.PREFERENCE
+    if "prompt" in obj or "completion" in obj:
+        return Format.COMPLETIONS
+    return None
