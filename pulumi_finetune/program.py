@@ -24,7 +24,6 @@ _READ_STATE = "pulumi:pulumi:readStackResourceOutputs"
 JOB_TYPE_SUFFIX = "finetune:FineTuningJob"
 
 
-
 @dataclass
 class _Run:
     """What one run of the program shares between its resources. An Automation API host runs
