@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import hashlib
 
-# Internal inputs of a FineTuningJob (never sent to the API, never a diff).
+# Internal inputs of a FineTuningJob (never sent to the API, never a diff: see its table in
+# `pulumi_finetune.schema`).
 RESOURCE_KEY = "_resource_key"
 STACK_INSTANCE = "_stack_instance"
 OWNED_JOB = "_owned_job"
-INTERNAL_INPUTS = (RESOURCE_KEY, STACK_INSTANCE, OWNED_JOB)
 
 # The shared explicit provider's name, and its input naming the stack it serves.
 PROVIDER_NAME = "pulumi-finetune"

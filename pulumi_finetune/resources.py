@@ -16,7 +16,8 @@ from pulumi.dynamic import Resource
 
 from . import identity, program
 from .providers.file import TrainingFileProvider
-from .providers.job import JOB_OUTPUTS, FineTuningJobProvider
+from .providers.job import FineTuningJobProvider
+from .schema import FINE_TUNING_JOB, TRAINING_FILE, Table
 
 __all__ = [
     "DestroyBehavior",
@@ -231,13 +232,13 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
         values = _args_to_props(FineTuningJobArgs, args, kwargs, "FineTuningJob")
         if isinstance(values.get("on_destroy"), DestroyBehavior):
             values["on_destroy"] = values["on_destroy"].value
-        props: dict[str, Any] = {**{name: None for name in JOB_OUTPUTS}, "spec": None, **values}
+        props: dict[str, Any] = {**FINE_TUNING_JOB.placeholders(), **values}
         resource_key = _resource_key(resource_name)
         props[identity.RESOURCE_KEY] = resource_key
         props[identity.STACK_INSTANCE] = program.stack_instance()
         props[identity.OWNED_JOB] = program.owned_job(resource_key)
         super().__init__(
-            FineTuningJobProvider(), resource_name, props, program.with_stack_provider(opts)
+            FineTuningJobProvider(), resource_name, props, _options(FINE_TUNING_JOB, opts)
         )
 
 
@@ -261,22 +262,6 @@ class TrainingFileArgs:
     """Provider option: OpenAI organization header."""
     project: pulumi.Input[str] | None = None
     """Provider option: OpenAI project header."""
-
-
-TRAINING_FILE_OUTPUTS = (
-    "file_id",
-    "filename",
-    "bytes",
-    "sha256",
-    "example_count",
-    "total_tokens",
-    "max_example_tokens",
-    "estimated_billed_tokens",
-    "default_epochs",
-    "tokenizer",
-    "status",
-    "created_at",
-)
 
 
 class TrainingFile(Resource, module="finetune", name="TrainingFile"):
@@ -341,10 +326,19 @@ class TrainingFile(Resource, module="finetune", name="TrainingFile"):
             # Relative to the program's directory, as the user wrote it; the provider process
             # may run elsewhere.
             values["path"] = os.path.abspath(values["path"])
-        props: dict[str, Any] = {**{name: None for name in TRAINING_FILE_OUTPUTS}, **values}
+        props: dict[str, Any] = {**TRAINING_FILE.placeholders(), **values}
         super().__init__(
-            TrainingFileProvider(), resource_name, props, program.with_stack_provider(opts)
+            TrainingFileProvider(), resource_name, props, _options(TRAINING_FILE, opts)
         )
+
+
+def _options(table: Table, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    """`opts` with the stack's provider, and the table's secret outputs encrypted in state."""
+    opts = program.with_stack_provider(opts)
+    if not table.secret_outputs:
+        return opts
+    secrets = pulumi.ResourceOptions(additional_secret_outputs=list(table.secret_outputs))
+    return pulumi.ResourceOptions.merge(opts, secrets)
 
 
 def _args_to_props(

@@ -9,28 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from pulumi.output import Unknown
 
+from .schema import FINE_TUNING_JOB
+
 if TYPE_CHECKING:
     import jsonschema
 
-# Every field of OpenAI's create-job request. A change to any of them replaces the job.
-API_FIELDS = (
-    "model",
-    "training_file",
-    "validation_file",
-    "hyperparameters",
-    "suffix",
-    "integrations",
-    "seed",
-    "method",
-    "metadata",
-)
+# Every field of OpenAI's create-job request, from the resource's table.
+API_FIELDS = FINE_TUNING_JOB.api_fields
 
 # The provider's own bookkeeping in the job's metadata, used to find a job whose create
 # response was lost. It takes one of the 16 metadata slots.
@@ -94,9 +86,9 @@ def normalize(value: Any) -> Any:
     return value
 
 
-def api_spec(props: Mapping[str, Any]) -> dict[str, Any]:
+def api_spec(props: Mapping[str, Any], fields: Sequence[str] = API_FIELDS) -> dict[str, Any]:
     """The normalised request body the user declared (no provider options, no marker)."""
-    result: dict[str, Any] = normalize({k: props.get(k) for k in API_FIELDS})
+    result: dict[str, Any] = normalize({k: props.get(k) for k in fields})
     return result
 
 
@@ -218,12 +210,12 @@ def _method_failures(method: Any, spec: Mapping[str, Any]) -> Iterator[tuple[str
         )
 
 
-def validate(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+def validate(props: Mapping[str, Any], fields: Sequence[str] = API_FIELDS) -> list[tuple[str, str]]:
     """(property path, reason) for each problem of the declared job spec; [] when valid.
 
     Values not known yet (preview of a program whose inputs come from other resources) pass.
     """
-    spec = {k: _strip_unknown(props[k]) for k in API_FIELDS if k in props and props[k] is not None}
+    spec = {k: _strip_unknown(props[k]) for k in fields if k in props and props[k] is not None}
     spec = {k: v for k, v in spec.items() if not _is_sentinel(props[k])}
     unknown_required = {k for k in ("model", "training_file") if _is_sentinel(props.get(k))}
     failures = [

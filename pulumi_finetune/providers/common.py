@@ -1,4 +1,5 @@
-"""What every provider shares: connection options and the settings of an API call.
+"""What every provider shares: check, diff and update as its resource's table says, connection
+options, and the settings of an API call.
 
 The stack's `finetune:*` settings arrive in `configure()`: the program passes them as the inputs
 of the stack's explicit provider resource (see `pulumi_finetune.program`), so the provider needs
@@ -10,20 +11,104 @@ pickles holds none of them.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    DiffResult,
+    ResourceProvider,
+    UpdateResult,
+)
 
 from .. import settings as settings_mod
+from ..schema import CONNECTION_OPTIONS, Table
 from ..spec import is_unknown
 
 if TYPE_CHECKING:
     from ..client import Client
 
-# Resource arguments that choose the endpoint; they steer the provider and never reach the API.
-CONNECTION_OPTIONS: dict[str, Any] = {"base_url": None, "organization": None, "project": None}
-
 _CONFIG_ATTR = "_stack_config"
+# The serialized provider, which the engine adds to every resource's inputs.
+PROVIDER_KEY = "__provider"
+
+
+class TableProvider(ResourceProvider):
+    """A dynamic provider whose check, diff and update follow its resource's table.
+
+    A subclass names its `table` and adds what the table cannot say: value checks
+    (`check_inputs`) and, if its API fields compare in another form than declared, `compared`.
+    The object Pulumi pickles into state holds nothing: settings (and the key) arrive through
+    `configure()` in the provider process.
+    """
+
+    table: ClassVar[Table]
+    serialize_as_secret_always = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}  # nothing configured at run time ever reaches the pickled state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        pass
+
+    def configure(self, req: ConfigureRequest) -> None:
+        store_config(self, req)
+
+    # -- check / diff / update: local only, no HTTP --------------------------------------------
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Defaults filled in, the subclass's checks, then arguments the table does not know."""
+        inputs = dict(news)
+        for key, default in self.table.defaults.items():
+            if inputs.get(key) is None:
+                inputs[key] = default
+        failures = [CheckFailure(path, reason) for path, reason in self.check_inputs(inputs)]
+        for key in sorted(set(news) - self.table.names - {PROVIDER_KEY}):
+            failures.append(CheckFailure(key, f"unknown argument {key!r} of {self.table.resource}"))
+        return CheckResult(inputs, failures)
+
+    def check_inputs(self, inputs: dict[str, Any]) -> list[tuple[str, str]]:
+        """(property path, reason) for each bad value; may add the values check computes."""
+        return []
+
+    def compared(self, props: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The inputs (or recorded outputs) in the form diff compares them."""
+        return props
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        old, new = self.compared(olds), self.compared(news)
+        replaces = [
+            key
+            for key in self.table.replace_on_change
+            if is_unknown(new.get(key)) or old.get(key) != new.get(key)
+        ]
+        updates = [
+            attr.name
+            for attr in self.table.update_in_place
+            if _or_default(old.get(attr.name), attr.default)
+            != _or_default(new.get(attr.name), attr.default)
+        ]
+        return DiffResult(
+            changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False
+        )
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Only what changes without a replace: the table's options, internal inputs and
+        locally computed values; what the API answered stays as last seen."""
+        outs = inputs_of(olds)
+        for key in self.table.copied_by_update:
+            outs[key] = news.get(key)
+        return UpdateResult(outs)
+
+
+def _or_default(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def inputs_of(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties without the serialized provider."""
+    return {k: v for k, v in props.items() if k != PROVIDER_KEY}
 
 
 def store_config(provider: object, req: ConfigureRequest) -> None:

@@ -17,20 +17,12 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-    ConfigureRequest,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    ResourceProvider,
-    UpdateResult,
-)
+from pulumi.dynamic import CreateResult, ReadResult
 
 from .. import datasets
 from ..errors import NotFoundError
 from ..rules import SINGLE_REQUEST_MAX_BYTES
+from ..schema import TRAINING_FILE
 from ..spec import is_unknown
 from . import common
 
@@ -38,8 +30,6 @@ PURPOSES = ("fine-tune",)
 FORMATS = tuple(f.value for f in datasets.Format)
 # A job in one of these states may still read its files.
 READING_STATUSES = frozenset({"validating_files", "queued", "running", "paused"})
-# Inputs whose change re-validates but never reaches the API.
-PROVIDER_OPTIONS = ("model", "format", *common.CONNECTION_OPTIONS)
 MAX_LISTED_ERRORS = 20
 
 
@@ -51,65 +41,48 @@ def _upload_max_bytes() -> int:
     return UPLOAD_MAX_BYTES
 
 
-class TrainingFileProvider(ResourceProvider):
+class TrainingFileProvider(common.TableProvider):
     """Pulumi dynamic provider for `pulumi_finetune.TrainingFile`."""
 
-    serialize_as_secret_always = False
+    table = TRAINING_FILE
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        pass
-
-    def configure(self, req: ConfigureRequest) -> None:
-        common.store_config(self, req)
-
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = dict(news)
-        inputs["purpose"] = news.get("purpose") or "fine-tune"
-        failures = [CheckFailure(p, r) for p, r in common.check_connection_options(news)]
-        if inputs["purpose"] not in PURPOSES and not is_unknown(inputs["purpose"]):
-            failures.append(
-                CheckFailure("purpose", f"got {inputs['purpose']!r}; must be 'fine-tune'")
-            )
-        declared = news.get("format")
+    def check_inputs(self, inputs: dict[str, Any]) -> list[tuple[str, str]]:
+        """Validates the data and adds what `check` computes from it (see the table)."""
+        failures = list(common.check_connection_options(inputs))
+        purpose = inputs.get("purpose")
+        if purpose not in PURPOSES and not is_unknown(purpose):
+            failures.append(("purpose", f"got {purpose!r}; must be 'fine-tune'"))
+        declared = inputs.get("format")
         if declared is not None and not is_unknown(declared) and declared not in FORMATS:
-            failures.append(
-                CheckFailure("format", f"got {declared!r}; must be one of {', '.join(FORMATS)}")
-            )
+            failures.append(("format", f"got {declared!r}; must be one of {', '.join(FORMATS)}"))
             declared = None
-        path = news.get("path")
-        if is_unknown(path) or is_unknown(news.get("model")):
-            return CheckResult(inputs, failures)
+        path = inputs.get("path")
+        if is_unknown(path) or is_unknown(inputs.get("model")):
+            return failures
         if not isinstance(path, str) or not path:
-            failures.append(CheckFailure("path", "is required: the local path of a JSONL file"))
-            return CheckResult(inputs, failures)
+            failures.append(("path", "is required: the local path of a JSONL file"))
+            return failures
         if not Path(path).is_file():
-            failures.append(CheckFailure("path", f"no such file: {path}"))
-            return CheckResult(inputs, failures)
+            failures.append(("path", f"no such file: {path}"))
+            return failures
         size = Path(path).stat().st_size
         if size > SINGLE_REQUEST_MAX_BYTES and size > _upload_max_bytes():
             failures.append(
-                CheckFailure(
+                (
                     "path",
                     f"{path} has {size} bytes; OpenAI takes files of at most "
                     f"{_upload_max_bytes()} bytes (8 GB)",
                 )
             )
-            return CheckResult(inputs, failures)
+            return failures
         report = datasets.validate_file(
-            path, format=declared, model=news.get("model"), max_errors=MAX_LISTED_ERRORS
+            path, format=declared, model=inputs.get("model"), max_errors=MAX_LISTED_ERRORS
         )
         for issue in report.errors:
-            failures.append(
-                CheckFailure("path", f"{path}:{issue.line}: {issue.path}: {issue.message}")
-            )
+            failures.append(("path", f"{path}:{issue.line}: {issue.path}: {issue.message}"))
         if report.error_count > len(report.errors):
             failures.append(
-                CheckFailure(
-                    "path", f"... and {report.error_count - len(report.errors)} more errors"
-                )
+                ("path", f"... and {report.error_count - len(report.errors)} more errors")
             )
         inputs.update(
             sha256=report.sha256,
@@ -123,21 +96,7 @@ class TrainingFileProvider(ResourceProvider):
             tokenizer=report.tokenizer,
             filename=Path(path).name,
         )
-        return CheckResult(inputs, failures)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [
-            key
-            for key in ("sha256", "purpose")
-            if is_unknown(news.get(key)) or olds.get(key) != news.get(key)
-        ]
-        updates = [key for key in PROVIDER_OPTIONS if olds.get(key) != news.get(key)]
-        return DiffResult(
-            changes=bool(replaces or updates),
-            replaces=replaces,
-            stables=[] if replaces else ["file_id", "sha256"],
-            delete_before_replace=False,
-        )
+        return failures
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Upload the bytes that `check` validated: streamed in one request, or through the
@@ -154,14 +113,9 @@ class TrainingFileProvider(ResourceProvider):
                 filename=props.get("filename"),
                 expected_sha256=str(props.get("sha256")),
             )
-        outs = {k: v for k, v in props.items() if k != "__provider"}
-        outs.update(
-            file_id=uploaded["id"],
-            filename=uploaded.get("filename"),
-            bytes=uploaded.get("bytes", props.get("bytes")),
-            status=uploaded.get("status"),
-            created_at=uploaded.get("created_at"),
-        )
+        outs = {**common.inputs_of(props), **self.table.from_api(uploaded)}
+        if outs["bytes"] is None:
+            outs["bytes"] = props.get("bytes")
         return CreateResult(uploaded["id"], outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -170,25 +124,7 @@ class TrainingFileProvider(ResourceProvider):
                 live = client.retrieve_file(id_)
             except NotFoundError:
                 return ReadResult("", {})
-        outs = {k: v for k, v in props.items() if k != "__provider"}
-        outs.update(
-            status=live.get("status"), bytes=live.get("bytes"), filename=live.get("filename")
-        )
-        return ReadResult(id_, outs)
-
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        outs = {k: v for k, v in olds.items() if k != "__provider"}
-        for key in (
-            *PROVIDER_OPTIONS,
-            "path",
-            "total_tokens",
-            "max_example_tokens",
-            "estimated_billed_tokens",
-            "default_epochs",
-            "tokenizer",
-        ):
-            outs[key] = news.get(key)
-        return UpdateResult(outs)
+        return ReadResult(id_, {**common.inputs_of(props), **self.table.from_api(live)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the upload, unless a job that may still read it is running.

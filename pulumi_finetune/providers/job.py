@@ -31,16 +31,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-    ConfigureRequest,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    ResourceProvider,
-    UpdateResult,
-)
+from pulumi.dynamic import CreateResult, ReadResult
 
 from .. import identity
 from .. import spec as jobspec
@@ -52,6 +43,7 @@ from ..errors import (
     NotFoundError,
     SettingsError,
 )
+from ..schema import FINE_TUNING_JOB, Table
 from . import common
 
 if TYPE_CHECKING:
@@ -64,140 +56,68 @@ TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 NOT_ADOPTABLE = frozenset({"failed", "cancelled"})
 
 DESTROY_BEHAVIOURS = ("cancel", "keep", "delete_model")
-
-# Inputs that only steer the provider: they update in place and never reach the API.
-PROVIDER_OPTIONS: dict[str, Any] = {
-    "wait_for_completion": False,
-    "wait_timeout_seconds": 6 * 3600.0,
-    "on_destroy": "cancel",
-    **common.CONNECTION_OPTIONS,
-}
 SPEC_OUTPUT = "spec"
 
-# Fields of the `fine_tuning.job` object, as outputs. `id` is the resource's id (and `job_id`).
-JOB_OUTPUTS = (
-    "job_id",
-    "status",
-    "fine_tuned_model",
-    "trained_tokens",
-    "result_files",
-    "error",
-    "created_at",
-    "finished_at",
-    "estimated_finish",
-    "organization_id",
-    "model",
-    "training_file",
-    "validation_file",
-    "hyperparameters",
-    "method",
-    "seed",
-    "metadata",
-    "integrations",
-)
-KNOWN_INPUTS = frozenset(
-    {*jobspec.API_FIELDS, *PROVIDER_OPTIONS, *JOB_OUTPUTS, *identity.INTERNAL_INPUTS, SPEC_OUTPUT}
-)
 
-
-def job_outputs(job: Mapping[str, Any]) -> dict[str, Any]:
-    """Every field of the job object (unknown ones too); `id` as `job_id`; a healthy error: None."""
-    outs = {k: v for k, v in job.items() if k not in ("id", "object")}
-    outs["job_id"] = job["id"]
+def job_outputs(job: Mapping[str, Any], table: Table = FINE_TUNING_JOB) -> dict[str, Any]:
+    """Every field of the job object (unknown ones too) under its output name, every output the
+    table names (None where the API is silent); a healthy error: None."""
+    renamed = {attr.api_field for attr in table.api_outputs if attr.api_name}
+    outs = {k: v for k, v in job.items() if k not in renamed and k not in table.ignored_api_fields}
+    outs.update(table.from_api(job))
     error = job.get("error")
     if not isinstance(error, Mapping) or not any(error.get(k) for k in ("code", "message")):
         outs["error"] = None
-    for name in JOB_OUTPUTS:
-        outs.setdefault(name, None)
     return outs
 
 
-class FineTuningJobProvider(ResourceProvider):
+class FineTuningJobProvider(common.TableProvider):
     """Pulumi dynamic provider for `pulumi_finetune.FineTuningJob`."""
 
-    serialize_as_secret_always = False
-
-    def __init__(self) -> None:
-        super().__init__()
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {}  # nothing configured at run time ever reaches the pickled state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        pass
-
-    def configure(self, req: ConfigureRequest) -> None:
-        common.store_config(self, req)
+    table = FINE_TUNING_JOB
 
     # -- check / diff: local only, no HTTP -----------------------------------------------------
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        failures = [CheckFailure(path, reason) for path, reason in jobspec.validate(news)]
-        for key in sorted(set(news) - KNOWN_INPUTS - {"__provider"}):
-            failures.append(CheckFailure(key, f"unknown argument {key!r} of FineTuningJob"))
-        failures.extend(self._check_options(news))
-        inputs = dict(news)
-        for key, default in PROVIDER_OPTIONS.items():
-            if inputs.get(key) is None and default is not None:
-                inputs[key] = default
-        return CheckResult(inputs, failures)
-
-    @staticmethod
-    def _check_options(news: Mapping[str, Any]) -> list[CheckFailure]:
-        failures = []
-        wait = news.get("wait_for_completion")
+    def check_inputs(self, inputs: dict[str, Any]) -> list[tuple[str, str]]:
+        failures = jobspec.validate(inputs, self.table.api_fields)
+        wait = inputs.get("wait_for_completion")
         if wait is not None and not jobspec.is_unknown(wait) and not isinstance(wait, bool):
-            failures.append(CheckFailure("wait_for_completion", "must be true or false"))
-        timeout = news.get("wait_timeout_seconds")
+            failures.append(("wait_for_completion", "must be true or false"))
+        timeout = inputs.get("wait_timeout_seconds")
         if (
             timeout is not None
             and not jobspec.is_unknown(timeout)
             and (not isinstance(timeout, int | float) or isinstance(timeout, bool) or timeout <= 0)
         ):
             failures.append(
-                CheckFailure(
-                    "wait_timeout_seconds", f"got {timeout!r}; must be a number of seconds > 0"
-                )
+                ("wait_timeout_seconds", f"got {timeout!r}; must be a number of seconds > 0")
             )
-        on_destroy = news.get("on_destroy")
+        on_destroy = inputs.get("on_destroy")
         if (
             on_destroy is not None
             and not jobspec.is_unknown(on_destroy)
             and on_destroy not in DESTROY_BEHAVIOURS
         ):
             failures.append(
-                CheckFailure(
+                (
                     "on_destroy",
                     f"got {on_destroy!r}; must be one of {', '.join(DESTROY_BEHAVIOURS)}",
                 )
             )
-        failures.extend(CheckFailure(p, r) for p, r in common.check_connection_options(news))
+        failures.extend(common.check_connection_options(inputs))
         return failures
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        old_spec = olds.get(SPEC_OUTPUT) or jobspec.api_spec(olds)
-        new_spec = jobspec.api_spec(news)
-        replaces = [
-            key
-            for key in jobspec.API_FIELDS
-            if jobspec.is_unknown(news.get(key)) or old_spec.get(key) != new_spec.get(key)
-        ]
-        updates = [
-            key
-            for key, default in PROVIDER_OPTIONS.items()
-            if _with_default(olds.get(key), default) != _with_default(news.get(key), default)
-        ]
-        return DiffResult(
-            changes=bool(replaces or updates),
-            replaces=replaces,
-            stables=[] if replaces else ["job_id"],
-            delete_before_replace=False,
-        )
+    def compared(self, props: Mapping[str, Any]) -> Mapping[str, Any]:
+        """API fields as normalised in the request: the recorded `spec` of the job (the outputs of
+        the same names hold what the API resolved), else the declared inputs."""
+        fields = self.table.api_fields
+        spec = props.get(SPEC_OUTPUT) or jobspec.api_spec(props, fields)
+        return {**props, **{key: spec.get(key) for key in fields}}
 
     # -- create / read / update / delete ------------------------------------------------------
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        spec = jobspec.api_spec(props)
+        spec = jobspec.api_spec(props, self.table.api_fields)
         digest = jobspec.spec_hash(spec)
         marker = identity.marker_for(
             str(props.get(identity.STACK_INSTANCE) or ""),
@@ -212,15 +132,9 @@ class FineTuningJobProvider(ResourceProvider):
             if job is None:
                 job = _create_once(client, body, orphans)
             if props.get("wait_for_completion"):
-                job = _wait(
-                    client,
-                    job,
-                    float(
-                        props.get("wait_timeout_seconds")
-                        or PROVIDER_OPTIONS["wait_timeout_seconds"]
-                    ),
-                )
-        outs = {**_inputs_of(props), **job_outputs(job), SPEC_OUTPUT: spec}
+                timeout = props.get("wait_timeout_seconds") or self._default("wait_timeout_seconds")
+                job = _wait(client, job, float(timeout))
+        outs = {**common.inputs_of(props), **job_outputs(job, self.table), SPEC_OUTPUT: spec}
         return CreateResult(job["id"], outs)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -229,18 +143,12 @@ class FineTuningJobProvider(ResourceProvider):
                 job = client.retrieve_job(id_)
             except NotFoundError:
                 return ReadResult("", {})
-        outs = {**_inputs_of(props), **job_outputs(job)}
-        outs.setdefault(SPEC_OUTPUT, jobspec.api_spec(props))
+        outs = {**common.inputs_of(props), **job_outputs(job, self.table)}
+        outs.setdefault(SPEC_OUTPUT, jobspec.api_spec(props, self.table.api_fields))
         return ReadResult(id_, outs)
 
-    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        outs = {k: v for k, v in olds.items() if k != "__provider"}
-        for key in (*PROVIDER_OPTIONS, *identity.INTERNAL_INPUTS):
-            outs[key] = news.get(key)
-        return UpdateResult(outs)
-
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        behaviour = props.get("on_destroy") or "cancel"
+        behaviour = props.get("on_destroy") or self._default("on_destroy")
         if behaviour == "keep":
             return
         with common.client_for(self, props) as client:
@@ -254,13 +162,8 @@ class FineTuningJobProvider(ResourceProvider):
                 with contextlib.suppress(NotFoundError):
                     client.delete_model(model)
 
-
-def _with_default(value: Any, default: Any) -> Any:
-    return default if value is None else value
-
-
-def _inputs_of(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if k != "__provider"}
+    def _default(self, name: str) -> Any:
+        return self.table[name].default
 
 
 class _Orphans:

@@ -1,0 +1,256 @@
+"""Each resource as one table: every attribute, where it goes, and how a change to it applies.
+
+As in a Terraform framework provider's schema, one row states an attribute's whole story. The
+providers derive from these tables what `check` accepts and defaults, what `diff` replaces or
+updates in place, what `update` copies, and which outputs `create` and `read` write; the program
+passes every output as a `None` placeholder so that the engine knows it. Adding a field is one
+row. The hand-written `...Args` dataclasses and typed outputs in `pulumi_finetune.resources`,
+and OpenAI's schemas in `schemas/`, are held to these tables by tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from . import identity
+
+
+class Kind(StrEnum):
+    """Where an attribute's value comes from and goes."""
+
+    API = "api"
+    """An argument sent to OpenAI in the create request."""
+    OPTION = "option"
+    """An argument that steers the provider; never sent to the API."""
+    INTERNAL = "internal"
+    """An input the program supplies itself (see `pulumi_finetune.identity`), not the user."""
+    OUTPUT = "output"
+    """Computed: not an argument."""
+
+
+class Change(StrEnum):
+    """What a change of the attribute's value does."""
+
+    REPLACE = "replace"
+    """Replaces the resource: OpenAI cannot edit jobs or files."""
+    UPDATE = "update"
+    """Updates the resource in place, without an API call."""
+    NONE = "none"
+    """Never a diff; the next update records the latest value."""
+
+
+class Source(StrEnum):
+    """Where an output's value comes from."""
+
+    API = "api"
+    """The API object's field `api_field`, written by create and read."""
+    CHECK = "check"
+    """Computed locally by check: known at preview, refreshed by an update."""
+    CREATE = "create"
+    """Computed by the provider in create."""
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    kind: Kind
+    change: Change
+    doc: str
+    output: Source | None = None
+    """Whether (and from where) the attribute is also an output."""
+    default: Any = None
+    """What check fills in for an argument left unset (None: nothing)."""
+    secret: bool = False
+    """An output the engine encrypts in state."""
+    api_name: str | None = None
+    """The API object's field, where it is not `name`."""
+
+    def __post_init__(self) -> None:
+        if self.kind is Kind.OUTPUT and self.output is None:
+            raise ValueError(f"{self.name}: an output attribute needs a source")
+        if self.kind is Kind.INTERNAL and self.change is not Change.NONE:
+            raise ValueError(f"{self.name}: internal inputs are never a diff")
+
+    @property
+    def api_field(self) -> str:
+        return self.api_name or self.name
+
+
+@dataclass(frozen=True)
+class Table:
+    resource: str
+    attributes: tuple[Attribute, ...]
+    ignored_api_fields: tuple[str, ...] = ()
+    """Fields of the API object that are not kept as outputs."""
+
+    def __post_init__(self) -> None:
+        names = [a.name for a in self.attributes]
+        if len(names) != len(set(names)):
+            raise ValueError(f"{self.resource}: an attribute is listed twice")
+
+    def __getitem__(self, name: str) -> Attribute:
+        return next(a for a in self.attributes if a.name == name)
+
+    def with_rows(self, *rows: Attribute) -> Table:
+        """This table with `rows` added."""
+        return Table(self.resource, (*self.attributes, *rows), self.ignored_api_fields)
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Everything the program may pass: arguments, internal inputs, output placeholders."""
+        return frozenset(a.name for a in self.attributes)
+
+    @property
+    def arguments(self) -> tuple[str, ...]:
+        """What the user may set: the fields of the resource's `...Args`."""
+        return tuple(a.name for a in self.attributes if a.kind in (Kind.API, Kind.OPTION))
+
+    @property
+    def api_fields(self) -> tuple[str, ...]:
+        """The fields of the create request."""
+        return tuple(a.name for a in self.attributes if a.kind is Kind.API)
+
+    @property
+    def replace_on_change(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.attributes if a.change is Change.REPLACE)
+
+    @property
+    def update_in_place(self) -> tuple[Attribute, ...]:
+        return tuple(a for a in self.attributes if a.change is Change.UPDATE)
+
+    @property
+    def copied_by_update(self) -> tuple[str, ...]:
+        """What an in-place update takes from the new inputs: every input and locally computed
+        value that a change does not replace (API answers stay as last seen)."""
+        return tuple(
+            a.name
+            for a in self.attributes
+            if a.change is not Change.REPLACE
+            and (a.kind in (Kind.OPTION, Kind.INTERNAL) or a.output is Source.CHECK)
+        )
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {a.name: a.default for a in self.attributes if a.default is not None}
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.attributes if a.output is not None)
+
+    @property
+    def api_outputs(self) -> tuple[Attribute, ...]:
+        return tuple(a for a in self.attributes if a.output is Source.API)
+
+    @property
+    def secret_outputs(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.attributes if a.secret)
+
+    def placeholders(self) -> dict[str, None]:
+        """Every output as `None`, as the program passes them so that the engine knows them."""
+        return dict.fromkeys(self.outputs)
+
+    def from_api(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """The outputs an API object answers, by output name (None where it is silent)."""
+        return {a.name: obj.get(a.api_field) for a in self.api_outputs}
+
+
+def _request(name: str, doc: str, *, returned: bool = True, default: Any = None) -> Attribute:
+    """A field of the create request (a change replaces); `returned`: an output too, as the API
+    answers it."""
+    output = Source.API if returned else None
+    return Attribute(name, Kind.API, Change.REPLACE, doc, output=output, default=default)
+
+
+def _option(name: str, doc: str, default: Any = None) -> Attribute:
+    return Attribute(name, Kind.OPTION, Change.UPDATE, doc, default=default)
+
+
+def _api_output(name: str, doc: str, api_name: str | None = None) -> Attribute:
+    return Attribute(name, Kind.OUTPUT, Change.NONE, doc, output=Source.API, api_name=api_name)
+
+
+def _checked(name: str, doc: str, change: Change = Change.NONE) -> Attribute:
+    return Attribute(name, Kind.OUTPUT, change, doc, output=Source.CHECK)
+
+
+def _internal(name: str, doc: str) -> Attribute:
+    return Attribute(name, Kind.INTERNAL, Change.NONE, doc)
+
+
+# Arguments that choose the endpoint, on every resource (see `pulumi_finetune.settings`).
+CONNECTION = (
+    _option("base_url", "the endpoint (else config, environment, default)"),
+    _option("organization", "OpenAI organization header"),
+    _option("project", "OpenAI project header"),
+)
+CONNECTION_OPTIONS = tuple(a.name for a in CONNECTION)
+
+FINE_TUNING_JOB = Table(
+    "FineTuningJob",
+    (
+        # The create request: a change replaces (jobs cannot be edited); most fields come back
+        # as outputs holding the values the API resolved ("auto" hyperparameters, the seed).
+        _request("model", "base model, or an ft: model"),
+        _request("training_file", "training file id"),
+        _request("validation_file", "validation file id"),
+        _request("hyperparameters", "deprecated by OpenAI"),
+        _request("suffix", "added to the fine-tuned model's name", returned=False),
+        _request("integrations", "Weights & Biases"),
+        _request("seed", "reproducibility seed"),
+        _request("method", "supervised, dpo or reinforcement"),
+        _request("metadata", "up to 15 pairs (+ the marker)"),
+        _option("wait_for_completion", "`pulumi up` waits until the job ends", default=False),
+        _option("wait_timeout_seconds", "how long to wait", default=6 * 3600.0),
+        _option("on_destroy", "cancel, keep or delete_model", default="cancel"),
+        *CONNECTION,
+        _internal(identity.RESOURCE_KEY, "project/stack/resource name"),
+        _internal(identity.STACK_INSTANCE, "id of the stack's provider resource"),
+        _internal(identity.OWNED_JOB, "the job the stack's state records"),
+        _api_output("job_id", "ftjob-... (also the resource's id)", api_name="id"),
+        _api_output("status", "validating_files ... succeeded, failed, cancelled"),
+        _api_output("fine_tuned_model", "ft:... once succeeded"),
+        _api_output("trained_tokens", "billable tokens, once finished"),
+        _api_output("result_files", "ids of the results files"),
+        _api_output("error", "{code, message, param} of a failed job, else None"),
+        _api_output("created_at", "Unix seconds"),
+        _api_output("finished_at", "Unix seconds, once finished"),
+        _api_output("estimated_finish", "Unix seconds, while running"),
+        _api_output("organization_id", "the organization that owns the job"),
+        Attribute(
+            "spec",
+            Kind.OUTPUT,
+            Change.NONE,
+            "the normalised request the job was created from",
+            output=Source.CREATE,
+        ),
+    ),
+    ignored_api_fields=("object",),  # always "fine_tuning.job"
+)
+
+TRAINING_FILE = Table(
+    "TrainingFile",
+    (
+        Attribute("path", Kind.OPTION, Change.NONE, "local JSONL path; moving it changes nothing"),
+        _request("purpose", "fine-tune", returned=False, default="fine-tune"),
+        _option("format", "chat, completions, preference or reinforcement (inferred)"),
+        _option("model", "the model the data is for: tokenizer, token limit"),
+        *CONNECTION,
+        _api_output("file_id", "file-... (also the resource's id)", api_name="id"),
+        _api_output("filename", "the name it was uploaded under"),
+        _api_output("bytes", "size in bytes"),
+        _api_output("status", "processing status as last seen"),
+        _api_output("created_at", "Unix seconds"),
+        _checked("sha256", "the content's identity: a change replaces", Change.REPLACE),
+        _checked("example_count", "number of examples"),
+        _checked("total_tokens", "tokens over all examples"),
+        _checked("max_example_tokens", "tokens of the longest example"),
+        _checked("estimated_billed_tokens", "Σ min(limit, tokens) × default epochs"),
+        _checked("default_epochs", "epochs OpenAI picks for n_epochs 'auto'"),
+        _checked("tokenizer", "the tokenizer of the counts"),
+    ),
+    # always "file"; the declared purpose; no expiry is set; deprecated by OpenAI
+    ignored_api_fields=("object", "purpose", "expires_at", "status_details"),
+)
