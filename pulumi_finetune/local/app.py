@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import json
 import logging
-import socket
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -67,14 +65,14 @@ ROUTES: list[tuple[str, str, str]] = [
 
 _UPLOAD_ROUTES = frozenset({"create_file", "add_upload_part"})
 _MULTIPART_OVERHEAD = 64 * 1024
+MAX_JSON_BYTES = 8 * 1024 * 1024
+# Bodies up to this much over the app's own limits still reach the app, so that a body just over
+# a limit gets OpenAI's 413 body rather than the server's plain-text one.
+_SERVER_LIMIT_SLACK = 1024 * 1024
 
 
 def _rule_path(template: str) -> str:
     return template.replace("{", "<").replace("}", ">")
-
-
-class _Drop(Exception):
-    """Close the connection without answering."""
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -105,10 +103,22 @@ def _int_arg(request: Request, name: str, default: int, low: int, high: int) -> 
     return value
 
 
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def _body(request: Request) -> JSON:
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise errors.PayloadTooLarge(
+            f"The request body exceeds the maximum size of {MAX_JSON_BYTES} bytes.",
+            code="request_too_large",
+        )
+    request.max_content_length = MAX_JSON_BYTES
     raw = request.get_data(cache=True)
     try:
-        body = json.loads(raw or b"{}")
+        body = json.loads(raw or b"{}", parse_constant=_reject_constant)
+    except RecursionError:
+        raise errors.InvalidRequest("The JSON body of your request is nested too deeply.") from None
     except ValueError:
         raise errors.InvalidRequest(
             "We could not parse the JSON body of your request. (HINT: This likely means you "
@@ -172,19 +182,18 @@ class LocalApp:
         )
         self._key = config.key.encode()
 
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest body the server should pass on; larger ones it refuses unread (413)."""
+        largest = max(self.config.max_upload_bytes + _MULTIPART_OVERHEAD, MAX_JSON_BYTES)
+        return largest + _SERVER_LIMIT_SLACK
+
     # ------------------------------------------------------------------ WSGI
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         rid = request_id()
-        try:
-            response = self._dispatch(request)
-        except _Drop:
-            sock = environ.get("werkzeug.socket")
-            if isinstance(sock, socket.socket):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-            response = Response(b"", status=500)
+        response = self._dispatch(request)
         response.headers["x-request-id"] = rid
         return response(environ, start_response)
 
@@ -209,7 +218,7 @@ class LocalApp:
             if fault.kind == "slow":
                 time.sleep(fault.delay)
             elif fault.kind == "drop":
-                raise _Drop()
+                raise errors.DropConnection()
             elif not fault.kind.startswith("commit_then_"):
                 return _fault_response(fault)
         handler: Handler = getattr(LocalApp, "h_" + handler_name)
@@ -230,7 +239,7 @@ class LocalApp:
                 errors.ServerError("The server had an error while processing your request.")
             )
         if fault is not None and fault.kind == "commit_then_drop":
-            raise _Drop()
+            raise errors.DropConnection()
         if fault is not None and fault.kind == "commit_then_500":
             return _fault_response(fault)
         return response

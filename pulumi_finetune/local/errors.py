@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 
+class DataDirInUse(Exception):
+    """Another endpoint (process or in-process instance) holds the data directory's lock."""
+
+
+class DropConnection(Exception):
+    """Close the connection without answering (fault injection); see ``http.py``."""
+
+
 class APIError(Exception):
     """An error the HTTP layer sends as ``{"error": {message, type, param, code}}``."""
 

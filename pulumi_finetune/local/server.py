@@ -19,7 +19,7 @@ import requests
 
 from .app import LocalApp, create_app
 from .config import DEFAULT_MAX_UPLOAD_BYTES, EndpointConfig
-from .http import WSGIServer, make_server
+from .http import Server, make_server
 
 KEY_ENV = "PULUMI_FINETUNE_LOCAL_KEY"
 
@@ -104,9 +104,15 @@ class LocalEndpoint(_Control):
             fault_seed=fault_seed,
         )
         self.app: LocalApp = create_app(self.config)
-        self._server: WSGIServer = make_server(host, port, self.app)
+        try:
+            self._server: Server = make_server(
+                host, port, self.app, max_body_bytes=self.app.max_body_bytes
+            )
+        except BaseException:
+            self.app.store.close()
+            raise
         self.host = host
-        self.port: int = self._server.socket.getsockname()[1]
+        self.port: int = self._server.port
         self.url = f"http://{host}:{self.port}/v1"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"local-endpoint-{self.port}", daemon=True
@@ -116,7 +122,6 @@ class LocalEndpoint(_Control):
     def stop(self) -> None:
         """Stop serving, close the database and remove a temporary data directory."""
         self._server.shutdown()
-        self._server.server_close()
         self._thread.join(timeout=10)
         self.app.store.close()
         if self._tmp is not None:

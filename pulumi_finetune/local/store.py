@@ -11,6 +11,7 @@ committed transaction. Reading a job writes only when its clock has passed a mil
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import hashlib
 import json
@@ -24,11 +25,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from . import catalog, lifecycle
 from .datacheck import DataCheck, check_training_file
-from .errors import Conflict, InvalidRequest, NotFound, PermissionDenied
+from .errors import Conflict, DataDirInUse, InvalidRequest, NotFound, PermissionDenied
 from .ids import new_id, stable_id
 from .validation import JobRequest, resolve_hyperparameters
 
@@ -107,6 +108,26 @@ def _milestones_of(plan: lifecycle.Plan) -> tuple[lifecycle.Milestone, ...]:
     return tuple(plan.milestones())
 
 
+def _lock_data_dir(data_dir: Path) -> IO[str]:
+    """Hold ``<data_dir>/lock`` (flock) for the store's lifetime: one endpoint per directory."""
+    handle = (data_dir / "lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise DataDirInUse(
+            f"data directory {data_dir} is in use by another local endpoint (pid {holder}); "
+            "stop it or pass another --data-dir"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
 class Store:
     """All state of one endpoint. Thread-safe; methods are named after the API operations."""
 
@@ -119,12 +140,17 @@ class Store:
         self.org = org
         self.organization_id = f"org-{org}"
         self.clock_speed = clock_speed
+        self._dir_lock = _lock_data_dir(self.data_dir)
         self._lock = threading.RLock()
-        self._db = self._connect()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        row = self._db.execute("SELECT value FROM meta WHERE key='clock_offset'").fetchone()
+        try:
+            self._db = self._connect()
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            row = self._db.execute("SELECT value FROM meta WHERE key='clock_offset'").fetchone()
+        except BaseException:
+            self._dir_lock.close()
+            raise
         self._clock_offset = float(row["value"]) if row else 0.0
         self._idle_readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._readers: list[sqlite3.Connection] = []
@@ -137,6 +163,7 @@ class Store:
             for reader in self._readers:
                 reader.close()
             self._db.close()
+            self._dir_lock.close()
 
     # ----------------------------------------------------------------- plumbing
 
