@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -205,7 +206,7 @@ class LocalApp:
             args = {k: str(v) for k, v in matched.items()}
         except (RouteNotFound, MethodNotAllowed):
             if not control:
-                self.stats.count_request(f"{request.method} {request.path}")
+                self.stats.count_unmatched(request.method)
             auth = self._auth_error(request)
             return _error(auth or errors.NotFound(f"Invalid URL ({request.method} {request.path})"))
         if not control:
@@ -447,7 +448,11 @@ class LocalApp:
             raise errors.InvalidRequest(
                 "'advance_seconds' must be a number.", param="advance_seconds"
             )
-        offset = self.store.advance_clock(float(seconds))
+        try:
+            as_float = float(seconds)
+        except OverflowError:  # an integer too large for a float
+            as_float = math.inf if seconds > 0 else -math.inf
+        offset = self.store.advance_clock(as_float)
         return _json({"offset_seconds": offset, "now": int(self.store.now())})
 
 

@@ -123,7 +123,6 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, sqlite3.Error) as exc:
         return _fail(f"cannot use data directory {args.data_dir}: {exc}")
     try:
-        warm_up()  # before listening: no request waits for the tokenizer to load
         server = make_server(
             args.host,
             args.port,
@@ -134,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         app.store.close()
         return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    warm_up()  # before serving (connections wait in the backlog): no request waits for it
 
     def stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=server.shutdown, name="shutdown", daemon=True).start()

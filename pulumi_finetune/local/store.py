@@ -15,6 +15,7 @@ import fcntl
 import functools
 import hashlib
 import json
+import math
 import os
 import queue
 import secrets
@@ -39,6 +40,7 @@ FILE_PURPOSES = frozenset({"assistants", "batch", "fine-tune", "vision", "user_d
 UPLOAD_MAX_BYTES = 8 * 1024**3
 UPLOAD_PART_MAX_BYTES = 64 * 1024**2
 UPLOAD_TTL_SECONDS = 3600
+MAX_CLOCK_OFFSET_SECONDS = 100 * 365 * 86400
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -151,7 +153,9 @@ class Store:
         except BaseException:
             self._dir_lock.close()
             raise
-        self._clock_offset = float(row["value"]) if row else 0.0
+        offset = float(row["value"]) if row else 0.0
+        # An older endpoint could persist inf/NaN, after which no job could be created.
+        self._clock_offset = offset if 0 <= offset <= MAX_CLOCK_OFFSET_SECONDS else 0.0
         self._idle_readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -211,16 +215,25 @@ class Store:
 
     def advance_clock(self, seconds: float) -> float:
         """Move the clock forward for every job; returns the total offset. Persisted."""
-        if seconds < 0:
-            raise InvalidRequest("'advance_seconds' must not be negative.", param="advance_seconds")
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise InvalidRequest(
+                "'advance_seconds' must be a finite, non-negative number.", param="advance_seconds"
+            )
         with self._tx() as db:
-            self._clock_offset += seconds
+            offset = self._clock_offset + seconds
+            if offset > MAX_CLOCK_OFFSET_SECONDS:
+                raise InvalidRequest(
+                    f"The clock can be advanced by at most {MAX_CLOCK_OFFSET_SECONDS} seconds "
+                    "in all (100 years).",
+                    param="advance_seconds",
+                )
             db.execute(
                 "INSERT INTO meta(key, value) VALUES('clock_offset', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                (repr(self._clock_offset),),
+                (repr(offset),),
             )
-        return self._clock_offset
+            self._clock_offset = offset
+        return offset
 
     def file_path(self, file_id: str) -> Path:
         return self.files_dir / file_id
