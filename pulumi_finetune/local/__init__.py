@@ -12,7 +12,8 @@ body. Choices where OpenAI documents nothing:
   ``invalid_request_error`` with ``param`` and ``code`` null and leaves the job unchanged.
 * Pause works only on a running job, resume only on a paused one (400 otherwise); a resumed
   job is ``queued`` for 2 simulated seconds, then runs from where it stopped.
-* An unknown ``after`` cursor is a 400 with ``param: "after"``.
+* An unknown ``after`` cursor is a 400 with ``param: "after"`` on every list; an empty one
+  (``after=``) counts as absent.
 * Bodies over ``--max-upload-bytes`` are a 413 with code ``file_too_large``; JSON bodies over
   8 MiB a 413 with code ``request_too_large``; a body declared far larger than either is refused
   by the HTTP server (plain-text 413) before it is read.

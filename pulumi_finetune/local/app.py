@@ -108,6 +108,11 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _cursor(request: Request) -> str | None:
+    """The ``after`` query parameter; empty means absent (as OpenAI's SDKs send it)."""
+    return request.args.get("after") or None
+
+
 def _body(request: Request) -> JSON:
     if (request.content_length or 0) > MAX_JSON_BYTES:
         raise errors.PayloadTooLarge(
@@ -132,8 +137,12 @@ def _body(request: Request) -> JSON:
 
 def _require_str(body: JSON, key: str) -> str:
     value = body.get(key)
-    if not isinstance(value, str) or not value:
+    if value is None:
         raise errors.InvalidRequest(f"Missing required parameter: '{key}'.", param=key)
+    if not isinstance(value, str):
+        raise errors.InvalidRequest(f"'{key}' must be a string.", param=key)
+    if not value:
+        raise errors.InvalidRequest(f"'{key}' must not be empty.", param=key)
     return value
 
 
@@ -304,7 +313,7 @@ class LocalApp:
             raise errors.InvalidRequest("'order' must be asc or desc.", param="order")
         page = self.store.list_files(
             purpose=request.args.get("purpose"),
-            after=request.args.get("after"),
+            after=_cursor(request),
             limit=_int_arg(request, "limit", 10000, 1, 10000),
             order=order,
         )
@@ -376,7 +385,7 @@ class LocalApp:
             if key.startswith("metadata[") and key.endswith("]")
         }
         page = self.store.list_jobs(
-            after=request.args.get("after"),
+            after=_cursor(request),
             limit=_int_arg(request, "limit", 20, 1, 100),
             metadata=metadata,
         )
@@ -397,7 +406,7 @@ class LocalApp:
     def h_list_events(self, request: Request, args: dict[str, str]) -> Response:
         page = self.store.list_events(
             args["fine_tuning_job_id"],
-            after=request.args.get("after"),
+            after=_cursor(request),
             limit=_int_arg(request, "limit", 20, 1, 1000),
         )
         return _json(_list(page))
@@ -405,7 +414,7 @@ class LocalApp:
     def h_list_checkpoints(self, request: Request, args: dict[str, str]) -> Response:
         page = self.store.list_checkpoints(
             args["fine_tuning_job_id"],
-            after=request.args.get("after"),
+            after=_cursor(request),
             limit=_int_arg(request, "limit", 10, 1, 100),
         )
         first = page.data[0]["id"] if page.data else None

@@ -36,7 +36,7 @@ from .validation import JobRequest, resolve_hyperparameters
 
 JSON = dict[str, Any]
 
-FILE_PURPOSES = frozenset({"assistants", "batch", "fine-tune", "vision", "user_data"})
+FILE_PURPOSES = frozenset({"assistants", "batch", "evals", "fine-tune", "user_data", "vision"})
 UPLOAD_MAX_BYTES = 8 * 1024**3
 UPLOAD_PART_MAX_BYTES = 64 * 1024**2
 UPLOAD_TTL_SECONDS = 3600
@@ -93,6 +93,21 @@ def _loads(text: str | None) -> Any:
 
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def _cursor_seq(
+    db: sqlite3.Connection, table: str, after: str, *, job_id: str | None = None
+) -> int:
+    """The position of the ``after`` cursor in ``table``; an unknown one is a 400 on every list."""
+    sql = f"SELECT seq FROM {table} WHERE id=?"
+    args = [after]
+    if job_id is not None:
+        sql += " AND job_id=?"
+        args.append(job_id)
+    row = db.execute(sql, args).fetchone()
+    if row is None:
+        raise InvalidRequest(f"Unknown cursor: {after}", param="after")
+    return int(row["seq"])
 
 
 # Milestones after which the job's row itself changed (tokens, status): read it again.
@@ -294,13 +309,12 @@ class Store:
         if purpose:
             sql += " AND purpose=?"
             args.append(purpose)
-        if after:
-            cursor = self._file_row(after)
-            sql += " AND seq > ?" if direction == "ASC" else " AND seq < ?"
-            args.append(cursor["seq"])
-        sql += f" ORDER BY seq {direction} LIMIT ?"
-        args.append(limit + 1)
         with self._read() as db:
+            if after is not None:
+                sql += " AND seq > ?" if direction == "ASC" else " AND seq < ?"
+                args.append(_cursor_seq(db, "files", after))
+            sql += f" ORDER BY seq {direction} LIMIT ?"
+            args.append(limit + 1)
             rows = db.execute(sql, args).fetchall()
         return Page([self._file_json(r) for r in rows[:limit]], len(rows) > limit)
 
@@ -892,12 +906,9 @@ class Store:
         """Newest first; ``metadata`` keeps jobs whose metadata holds every given pair."""
         with self._read() as db:
             if after is not None:
-                cursor = db.execute("SELECT seq FROM jobs WHERE id=?", (after,)).fetchone()
-                if cursor is None:
-                    raise InvalidRequest(f"Unknown cursor: {after}", param="after")
                 rows = db.execute(
                     "SELECT id, metadata FROM jobs WHERE seq < ? ORDER BY seq DESC",
-                    (cursor["seq"],),
+                    (_cursor_seq(db, "jobs", after),),
                 ).fetchall()
             else:
                 rows = db.execute("SELECT id, metadata FROM jobs ORDER BY seq DESC").fetchall()
@@ -971,20 +982,21 @@ class Store:
             apply(db, row, self.now(), row["transitions"] + 1)
         return self.retrieve_job(job_id)
 
-    def list_events(self, job_id: str, *, after: str | None, limit: int) -> Page:
+    def _job_items(
+        self, table: str, job_id: str, after: str | None, limit: int
+    ) -> list[sqlite3.Row]:
+        """Up to ``limit + 1`` rows of a job's events or checkpoints, newest first."""
         self._advance(job_id)
-        sql = "SELECT * FROM events WHERE job_id=?"
+        sql = f"SELECT * FROM {table} WHERE job_id=?"
         args: list[Any] = [job_id]
         with self._read() as db:
             if after is not None:
-                cursor = db.execute(
-                    "SELECT seq FROM events WHERE id=? AND job_id=?", (after, job_id)
-                ).fetchone()
-                if cursor is None:
-                    raise InvalidRequest(f"Unknown cursor: {after}", param="after")
                 sql += " AND seq < ?"
-                args.append(cursor["seq"])
-            rows = db.execute(sql + " ORDER BY seq DESC LIMIT ?", [*args, limit + 1]).fetchall()
+                args.append(_cursor_seq(db, table, after, job_id=job_id))
+            return db.execute(sql + " ORDER BY seq DESC LIMIT ?", [*args, limit + 1]).fetchall()
+
+    def list_events(self, job_id: str, *, after: str | None, limit: int) -> Page:
+        rows = self._job_items("events", job_id, after, limit)
         data = [
             {
                 "object": "fine_tuning.job.event",
@@ -1000,19 +1012,7 @@ class Store:
         return Page(data, len(rows) > limit)
 
     def list_checkpoints(self, job_id: str, *, after: str | None, limit: int) -> Page:
-        self._advance(job_id)
-        sql = "SELECT * FROM checkpoints WHERE job_id=?"
-        args: list[Any] = [job_id]
-        with self._read() as db:
-            if after is not None:
-                cursor = db.execute(
-                    "SELECT seq FROM checkpoints WHERE id=? AND job_id=?", (after, job_id)
-                ).fetchone()
-                if cursor is None:
-                    raise InvalidRequest(f"Unknown cursor: {after}", param="after")
-                sql += " AND seq < ?"
-                args.append(cursor["seq"])
-            rows = db.execute(sql + " ORDER BY seq DESC LIMIT ?", [*args, limit + 1]).fetchall()
+        rows = self._job_items("checkpoints", job_id, after, limit)
         data = [
             {
                 "object": "fine_tuning.job.checkpoint",

@@ -9,6 +9,8 @@ lists ``properties`` without saying anything about ``additionalProperties`` is c
 
 * ``FineTuningJob.status`` may be ``paused`` (pause returns it; the enum predates pause).
 * list ``first_id``/``last_id`` are null on an empty page (as the checkpoints list declares).
+* ``OpenAIFile.purpose`` may be ``evals``: ``CreateFileRequest`` accepts it, the response enum
+  predates it.
 """
 
 from __future__ import annotations
@@ -131,6 +133,8 @@ def load_checker() -> Checker | None:
     # Deviations documented in the module docstring.
     job_status = schemas["FineTuningJob"]["properties"]["status"]
     job_status["enum"] = [*job_status["enum"], "paused"]
+    file_purpose = schemas["OpenAIFile"]["properties"]["purpose"]
+    file_purpose["enum"] = [*file_purpose["enum"], "evals"]
     for name in ("ListFilesResponse",):
         for key in ("first_id", "last_id"):
             schemas[name]["properties"][key] = {"type": ["string", "null"]}
