@@ -33,35 +33,6 @@ SERVER_SOFTWARE = "pulumi-finetune-local"
 DEFAULT_THREADS = 16
 
 
-def _serving(app: WSGIApplication, log_requests: bool) -> WSGIApplication:
-    """``app`` with :class:`DropConnection` turned into waitress's own "close now" signal."""
-
-    def wrapped(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        started = time.perf_counter()
-        status: list[str] = []
-
-        def recording_start_response(*args: Any) -> Any:
-            status.append(args[0])
-            return start_response(*args)
-
-        try:
-            return app(environ, recording_start_response)
-        except DropConnection:
-            raise ClientDisconnected() from None  # waitress closes without writing anything
-        finally:
-            if log_requests:
-                log.info(
-                    '%s "%s %s" %s %.1f ms',
-                    environ.get("REMOTE_ADDR", "-"),
-                    environ.get("REQUEST_METHOD"),
-                    environ.get("REQUEST_URI") or environ.get("PATH_INFO"),
-                    (status[0] if status else "dropped").split(" ", 1)[0],
-                    (time.perf_counter() - started) * 1000,
-                )
-
-    return wrapped
-
-
 class Server:
     """``app`` served on ``(host, port)``; port 0 picks a free port, read back in :attr:`port`.
 
@@ -69,6 +40,7 @@ class Server:
     :meth:`serve_forever` in one thread and :meth:`shutdown` from another (or from a signal
     handler's helper thread): it stops accepting, lets requests in flight finish and flush (up to
     ``close_timeout`` seconds), then closes every connection and makes ``serve_forever`` return.
+    :attr:`app` is looked up per request, so it may be wrapped after the server started.
     """
 
     def __init__(
@@ -83,9 +55,11 @@ class Server:
         log_requests: bool = False,
         close_timeout: float = 10.0,
     ) -> None:
+        self.app = app
         self.close_timeout = close_timeout
+        self._log_requests = log_requests
         self._waitress: Any = create_server(
-            _serving(app, log_requests),
+            self._serve_request,
             host=host,
             port=port,
             threads=threads,
@@ -99,6 +73,32 @@ class Server:
         self.host: str = self._waitress.effective_host
         self.port: int = self._waitress.effective_port
         self._stopped = threading.Event()
+
+    def _serve_request(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """Call :attr:`app` (read per request, so a test may wrap it after start)."""
+        started = time.perf_counter()
+        status: list[str] = []
+
+        def recording_start_response(*args: Any) -> Any:
+            status.append(args[0])
+            return start_response(*args)
+
+        try:
+            return self.app(environ, recording_start_response)
+        except DropConnection:
+            raise ClientDisconnected() from None  # waitress closes without writing anything
+        finally:
+            if self._log_requests:
+                log.info(
+                    '%s "%s %s" %s %.1f ms',
+                    environ.get("REMOTE_ADDR", "-"),
+                    environ.get("REQUEST_METHOD"),
+                    environ.get("REQUEST_URI") or environ.get("PATH_INFO"),
+                    (status[0] if status else "dropped").split(" ", 1)[0],
+                    (time.perf_counter() - started) * 1000,
+                )
 
     def serve_forever(self) -> None:
         try:

@@ -98,3 +98,18 @@ def test_empty_upload_filename_says_it_is_empty(api: Api) -> None:
     assert "empty" in error["message"] and "Missing" not in error["message"]
     missing = api.post("/uploads", json={k: v for k, v in body.items() if k != "filename"})
     assert missing.json()["error"]["message"] == "Missing required parameter: 'filename'."
+
+
+def test_integral_floats_count_as_integers(api: Api) -> None:
+    # JSON Schema (and so OpenAI's description) counts 4.0 as an integer.
+    job = api.create_job(
+        seed=7.0,
+        method={"type": "supervised", "supervised": {"hyperparameters": {"batch_size": 4.0}}},
+    )
+    assert job["seed"] == 7 and job["hyperparameters"]["batch_size"] == 4
+    assert isinstance(job["hyperparameters"]["batch_size"], int)
+    response = api.post(
+        "/fine_tuning/jobs",
+        json={"model": "gpt-4o-mini", "training_file": job["training_file"], "seed": 7.5},
+    )
+    assert response.status_code == 400 and response.json()["error"]["param"] == "seed"
