@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Self
 
 import requests
 
@@ -29,6 +29,20 @@ class _Control:
 
     url: str
     key: str
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
 
     @property
     def root(self) -> str:
@@ -127,17 +141,6 @@ class LocalEndpoint(_Control):
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
-    def __enter__(self) -> LocalEndpoint:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 class LocalProcess(_Control):
     """A handle on ``python -m pulumi_finetune.local`` running as its own process."""
@@ -163,17 +166,8 @@ class LocalProcess(_Control):
         except subprocess.TimeoutExpired:
             self.kill()
 
-    stop = terminate
-
-    def __enter__(self) -> LocalProcess:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
+        """SIGTERM and wait, unless the process has already exited."""
         if self.process.poll() is None:
             self.terminate()
 
