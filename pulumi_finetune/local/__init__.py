@@ -12,10 +12,17 @@ body. Choices where OpenAI documents nothing:
   ``invalid_request_error`` with ``param`` and ``code`` null and leaves the job unchanged.
 * Pause works only on a running job, resume only on a paused one (400 otherwise); a resumed
   job is ``queued`` for 2 simulated seconds, then runs from where it stopped.
-* An unknown ``after`` cursor is a 400 with ``param: "after"``.
-* Bodies over ``--max-upload-bytes`` are a 413 with code ``file_too_large``.
+* An unknown ``after`` cursor is a 400 with ``param: "after"`` on every list; an empty one
+  (``after=``) counts as absent.
+* Bodies over ``--max-upload-bytes`` are a 413 with code ``file_too_large``; JSON bodies over
+  8 MiB a 413 with code ``request_too_large``; a body declared far larger than either is refused
+  by the HTTP server (plain-text 413) before it is read.
+* JSON bodies must be strict JSON: ``NaN``/``Infinity`` literals and nesting too deep for the
+  parser are a 400.
+* One endpoint per data directory: a second one refuses to start (``<data-dir>/lock``).
 
 Control API for tests under ``/_local`` (same bearer key, not counted, never faulted):
 ``POST /_local/faults``, ``GET /_local/faults``, ``DELETE /_local/faults``, ``GET /_local/stats``,
-``POST /_local/stats/reset``, ``POST /_local/clock``.
+``POST /_local/stats/reset``, ``POST /_local/clock``. Stats count requests for no route in one
+bucket per method (``"GET (no such route)"``), never per path.
 """

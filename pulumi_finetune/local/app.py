@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import json
 import logging
-import socket
+import math
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -67,14 +66,14 @@ ROUTES: list[tuple[str, str, str]] = [
 
 _UPLOAD_ROUTES = frozenset({"create_file", "add_upload_part"})
 _MULTIPART_OVERHEAD = 64 * 1024
+MAX_JSON_BYTES = 8 * 1024 * 1024
+# Bodies up to this much over the app's own limits still reach the app, so that a body just over
+# a limit gets OpenAI's 413 body rather than the server's plain-text one.
+_SERVER_LIMIT_SLACK = 1024 * 1024
 
 
 def _rule_path(template: str) -> str:
     return template.replace("{", "<").replace("}", ">")
-
-
-class _Drop(Exception):
-    """Close the connection without answering."""
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -105,10 +104,27 @@ def _int_arg(request: Request, name: str, default: int, low: int, high: int) -> 
     return value
 
 
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _cursor(request: Request) -> str | None:
+    """The ``after`` query parameter; empty means absent (as OpenAI's SDKs send it)."""
+    return request.args.get("after") or None
+
+
 def _body(request: Request) -> JSON:
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise errors.PayloadTooLarge(
+            f"The request body exceeds the maximum size of {MAX_JSON_BYTES} bytes.",
+            code="request_too_large",
+        )
+    request.max_content_length = MAX_JSON_BYTES
     raw = request.get_data(cache=True)
     try:
-        body = json.loads(raw or b"{}")
+        body = json.loads(raw or b"{}", parse_constant=_reject_constant)
+    except RecursionError:
+        raise errors.InvalidRequest("The JSON body of your request is nested too deeply.") from None
     except ValueError:
         raise errors.InvalidRequest(
             "We could not parse the JSON body of your request. (HINT: This likely means you "
@@ -121,8 +137,12 @@ def _body(request: Request) -> JSON:
 
 def _require_str(body: JSON, key: str) -> str:
     value = body.get(key)
-    if not isinstance(value, str) or not value:
+    if value is None:
         raise errors.InvalidRequest(f"Missing required parameter: '{key}'.", param=key)
+    if not isinstance(value, str):
+        raise errors.InvalidRequest(f"'{key}' must be a string.", param=key)
+    if not value:
+        raise errors.InvalidRequest(f"'{key}' must not be empty.", param=key)
     return value
 
 
@@ -172,19 +192,18 @@ class LocalApp:
         )
         self._key = config.key.encode()
 
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest body the server should pass on; larger ones it refuses unread (413)."""
+        largest = max(self.config.max_upload_bytes + _MULTIPART_OVERHEAD, MAX_JSON_BYTES)
+        return largest + _SERVER_LIMIT_SLACK
+
     # ------------------------------------------------------------------ WSGI
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         rid = request_id()
-        try:
-            response = self._dispatch(request)
-        except _Drop:
-            sock = environ.get("werkzeug.socket")
-            if isinstance(sock, socket.socket):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-            response = Response(b"", status=500)
+        response = self._dispatch(request)
         response.headers["x-request-id"] = rid
         return response(environ, start_response)
 
@@ -196,7 +215,7 @@ class LocalApp:
             args = {k: str(v) for k, v in matched.items()}
         except (RouteNotFound, MethodNotAllowed):
             if not control:
-                self.stats.count_request(f"{request.method} {request.path}")
+                self.stats.count_unmatched(request.method)
             auth = self._auth_error(request)
             return _error(auth or errors.NotFound(f"Invalid URL ({request.method} {request.path})"))
         if not control:
@@ -209,7 +228,7 @@ class LocalApp:
             if fault.kind == "slow":
                 time.sleep(fault.delay)
             elif fault.kind == "drop":
-                raise _Drop()
+                raise errors.DropConnection()
             elif not fault.kind.startswith("commit_then_"):
                 return _fault_response(fault)
         handler: Handler = getattr(LocalApp, "h_" + handler_name)
@@ -230,7 +249,7 @@ class LocalApp:
                 errors.ServerError("The server had an error while processing your request.")
             )
         if fault is not None and fault.kind == "commit_then_drop":
-            raise _Drop()
+            raise errors.DropConnection()
         if fault is not None and fault.kind == "commit_then_500":
             return _fault_response(fault)
         return response
@@ -294,7 +313,7 @@ class LocalApp:
             raise errors.InvalidRequest("'order' must be asc or desc.", param="order")
         page = self.store.list_files(
             purpose=request.args.get("purpose"),
-            after=request.args.get("after"),
+            after=_cursor(request),
             limit=_int_arg(request, "limit", 10000, 1, 10000),
             order=order,
         )
@@ -366,7 +385,7 @@ class LocalApp:
             if key.startswith("metadata[") and key.endswith("]")
         }
         page = self.store.list_jobs(
-            after=request.args.get("after"),
+            after=_cursor(request),
             limit=_int_arg(request, "limit", 20, 1, 100),
             metadata=metadata,
         )
@@ -387,7 +406,7 @@ class LocalApp:
     def h_list_events(self, request: Request, args: dict[str, str]) -> Response:
         page = self.store.list_events(
             args["fine_tuning_job_id"],
-            after=request.args.get("after"),
+            after=_cursor(request),
             limit=_int_arg(request, "limit", 20, 1, 1000),
         )
         return _json(_list(page))
@@ -395,7 +414,7 @@ class LocalApp:
     def h_list_checkpoints(self, request: Request, args: dict[str, str]) -> Response:
         page = self.store.list_checkpoints(
             args["fine_tuning_job_id"],
-            after=request.args.get("after"),
+            after=_cursor(request),
             limit=_int_arg(request, "limit", 10, 1, 100),
         )
         first = page.data[0]["id"] if page.data else None
@@ -438,7 +457,11 @@ class LocalApp:
             raise errors.InvalidRequest(
                 "'advance_seconds' must be a number.", param="advance_seconds"
             )
-        offset = self.store.advance_clock(float(seconds))
+        try:
+            as_float = float(seconds)
+        except OverflowError:  # an integer too large for a float
+            as_float = math.inf if seconds > 0 else -math.inf
+        offset = self.store.advance_clock(as_float)
         return _json({"offset_seconds": offset, "now": int(self.store.now())})
 
 

@@ -6,13 +6,16 @@ import argparse
 import logging
 import os
 import signal
+import sqlite3
 import sys
+import threading
 from pathlib import Path
 from types import FrameType
 
 from .app import create_app
 from .config import DEFAULT_MAX_UPLOAD_BYTES, EndpointConfig
 from .datacheck import warm_up
+from .errors import DataDirInUse
 from .http import make_server
 
 KEY_ENV = "PULUMI_FINETUNE_LOCAL_KEY"
@@ -84,20 +87,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(0)
+def _fail(message: str, status: int = 1) -> int:
+    print(f"pulumi-finetune-local: {message}", file=sys.stderr)
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Serve until SIGTERM or Ctrl-C. A start-up problem is one line on stderr and exit 1 or 2."""
     args = build_parser().parse_args(argv)
     key = args.key or os.environ.get(KEY_ENV)
     if not key:
-        print(f"pulumi-finetune-local: a key is required (--key or ${KEY_ENV})", file=sys.stderr)
-        return 2
+        return _fail(f"a key is required (--key or ${KEY_ENV})", 2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("pulumi_finetune.local.http").setLevel(
         logging.INFO if args.log_requests else logging.WARNING
     )
+    logging.getLogger("waitress").setLevel(logging.WARNING)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # queueing is normal under load
     try:
         config = EndpointConfig(
             data_dir=args.data_dir,
@@ -109,19 +115,35 @@ def main(argv: list[str] | None = None) -> int:
             fault_seed=args.fault_seed,
         )
     except ValueError as exc:
-        print(f"pulumi-finetune-local: {exc}", file=sys.stderr)
-        return 2
-    app = create_app(config)
-    warm_up()  # before listening: no request waits for the tokenizer to load
-    server = make_server(args.host, args.port, app, log_requests=args.log_requests)
-    port = server.socket.getsockname()[1]
-    signal.signal(signal.SIGTERM, _stop)
-    print(f"listening on http://{args.host}:{port}/v1", flush=True)
+        return _fail(str(exc), 2)
+    try:
+        app = create_app(config)
+    except DataDirInUse as exc:
+        return _fail(str(exc))
+    except (OSError, sqlite3.Error) as exc:
+        return _fail(f"cannot use data directory {args.data_dir}: {exc}")
+    try:
+        server = make_server(
+            args.host,
+            args.port,
+            app,
+            max_body_bytes=app.max_body_bytes,
+            log_requests=args.log_requests,
+        )
+    except OSError as exc:
+        app.store.close()
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    warm_up()  # before serving (connections wait in the backlog): no request waits for it
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=server.shutdown, name="shutdown", daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"listening on http://{args.host}:{server.port}/v1", flush=True)
     try:
         server.serve_forever()
-    except (KeyboardInterrupt, SystemExit):
+    except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
         app.store.close()
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +32,9 @@ class EndpointConfig:
     def __post_init__(self) -> None:
         if not self.key:
             raise ValueError("a bearer key is required")
-        if self.clock_speed <= 0:
-            raise ValueError("clock_speed must be positive")
+        if not (math.isfinite(self.clock_speed) and self.clock_speed > 0):
+            raise ValueError(f"clock speed must be a positive number, not {self.clock_speed!r}")
         if self.max_upload_bytes <= 0:
             raise ValueError("max_upload_bytes must be positive")
-        if not 0.0 <= self.fault_rate <= 1.0:
-            raise ValueError("fault_rate must be between 0 and 1")
+        if not 0.0 <= self.fault_rate <= 1.0:  # also refuses NaN
+            raise ValueError(f"fault rate must be between 0 and 1, not {self.fault_rate!r}")

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 
+class DataDirInUse(Exception):
+    """Another endpoint (process or in-process instance) holds the data directory's lock."""
+
+
+class DropConnection(Exception):
+    """Close the connection without answering (fault injection); see ``http.py``."""
+
+
 class APIError(Exception):
-    """An error the HTTP layer sends as ``{"error": {message, type, param, code}}``."""
+    """An error the HTTP layer sends as ``{"error": {message, type, param, code}}``.
+
+    A subclass states its HTTP status and OpenAI's error type in its class statement:
+    ``class NotFound(APIError, status=404)`` (type ``invalid_request_error`` unless given).
+    """
 
     status: int = 500
     type: str = "server_error"
+
+    def __init_subclass__(cls, status: int = 500, type: str = "invalid_request_error") -> None:
+        super().__init_subclass__()
+        cls.status = status
+        cls.type = type
 
     def __init__(
         self,
@@ -35,71 +52,41 @@ class APIError(Exception):
         }
 
 
-class InvalidRequest(APIError):
+class InvalidRequest(APIError, status=400):
     """400: the request is malformed or names something that cannot be used; ``param`` says what."""
 
-    status = 400
-    type = "invalid_request_error"
 
-
-class AuthenticationError(APIError):
+class AuthenticationError(APIError, status=401):
     """401: the bearer key is missing or wrong. The message never repeats the key."""
 
-    status = 401
-    type = "invalid_request_error"
 
-
-class PermissionDenied(APIError):
+class PermissionDenied(APIError, status=403):
     """403: the object exists but this operation is not allowed on it."""
 
-    status = 403
-    type = "invalid_request_error"
 
-
-class NotFound(APIError):
+class NotFound(APIError, status=404):
     """404: no such object (or no such route)."""
 
-    status = 404
-    type = "invalid_request_error"
 
-
-class Conflict(APIError):
+class Conflict(APIError, status=409):
     """409: the object is in a state that does not allow the operation."""
 
-    status = 409
-    type = "invalid_request_error"
 
-
-class PayloadTooLarge(APIError):
+class PayloadTooLarge(APIError, status=413):
     """413: the request body is larger than the configured upload limit."""
 
-    status = 413
-    type = "invalid_request_error"
 
-
-class RateLimited(APIError):
+class RateLimited(APIError, status=429, type="requests"):
     """429: too many requests; retry after ``retry-after`` seconds."""
 
-    status = 429
-    type = "requests"
 
-
-class InsufficientQuota(APIError):
+class InsufficientQuota(APIError, status=429, type="insufficient_quota"):
     """429 with code ``insufficient_quota``: retrying does not help."""
 
-    status = 429
-    type = "insufficient_quota"
 
-
-class ServerError(APIError):
+class ServerError(APIError, status=500, type="server_error"):
     """500: the server failed; the request may or may not have taken effect."""
 
-    status = 500
-    type = "server_error"
 
-
-class ServiceUnavailable(APIError):
+class ServiceUnavailable(APIError, status=503, type="server_error"):
     """503: the server is overloaded; retrying later is safe."""
-
-    status = 503
-    type = "server_error"

@@ -22,6 +22,9 @@ KINDS = (
     "insufficient_quota",
 )
 
+MAX_RETRY_AFTER_SECONDS = 86400.0
+MAX_DELAY_SECONDS = 300.0  # a slow fault holds a worker thread that long
+
 
 @dataclass
 class Fault:
@@ -49,10 +52,14 @@ class Fault:
         return {"object": "local.fault", **asdict(self)}
 
 
-def _number(spec: dict[str, Any], key: str, default: float) -> float:
+def _number(spec: dict[str, Any], key: str, default: float, maximum: float) -> float:
     value = spec.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise InvalidRequest(f"'{key}' must be a non-negative number.", param=key)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= maximum  # also refuses NaN
+    ):
+        raise InvalidRequest(f"'{key}' must be a number between 0 and {maximum:g}.", param=key)
     return float(value)
 
 
@@ -73,18 +80,22 @@ class Faults:
         if not isinstance(spec, dict):
             raise InvalidRequest("The fault must be a JSON object.")
         if "random_rate" in spec:
-            rate = _number(spec, "random_rate", 0.0)
+            rate = _number(spec, "random_rate", 0.0, 1.0)
             kinds = spec.get("kinds", ["429", "500", "503"])
             if not isinstance(kinds, list) or not kinds or any(k not in KINDS for k in kinds):
                 raise InvalidRequest(f"'kinds' must list kinds from {KINDS}.", param="kinds")
-            if rate > 1:
-                raise InvalidRequest("'random_rate' must be at most 1.", param="random_rate")
+            seed = spec.get("seed")
+            if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+                raise InvalidRequest("'seed' must be an integer.", param="seed")
+            route = spec.get("route", "*")
+            if not isinstance(route, str):
+                raise InvalidRequest("'route' must be a string.", param="route")
             with self._lock:
                 self._random_rate = rate
                 self._random_kinds = tuple(kinds)
-                self._random_route = str(spec.get("route", "*"))
-                if spec.get("seed") is not None:
-                    self._rng = random.Random(spec["seed"])
+                self._random_route = route
+                if seed is not None:
+                    self._rng = random.Random(seed)
             return {
                 "object": "local.fault.random",
                 "random_rate": rate,
@@ -106,8 +117,8 @@ class Faults:
             route=route,
             kind=str(kind),
             times=times,
-            retry_after=_number(spec, "retry_after", 1.0),
-            delay=_number(spec, "delay", 0.5),
+            retry_after=_number(spec, "retry_after", 1.0, MAX_RETRY_AFTER_SECONDS),
+            delay=_number(spec, "delay", 0.5, MAX_DELAY_SECONDS),
         )
         with self._lock:
             self._scripts.append(fault)

@@ -13,13 +13,13 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Self
 
 import requests
 
 from .app import LocalApp, create_app
 from .config import DEFAULT_MAX_UPLOAD_BYTES, EndpointConfig
-from .http import WSGIServer, make_server
+from .http import Server, make_server
 
 KEY_ENV = "PULUMI_FINETUNE_LOCAL_KEY"
 
@@ -30,6 +30,20 @@ class Control:
 
     url: str
     key: str
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
 
     @property
     def root(self) -> str:
@@ -105,9 +119,15 @@ class LocalEndpoint(Control):
             fault_seed=fault_seed,
         )
         self.app: LocalApp = create_app(self.config)
-        self._server: WSGIServer = make_server(host, port, self.app)
+        try:
+            self._server: Server = make_server(
+                host, port, self.app, max_body_bytes=self.app.max_body_bytes
+            )
+        except BaseException:
+            self.app.store.close()
+            raise
         self.host = host
-        self.port: int = self._server.socket.getsockname()[1]
+        self.port: int = self._server.port
         self.url = f"http://{host}:{self.port}/v1"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"local-endpoint-{self.port}", daemon=True
@@ -117,22 +137,10 @@ class LocalEndpoint(Control):
     def stop(self) -> None:
         """Stop serving, close the database and remove a temporary data directory."""
         self._server.shutdown()
-        self._server.server_close()
         self._thread.join(timeout=10)
         self.app.store.close()
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
-
-    def __enter__(self) -> LocalEndpoint:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class LocalProcess(Control):
@@ -159,17 +167,8 @@ class LocalProcess(Control):
         except subprocess.TimeoutExpired:
             self.kill()
 
-    stop = terminate
-
-    def __enter__(self) -> LocalProcess:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
+        """SIGTERM and wait, unless the process has already exited."""
         if self.process.poll() is None:
             self.terminate()
 

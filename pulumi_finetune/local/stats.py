@@ -6,6 +6,9 @@ import threading
 from collections import Counter
 from typing import Any
 
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+UNMATCHED = "(no such route)"
+
 
 class Stats:
     """Thread-safe counters; ``/_local`` requests are never counted."""
@@ -18,6 +21,10 @@ class Stats:
     def count_request(self, route: str) -> None:
         with self._lock:
             self._by_route[route] += 1
+
+    def count_unmatched(self, method: str) -> None:
+        """A request for no route: one bucket per method, never per path (paths are unbounded)."""
+        self.count_request(f"{method if method in _METHODS else 'OTHER'} {UNMATCHED}")
 
     def count_job_created(self) -> None:
         with self._lock:

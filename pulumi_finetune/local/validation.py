@@ -67,8 +67,16 @@ class JobRequest:
     grader: dict[str, Any] | None
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _as_int(value: object) -> int | None:
+    """``value`` as an integer, also from an integral float (JSON Schema counts 3.0 as an
+    integer, so OpenAI's schema allows it); None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
 def _is_number(value: object) -> bool:
@@ -96,7 +104,12 @@ def _check_hyperparameters(value: object, allowed: tuple[str, ...], param: str) 
             out[name] = given
             continue
         kind, low, high, exclusive = _HYPER[name]
-        ok = _is_int(given) if kind == "int" else _is_number(given)
+        if kind == "int":
+            as_int = _as_int(given)
+            ok = as_int is not None
+            given = as_int if as_int is not None else given
+        else:
+            ok = _is_number(given)
         if ok:
             number = float(given)
             ok = (number > low if exclusive else number >= low) and (high is None or number <= high)
@@ -180,7 +193,9 @@ def parse_create_job(body: object) -> JobRequest:
     if suffix is not None and (not isinstance(suffix, str) or not 1 <= len(suffix) <= 64):
         raise InvalidRequest("'suffix' must be a string of 1 to 64 characters.", param="suffix")
     seed = body.get("seed")
-    if seed is not None and (not _is_int(seed) or not 0 <= seed <= SEED_MAX):
+    if seed is not None:
+        seed = _as_int(seed)
+    if body.get("seed") is not None and (seed is None or not 0 <= seed <= SEED_MAX):
         raise InvalidRequest(f"'seed' must be an integer from 0 to {SEED_MAX}.", param="seed")
     metadata = _check_metadata(body.get("metadata"))
     integrations = _check_integrations(body.get("integrations"))

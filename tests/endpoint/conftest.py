@@ -17,9 +17,9 @@ import requests
 
 from pulumi_finetune.local.server import LocalEndpoint
 
-from .conformance import REFERENCE_DIR, Checker, load_checker
+from .conformance import Checker, load_checker
 
-_CHECKER: Checker | None = load_checker()
+_CHECKER: Checker = load_checker()
 
 
 def chat_example(i: int) -> dict[str, Any]:
@@ -129,12 +129,9 @@ def oai(endpoint: LocalEndpoint) -> openai.OpenAI:
 
 
 @pytest.fixture(autouse=True)
-def conformance(monkeypatch: pytest.MonkeyPatch) -> Iterator[Checker | None]:
+def conformance(monkeypatch: pytest.MonkeyPatch) -> Iterator[Checker]:
     """Check every JSON response of the test; fail the test on any schema violation."""
     checker = _CHECKER
-    if checker is None:
-        yield None
-        return
     start = len(checker.violations)
     send_requests = requests.Session.send
     send_httpx = httpx2.Client.send
@@ -165,12 +162,7 @@ def conformance(monkeypatch: pytest.MonkeyPatch) -> Iterator[Checker | None]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _CHECKER is None:
-        terminalreporter.write_line(
-            f"OpenAI schema conformance: skipped ({REFERENCE_DIR} not found)"
-        )
-    else:
-        terminalreporter.write_line(
-            f"OpenAI schema conformance: {_CHECKER.checked} JSON responses checked, "
-            f"{len(_CHECKER.violations)} violations"
-        )
+    terminalreporter.write_line(
+        f"OpenAI schema conformance: {_CHECKER.checked} JSON responses checked, "
+        f"{len(_CHECKER.violations)} violations"
+    )
