@@ -8,6 +8,7 @@ import os
 import pty
 import re
 import secrets
+import signal
 import struct
 import subprocess
 import sys
@@ -120,8 +121,11 @@ def test_piped_output_follows_jobs_to_the_end_in_plain_lines(tmp_path) -> None:
     assert run.stderr.strip() == f"pulumi-finetune watch: wrote the training-loss curves to {png}"
 
 
-def run_in_terminal(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run a command on a pseudo-terminal of 120x40; its exit code and everything it wrote."""
+def run_in_terminal(
+    argv: list[str], env: dict[str, str], ctrl_c_once: str | None = None
+) -> tuple[int, str]:
+    """Run a command on a pseudo-terminal of 120x40, pressing Ctrl-C once it has shown
+    `ctrl_c_once`; its exit code and everything it wrote."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     proc = subprocess.Popen(argv, stdin=follower, stdout=follower, stderr=follower, env=env)
@@ -135,6 +139,9 @@ def run_in_terminal(argv: list[str], env: dict[str, str]) -> tuple[int, str]:
         if not chunk:
             break
         chunks.append(chunk)
+        if ctrl_c_once and ctrl_c_once.encode() in b"".join(chunks):
+            proc.send_signal(signal.SIGINT)
+            ctrl_c_once = None
     os.close(leader)
     return proc.wait(timeout=60), b"".join(chunks).decode("utf-8", "replace")
 
@@ -158,6 +165,23 @@ def test_a_terminal_gets_a_bar_per_job_and_the_loss_curves(endpoint, client) -> 
         assert re.search(rf"━{{30}} {job} succeeded, step 96/96", text), text
         assert f"▚ {job}" in text  # in the chart's legend
     assert "training loss" in text and text.strip().splitlines()[-1].strip() == "step"
+
+
+def test_ctrl_c_stops_watching_and_still_writes_the_png(endpoint, client, tmp_path) -> None:
+    jobs = start_jobs(client, 2)
+    endpoint.advance_clock(14.0)  # running, and staying so: the clock moves only when told
+    png = tmp_path / "loss.png"
+
+    code, screen = run_in_terminal(
+        [sys.executable, "-m", "pulumi_finetune.cli", "watch", *jobs,
+         "--base-url", endpoint.url, "--interval", "0.2", "--png", str(png)],
+        {**os.environ, "OPENAI_API_KEY": endpoint.key, "TERM": "xterm-256color"},
+        ctrl_c_once=f"{jobs[1]} running, step",
+    )  # fmt: skip
+
+    assert code == 130, screen
+    assert "Traceback" not in screen
+    assert png.read_bytes().startswith(PNG_SIGNATURE)
 
 
 def test_png_is_a_valid_image_with_one_curve_per_job(endpoint, client, capsys, tmp_path) -> None:
