@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from pulumi_finetune import watch
 from pulumi_finetune.datasets import DataIssue, Format, ValidationReport, validate_file
 
 __all__ = ["main"]
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="list at most N errors and N warnings (default 20)",
     )
+    watch.add_parser(sub)
     return p
 
 
@@ -116,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "validate":
         return _validate(args, parser)
+    if args.command == "watch":
+        return watch.run(args)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover
 
 
