@@ -11,7 +11,13 @@ import json
 import sys
 from collections.abc import Sequence
 
-from pulumi_finetune.datasets import DataIssue, Format, ValidationReport, validate_file
+from pulumi_finetune.datasets import (
+    DataFileError,
+    DataIssue,
+    Format,
+    ValidationReport,
+    validate_file,
+)
 
 __all__ = ["main"]
 
@@ -57,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _issue_line(file: str, issue: DataIssue) -> str:
+    if issue.line == 0:  # the whole file
+        return f"{file}: {issue.severity}: {issue.message}"
     return f"{file}:{issue.line}: {issue.severity}: {issue.path}: {issue.message}"
 
 
@@ -88,12 +96,10 @@ def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             count_tokens=not args.no_tokens,
             max_errors=args.max_errors,
         )
-    except FileNotFoundError:
-        parser.error(f"no such file: {args.file}")
-    except IsADirectoryError:
-        parser.error(f"is a directory: {args.file}")
-    except PermissionError:
-        parser.error(f"cannot read: {args.file}")
+    except OSError as e:
+        # DataFileError (not a regular file, missing, a symlink loop, ...) or a read error:
+        # one line, exit 2
+        parser.error(str(e) if isinstance(e, DataFileError) else f"cannot read {args.file}: {e}")
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return 0 if report.ok else 1

@@ -39,7 +39,7 @@ def test_invalid_file_exits_1_with_one_line_per_issue(capsys: pytest.CaptureFixt
     lines = out.strip().splitlines()
     assert lines[0] == (
         f"{path}:7: error: messages[1].role: unknown role 'bot' "
-        "(expected system, user, assistant, tool)"
+        "(expected system, user, assistant, tool, function)"
     )
     assert lines[-1].endswith("1 error, 0 warnings: INVALID")
 
@@ -59,7 +59,7 @@ def test_max_errors_and_more_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert code == 1
     lines = out.strip().splitlines()
     assert [ln.split(":")[1] for ln in lines[:3]] == ["1", "2", "3"]
-    assert lines[3] == "... and 28 more errors"
+    assert lines[3] == "... and 27 more errors"  # 30 broken lines, no "too few examples"
     assert len(lines) == 5
 
 
@@ -77,7 +77,8 @@ def test_json_output_invalid(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "validate", str(path), "--json", "--model", "babbage-002")
     assert code == 1
     d = json.loads(out)
-    assert d["ok"] is False and d["errors"][0]["line"] == 1
+    assert d["ok"] is False and d["errors"][0]["line"] == 0  # the whole file
+    assert "chat data (inferred from line 1) cannot train babbage-002" in d["summary"]
 
 
 def test_format_and_model_flags(capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,6 +17,7 @@ from pulumi_finetune.datasets import (
     ValidationReport,
     compare_files,
     estimate_epochs,
+    limits,
     reader,
     sha256_file,
     token_limit,
@@ -71,7 +72,7 @@ def test_malformed(case: object) -> None:
     assert report.warning_count == len(report.warnings)
     if not report.ok:
         first = report.errors[0]
-        assert report.summary().startswith(f"line {first.line}: {first.path}: {first.message}")
+        assert report.summary().startswith(str(first))
     if "examples" in case.extra:  # type: ignore[attr-defined]
         assert report.example_count == case.extra["examples"]  # type: ignore[attr-defined]
 
@@ -89,7 +90,8 @@ def test_malformed_also_without_tokens() -> None:
 def test_unknown_role_summary_exact() -> None:
     report = validate_file(DATA / "malformed" / "unknown_role.jsonl")
     assert report.summary() == (
-        "line 7: messages[1].role: unknown role 'bot' (expected system, user, assistant, tool)"
+        "line 7: messages[1].role: unknown role 'bot' "
+        "(expected system, user, assistant, tool, function)"
     )
 
 
@@ -160,10 +162,10 @@ def test_max_errors_limits_the_list_not_the_count(tmp_path: Path) -> None:
     path.write_text("".join("nope\n" for _ in range(50)))
     report = validate_file(path, max_errors=5, count_tokens=False)
     assert len(report.errors) == 5
-    assert report.error_count == 51  # 50 lines + "only 0 examples"
+    assert report.error_count == 50  # 50 lines; no "too few examples": 50 lines hold something
     assert [i.line for i in report.errors] == [1, 2, 3, 4, 5]
     d = report.to_dict()
-    assert d["error_count"] == 51 and len(d["errors"]) == 5 and d["ok"] is False
+    assert d["error_count"] == 50 and len(d["errors"]) == 5 and d["ok"] is False
     json.dumps(d)
 
 
@@ -172,8 +174,9 @@ def test_empty_file(tmp_path: Path) -> None:
     path.write_bytes(b"")
     report = validate_file(path)
     assert [(i.line, i.message) for i in report.errors] == [
-        (1, "only 0 examples: fine-tuning needs at least 10; add 10 more")
+        (0, "only 0 examples: fine-tuning needs at least 10; add 10 more")
     ]
+    assert report.summary() == "file: only 0 examples: fine-tuning needs at least 10; add 10 more"
     assert report.bytes == 0
 
 
@@ -201,7 +204,7 @@ def test_overlong_line_is_skipped_without_buffering(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(reader, "CHUNK", 64)
-    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 500)
+    monkeypatch.setattr(limits, "MAX_LINE_BYTES", 500)
     lines = gen.lines_of(gen.chat)
     lines[6] = b'{"messages": "' + b"x" * 1000 + b'"}'
     lines.append(b'{"messages": "' + b"y" * 1000)  # last line, no newline
