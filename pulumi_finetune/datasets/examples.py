@@ -76,7 +76,8 @@ class ExampleChecks:
                 if type(m) is not dict or len(m) != 2:
                     break
                 role = m.get("role")
-                if role not in FAST_ROLES or type(m.get("content")) is not str:
+                content = m.get("content")
+                if role not in FAST_ROLES or type(content) is not str or not content:
                     break
                 if role == "assistant":
                     assistant = True

@@ -145,10 +145,12 @@ class Validator:
                         if type(msgs) is list and msgs and len(obj) == 1:
                             try:
                                 for m in msgs:
+                                    c = m["content"]
                                     if (
                                         len(m) != 2
                                         or m["role"] not in fast_roles
-                                        or type(m["content"]) is not str
+                                        or type(c) is not str
+                                        or not c
                                     ):
                                         break
                                 else:

@@ -71,7 +71,8 @@ class ImageChecks(Part):
         if "detail" in iu and iu["detail"] not in IMAGE_DETAILS:
             self.err(
                 f"{pp}.image_url.detail",
-                f"detail must be {', '.join(IMAGE_DETAILS)}, got {short(iu['detail'])}",
+                f"detail must be {', '.join(IMAGE_DETAILS[:-1])} or {IMAGE_DETAILS[-1]}, "
+                f"got {short(iu['detail'])}",
             )
         for key in iu:
             if key not in ("url", "detail"):
