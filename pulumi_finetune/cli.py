@@ -1,15 +1,19 @@
 """The ``pulumi-finetune`` command line.
 
 ``pulumi-finetune validate FILE`` checks a JSONL training file and exits 0 when it is valid
-(warnings allowed), 1 when it has errors, 2 on a usage error.
+(warnings allowed), 1 when it has errors, 2 on a usage error. On a terminal it shows a progress
+bar (on stderr) for a large file, or one that takes more than a couple of seconds; piped or
+redirected, it prints only the report.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from pulumi_finetune.datasets import (
     DataFileError,
@@ -87,15 +91,56 @@ def _summary_line(file: str, r: ValidationReport) -> str:
     return f"{', '.join(parts)}: {verdict}"
 
 
+#: Files at least this large show the bar at once; smaller ones after PROGRESS_DELAY seconds.
+PROGRESS_MIN_BYTES = 50 * 1024 * 1024
+PROGRESS_DELAY = 2.0
+
+
+@contextmanager
+def _progress(file: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress callback drawing a tqdm bar on stderr, when both stdout and stderr are a
+    terminal; None otherwise (nothing is drawn into a pipe, a file or a CI log)."""
+    if not (sys.stderr.isatty() and sys.stdout.isatty()):
+        yield None
+        return
+    try:
+        size = os.stat(file).st_size
+    except (OSError, ValueError):
+        size = 0
+    from tqdm import tqdm  # imported only when a bar may be drawn
+
+    bar = tqdm(
+        total=size,
+        desc=os.path.basename(file),
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        leave=False,
+        delay=0 if size >= PROGRESS_MIN_BYTES else PROGRESS_DELAY,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+
+    def update(done: int) -> None:
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
 def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
-        report = validate_file(
-            args.file,
-            format=args.format,
-            model=args.model,
-            count_tokens=not args.no_tokens,
-            max_errors=args.max_errors,
-        )
+        with _progress(args.file) as progress:
+            report = validate_file(
+                args.file,
+                format=args.format,
+                model=args.model,
+                count_tokens=not args.no_tokens,
+                max_errors=args.max_errors,
+                progress=progress,
+            )
     except OSError as e:
         # DataFileError (not a regular file, missing, a symlink loop, ...) or a read error:
         # one line, exit 2

@@ -16,6 +16,7 @@ allows), ``checks`` (the detailed per-format checks), ``validator`` with ``examp
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from ..models import token_limit
 from ..rules import MIN_EXAMPLES, estimate_epochs
@@ -64,14 +65,17 @@ def validate_file(
     model: str | None = None,
     count_tokens: bool = True,
     max_errors: int = 20,
+    progress: Callable[[int], None] | None = None,
 ) -> ValidationReport:
     """Validates a JSONL fine-tuning file; see the module docstring.
 
     Raises :class:`DataFileError` (an ``OSError``) when ``path`` is not a regular file that can
-    be read; any content gives a report, never an exception.
+    be read; any content gives a report, never an exception. ``progress``, if given, is called
+    with the bytes read so far after each 1 MiB chunk.
     """
     fmt = Format(format) if format is not None else None
     v = Validator(fmt, model, count_tokens, max_errors)
+    v.progress = progress
     sha, nbytes = v.run(path)
     v.finish()
     issues, tally, examples = v.issues, v.tally, v.examples

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from .. import models, tokens
 from ..rules import MIN_EXAMPLES
@@ -48,7 +49,7 @@ class Validator:
         #: The file is UTF-16 or UTF-32: reported once, its lines not parsed.
         self.wide_encoding = False
         #: Called with the bytes read so far after each chunk (a progress bar), if set.
-        self.progress: object = None
+        self.progress: Callable[[int], None] | None = None
 
     def run(self, path: str | os.PathLike[str]) -> tuple[str, int]:
         """Reads and checks every line; returns the file's (hex SHA-256, byte count). The loop
@@ -73,8 +74,11 @@ class Validator:
         count = tokenizer.count if tokenizer is not None else None
         count_chat = tokens.count_chat_tokens
         fast = examples.fmt is chat
+        progress = self.progress
         line = 0
         for batch in reader.lines():
+            if progress is not None:
+                progress(reader.nbytes)
             if line == 0:
                 wide = wide_encoding(reader.head)
                 if wide:
