@@ -7,10 +7,13 @@ from collections.abc import Callable
 
 from .. import models, tokens
 from ..rules import MIN_EXAMPLES
+from ..tokens import REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE
 from . import limits
+from .checks.chat import NOTHING_TO_TRAIN
 from .decode import loads, measure_large_line
 from .digests import TRAILING_WS, DigestTable, line_digest
 from .examples import ExampleChecks
+from .fastchat import NOT_PLAIN, NotFast, decode_fast_chat, weights_of
 from .formats import FAST_ROLES, Format
 from .issues import FILE, IssueLog
 from .lines import LineProblems, wide_encoding
@@ -54,8 +57,9 @@ class Validator:
     def run(self, path: str | os.PathLike[str]) -> tuple[str, int]:
         """Reads and checks every line; returns the file's (hex SHA-256, byte count). The loop
         inlines the duplicate-digest probe (``DigestTable.add``) and the fast path for a plain
-        chat example (system/user/assistant messages with string content, ending with the
-        assistant); anything else goes through ``ExampleChecks.check``."""
+        chat example (typed-decoded by msgspec: system/user/assistant messages with non-empty
+        string content, ending with the assistant); anything else is parsed to dicts and goes
+        through ``ExampleChecks.check``, which reports what the fast path would not take."""
         reader = Reader(path, self.max_line_bytes)
         issue = self.issues.issue
         problems = self.line_problems
@@ -68,11 +72,15 @@ class Validator:
         digests, lines, cap, limit = table.digests, table.lines, table.cap, table.limit
         used = table.size
         trailing_ws = TRAILING_WS
-        fast_roles = FAST_ROLES
         chat = Format.CHAT
         tokenizer = self.tally.tokenizer
         count = tokenizer.count if tokenizer is not None else None
-        count_chat = tokens.count_chat_tokens
+        per_role = (
+            {role: TOKENS_PER_MESSAGE + count(role) for role in FAST_ROLES}
+            if count is not None
+            else {}
+        )
+        not_fast = NotFast
         fast = examples.fmt is chat
         progress = self.progress
         line = 0
@@ -102,14 +110,34 @@ class Validator:
                     if problem:
                         issue(line, "$", problem, "error")
                         continue
-                try:
-                    obj = loads(raw)
-                except (ValueError, TypeError, RecursionError) as e:
-                    unparsable(line, raw, e)
-                    continue
-                if type(obj) is not dict:
-                    not_object(line, obj)
-                    continue
+                # the fast path: a plain chat example, typed-decoded (see fastchat)
+                plain = None
+                untrained = False
+                obj = None
+                if fast:
+                    try:
+                        plain = decode_fast_chat(raw).messages
+                    except not_fast:
+                        pass
+                    else:
+                        if plain[-1].role != "assistant":
+                            plain = None
+                        # weights are rare: look at each message only when the line has one
+                        elif b'"weight"' in raw:
+                            trained = weights_of(plain)
+                            if trained == NOT_PLAIN:
+                                plain = None
+                            elif not trained:
+                                untrained = True
+                if plain is None:
+                    try:
+                        obj = loads(raw)
+                    except (ValueError, TypeError, RecursionError) as e:
+                        unparsable(line, raw, e)
+                        continue
+                    if type(obj) is not dict:
+                        not_object(line, obj)
+                        continue
                 # duplicates: 64-bit digest of the line in an open-addressing table
                 if large:
                     h = line_digest(raw)
@@ -143,28 +171,20 @@ class Validator:
                             table.cap,
                             table.limit,
                         )
+                if plain is not None:
+                    if untrained:
+                        issue(line, "messages", NOTHING_TO_TRAIN, "warning")
+                    examples.count += 1
+                    if count is not None:
+                        # count_chat_tokens of these messages: priming, and per message its
+                        # overhead, role and content
+                        n = REPLY_PRIMING_TOKENS
+                        for m in plain:
+                            n += per_role[m.role] + count(m.content)
+                        tally(n, line)
+                    continue
+                assert obj is not None
                 try:
-                    if fast:
-                        msgs = obj.get("messages")
-                        if type(msgs) is list and msgs and len(obj) == 1:
-                            try:
-                                for m in msgs:
-                                    c = m["content"]
-                                    if (
-                                        len(m) != 2
-                                        or m["role"] not in fast_roles
-                                        or type(c) is not str
-                                        or not c
-                                    ):
-                                        break
-                                else:
-                                    if msgs[-1]["role"] == "assistant":
-                                        examples.count += 1
-                                        if count is not None:
-                                            tally(count_chat(msgs, count), line)
-                                        continue
-                            except (KeyError, TypeError, AttributeError):
-                                pass
                     check(obj, line)
                 except RecursionError:
                     problems.too_deep(line)

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -400,3 +401,44 @@ def test_fast_and_detailed_paths_agree_on_token_counts(tmp_path: Path) -> None:
     assert tokens.count_chat_tokens(first["messages"], tok.count) == per_line[0]
     assert report.total_tokens == sum(per_line)
     assert report.max_example_tokens == max(per_line)
+
+
+def test_typed_fast_path_reports_what_the_detailed_path_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every shape at the fast path's edge, validated with the fast path and without it
+    from pulumi_finetune.datasets import validator
+
+    def msgs(*pairs: tuple[str, Any], **weights: int) -> dict[str, Any]:
+        out: list[dict[str, Any]] = [{"role": r, "content": c} for r, c in pairs]
+        for index, w in weights.items():
+            out[int(index[1:])]["weight"] = w
+        return {"messages": out}
+
+    base = [("system", "Be brief."), ("user", "Hi"), ("assistant", "Hello")]
+    rows: list[Any] = [msgs(*base[:2], ("assistant", f"Hello {i}")) for i in range(12)]
+    rows += [
+        msgs(*base, i2=0),  # trains nothing: a warning
+        msgs(*base, ("user", "More"), ("assistant", "Sure"), i2=0),  # one reply trains
+        msgs(*base, i1=1),  # weight on a user message: an error
+        msgs(*base[:2], ("assistant", "")),  # empty reply: an error
+        msgs(("user", ""), ("assistant", "ok")),  # empty user message: fine
+        msgs(*base[:2]),  # no assistant message
+        msgs(*base, ("user", "and?")),  # ends with the user
+        rows[3],  # a duplicate
+        {"messages": [{"role": "assistant", "content": "x", "weight": True}]},
+        {"messages": [{"role": "assistant", "content": "x", "weight": None}]},
+        {"messages": [{"role": "bot", "content": "x"}]},
+        {"messages": []},
+    ]
+    path = tmp_path / "edge.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    fast = validate_file(path).to_dict()
+
+    def never(raw: bytes) -> Any:
+        raise validator.NotFast[0]("not on the fast path")
+
+    monkeypatch.setattr(validator, "decode_fast_chat", never)
+    detailed = validate_file(path).to_dict()
+    assert fast == detailed
+    assert fast["warning_count"] == 2 and fast["error_count"] == 8

@@ -7,6 +7,13 @@ from typing import Any
 from ..formats import CHAT_KEYS, CHAT_KEYS_HINT
 from .base import FormatCheck
 
+#: The warning for an example whose assistant messages all have weight 0 (the read loop's fast
+#: path gives it too).
+NOTHING_TO_TRAIN = (
+    "every assistant message has weight 0: this example trains nothing; set "
+    '"weight": 1 on the replies to learn, or remove the example'
+)
+
 
 class ChatCheck(FormatCheck):
     kind = "chat"
@@ -26,10 +33,5 @@ class ChatCheck(FormatCheck):
                 "assistant message (the reply to learn)",
             )
         elif all(m.get("weight") == 0 for m in replies):
-            self.add(
-                "messages",
-                "every assistant message has weight 0: this example trains nothing; set "
-                '"weight": 1 on the replies to learn, or remove the example',
-                "warning",
-            )
+            self.add("messages", NOTHING_TO_TRAIN, "warning")
         self.tools.tools(obj)
