@@ -1,18 +1,28 @@
 """The ``pulumi-finetune`` command line.
 
 ``pulumi-finetune validate FILE`` checks a JSONL training file and exits 0 when it is valid
-(warnings allowed), 1 when it has errors, 2 on a usage error.
+(warnings allowed), 1 when it has errors, 2 on a usage error. On a terminal it shows a progress
+bar (on stderr) for a large file, or one that takes more than a couple of seconds; piped or
+redirected, it prints only the report.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from pulumi_finetune import watch
-from pulumi_finetune.datasets import DataIssue, Format, ValidationReport, validate_file
+from pulumi_finetune.datasets import (
+    DataFileError,
+    DataIssue,
+    Format,
+    ValidationReport,
+    validate_file,
+)
 
 __all__ = ["main"]
 
@@ -59,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _issue_line(file: str, issue: DataIssue) -> str:
+    if issue.line == 0:  # the whole file
+        return f"{file}: {issue.severity}: {issue.message}"
     return f"{file}:{issue.line}: {issue.severity}: {issue.path}: {issue.message}"
 
 
@@ -81,21 +93,60 @@ def _summary_line(file: str, r: ValidationReport) -> str:
     return f"{', '.join(parts)}: {verdict}"
 
 
+#: Files at least this large show the bar at once; smaller ones after PROGRESS_DELAY seconds.
+PROGRESS_MIN_BYTES = 50 * 1024 * 1024
+PROGRESS_DELAY = 2.0
+
+
+@contextmanager
+def _progress(file: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress callback drawing a tqdm bar on stderr, when both stdout and stderr are a
+    terminal; None otherwise (nothing is drawn into a pipe, a file or a CI log)."""
+    if not (sys.stderr.isatty() and sys.stdout.isatty()):
+        yield None
+        return
+    try:
+        size = os.stat(file).st_size
+    except (OSError, ValueError):
+        size = 0
+    from tqdm import tqdm  # imported only when a bar may be drawn
+
+    bar = tqdm(
+        total=size,
+        desc=os.path.basename(file),
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        leave=False,
+        delay=0 if size >= PROGRESS_MIN_BYTES else PROGRESS_DELAY,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+
+    def update(done: int) -> None:
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
 def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
-        report = validate_file(
-            args.file,
-            format=args.format,
-            model=args.model,
-            count_tokens=not args.no_tokens,
-            max_errors=args.max_errors,
-        )
-    except FileNotFoundError:
-        parser.error(f"no such file: {args.file}")
-    except IsADirectoryError:
-        parser.error(f"is a directory: {args.file}")
-    except PermissionError:
-        parser.error(f"cannot read: {args.file}")
+        with _progress(args.file) as progress:
+            report = validate_file(
+                args.file,
+                format=args.format,
+                model=args.model,
+                count_tokens=not args.no_tokens,
+                max_errors=args.max_errors,
+                progress=progress,
+            )
+    except OSError as e:
+        # DataFileError (not a regular file, missing, a symlink loop, ...) or a read error:
+        # one line, exit 2
+        parser.error(str(e) if isinstance(e, DataFileError) else f"cannot read {args.file}: {e}")
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return 0 if report.ok else 1

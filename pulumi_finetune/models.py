@@ -1,22 +1,46 @@
 """What the package knows about OpenAI's base models: the tokenizer each uses, how many tokens one
-training example may hold, which train on completions data, and the snapshots the local endpoint
-offers for fine-tuning."""
+training example may hold, which train on completions data or on images, which methods each
+takes (supervised, dpo, reinforcement), and the snapshots the local endpoint offers.
+
+Sources: OpenAI's fine-tuning guides (supervised, vision, DPO, reinforcement) and model pages;
+Azure OpenAI's vision fine-tuning guide for gpt-4.1 (a model is given vision when either
+documents it, so that valid data is never refused).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 __all__ = [
     "DEFAULT_FAMILY",
     "FAMILIES",
+    "LARGEST_TOKEN_LIMIT",
+    "METHOD_OF_FORMAT",
     "SNAPSHOTS",
     "Family",
+    "Method",
     "Snapshot",
     "base_model",
     "family",
     "is_completions_model",
+    "known_family",
     "token_limit",
 ]
+
+Method = Literal["supervised", "dpo", "reinforcement"]
+
+SUPERVISED: frozenset[Method] = frozenset({"supervised"})
+SUPERVISED_DPO: frozenset[Method] = frozenset({"supervised", "dpo"})
+REINFORCEMENT: frozenset[Method] = frozenset({"reinforcement"})
+
+#: The method that trains on each data format.
+METHOD_OF_FORMAT: dict[str, Method] = {
+    "chat": "supervised",
+    "completions": "supervised",
+    "preference": "dpo",
+    "reinforcement": "reinforcement",
+}
 
 
 @dataclass(frozen=True)
@@ -30,29 +54,41 @@ class Family:
     token_limit: int
     #: Trains on ``{"prompt", "completion"}`` data rather than chat.
     completions: bool = False
+    #: Vision fine-tuning: trains on image inputs.
+    vision: bool = False
+    #: A reasoning model (o-series, gpt-5): trained with reinforcement, not on supervised data.
+    reasoning: bool = False
+    #: The fine-tuning methods it takes; None when not known (nothing is checked).
+    methods: frozenset[Method] | None = None
 
 
 DEFAULT_FAMILY = Family("", "o200k_base", 65_536)
 
 #: The first family whose prefix matches wins, so the narrower prefixes come first.
 FAMILIES: tuple[Family, ...] = (
-    Family("gpt-3.5-turbo-0613", "cl100k_base", 4_096),
-    Family("gpt-3.5-turbo-0301", "cl100k_base", 4_096),
-    Family("gpt-3.5", "cl100k_base", 16_385),
-    Family("babbage-002", "cl100k_base", 16_384, completions=True),
-    Family("davinci-002", "cl100k_base", 16_384, completions=True),
+    Family("gpt-3.5-turbo-0613", "cl100k_base", 4_096, methods=SUPERVISED),
+    Family("gpt-3.5-turbo-0301", "cl100k_base", 4_096, methods=SUPERVISED),
+    Family("gpt-3.5", "cl100k_base", 16_385, methods=SUPERVISED),
+    Family("babbage-002", "cl100k_base", 16_384, completions=True, methods=SUPERVISED),
+    Family("davinci-002", "cl100k_base", 16_384, completions=True, methods=SUPERVISED),
     Family("babbage", "cl100k_base", 65_536),
     Family("davinci", "cl100k_base", 65_536),
     Family("text-embedding", "cl100k_base", 65_536),
+    Family("gpt-4o-mini", "o200k_base", 65_536, methods=SUPERVISED_DPO),
+    Family("gpt-4o-2024-08-06", "o200k_base", 65_536, vision=True, methods=SUPERVISED_DPO),
     Family("gpt-4o", "o200k_base", 65_536),
-    Family("gpt-4.1", "o200k_base", 65_536),
+    Family("gpt-4.1-2025-04-14", "o200k_base", 65_536, vision=True, methods=SUPERVISED_DPO),
+    Family("gpt-4.1", "o200k_base", 65_536, methods=SUPERVISED_DPO),
     Family("gpt-4.5", "o200k_base", 65_536),
-    Family("gpt-4", "cl100k_base", 8_192),
-    Family("gpt-5", "o200k_base", 65_536),
-    Family("o1", "o200k_base", 65_536),
-    Family("o3", "o200k_base", 65_536),
-    Family("o4", "o200k_base", 65_536),
+    Family("gpt-4", "cl100k_base", 8_192, methods=SUPERVISED),
+    Family("gpt-5", "o200k_base", 65_536, reasoning=True, methods=REINFORCEMENT),
+    Family("o1", "o200k_base", 65_536, reasoning=True, methods=REINFORCEMENT),
+    Family("o3", "o200k_base", 65_536, reasoning=True, methods=REINFORCEMENT),
+    Family("o4", "o200k_base", 65_536, reasoning=True, methods=REINFORCEMENT),
 )
+
+#: The largest token limit of any model: an example over it is cut off whatever the model.
+LARGEST_TOKEN_LIMIT = max(f.token_limit for f in FAMILIES)
 
 
 @dataclass(frozen=True)
@@ -77,25 +113,33 @@ SNAPSHOTS: tuple[Snapshot, ...] = (
     Snapshot("davinci-002", 1692634301),
 )
 
+_ALIASES = {s.alias: s.id for s in SNAPSHOTS if s.alias}
+
 
 def base_model(model: str | None) -> str:
-    """``ft:gpt-4o-mini-2024-07-18:org::id`` → ``gpt-4o-mini-2024-07-18``; lower case."""
+    """``ft:gpt-4o-mini-2024-07-18:org::id`` → ``gpt-4o-mini-2024-07-18``; lower case; a short
+    alias (``gpt-4o``) → the snapshot it names."""
     if not model:
         return ""
     m = model.strip().lower()
     if m.startswith("ft:"):
         m = m.split(":", 2)[1]
-    return m
+    return _ALIASES.get(m, m)
 
 
-def family(model: str | None) -> Family:
-    """The family of a base or ``ft:`` model; :data:`DEFAULT_FAMILY` when none matches."""
+def known_family(model: str | None) -> Family | None:
+    """The family of a base or ``ft:`` model, or None when the model is not one we know."""
     base = base_model(model)
     if base:
         for candidate in FAMILIES:
             if base.startswith(candidate.prefix):
                 return candidate
-    return DEFAULT_FAMILY
+    return None
+
+
+def family(model: str | None) -> Family:
+    """The family of a base or ``ft:`` model; :data:`DEFAULT_FAMILY` when none matches."""
+    return known_family(model) or DEFAULT_FAMILY
 
 
 def token_limit(model: str | None) -> int:

@@ -1,14 +1,36 @@
-"""Rules of OpenAI's fine-tuning service that the client side and the local endpoint both apply."""
+"""Rules of OpenAI's fine-tuning service that the client side and the local endpoint both apply.
+
+Sources: OpenAI's fine-tuning, vision fine-tuning and DPO guides, and the input schemas of its
+OpenAPI description (see ``shared/reference/api-notes.md``). What each base model can train on
+(images, methods) is in :mod:`pulumi_finetune.models`.
+"""
 
 from __future__ import annotations
 
-__all__ = ["MIN_EXAMPLES", "SINGLE_REQUEST_MAX_BYTES", "estimate_epochs"]
+__all__ = [
+    "IMAGE_DETAILS",
+    "IMAGE_MEDIA_TYPES",
+    "MAX_IMAGES_PER_EXAMPLE",
+    "MAX_IMAGE_BYTES",
+    "MIN_EXAMPLES",
+    "SINGLE_REQUEST_MAX_BYTES",
+    "estimate_epochs",
+]
 
 #: The fewest examples a training file may hold.
 MIN_EXAMPLES = 10
 
 #: The largest file ``POST /files`` takes in one request; larger files go through the Uploads API.
 SINGLE_REQUEST_MAX_BYTES = 512 * 1024 * 1024
+
+#: Vision fine-tuning: images one example may hold.
+MAX_IMAGES_PER_EXAMPLE = 10
+#: Vision fine-tuning: the largest image ("10 MB"; read as MiB so that no valid image is refused).
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+#: Vision fine-tuning: the image formats it takes (JPEG, PNG, WEBP).
+IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp")
+#: ``image_url.detail`` values.
+IMAGE_DETAILS = ("auto", "low", "high")
 
 
 def estimate_epochs(n_examples: int) -> int:

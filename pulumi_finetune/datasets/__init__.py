@@ -16,6 +16,7 @@ allows), ``checks`` (the detailed per-format checks), ``validator`` with ``examp
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from ..models import token_limit
 from ..rules import MIN_EXAMPLES, estimate_epochs
@@ -29,19 +30,21 @@ from .formats import (
     REINFORCEMENT_ROLES,
     Format,
 )
-from .reader import MAX_LINE_BYTES, iter_lines, sha256_file
-from .report import DataIssue, Severity, ValidationReport
+from .reader import MAX_LINE_BYTES, DataFileError, iter_lines, sha256_file
+from .report import FILE, DataIssue, Severity, ValidationReport
 from .validator import Validator
 
 __all__ = [
     "CHAT_KEYS",
     "CHAT_ROLES",
     "COMPLETION_KEYS",
+    "FILE",
     "MAX_LINE_BYTES",
     "MESSAGE_KEYS",
     "MIN_EXAMPLES",
     "PREFERENCE_KEYS",
     "REINFORCEMENT_ROLES",
+    "DataFileError",
     "DataIssue",
     "Format",
     "Severity",
@@ -62,10 +65,17 @@ def validate_file(
     model: str | None = None,
     count_tokens: bool = True,
     max_errors: int = 20,
+    progress: Callable[[int], None] | None = None,
 ) -> ValidationReport:
-    """Validates a JSONL fine-tuning file; see the module docstring."""
+    """Validates a JSONL fine-tuning file; see the module docstring.
+
+    Raises :class:`DataFileError` (an ``OSError``) when ``path`` is not a regular file that can
+    be read; any content gives a report, never an exception. ``progress``, if given, is called
+    with the bytes read so far after each 1 MiB chunk.
+    """
     fmt = Format(format) if format is not None else None
     v = Validator(fmt, model, count_tokens, max_errors)
+    v.progress = progress
     sha, nbytes = v.run(path)
     v.finish()
     issues, tally, examples = v.issues, v.tally, v.examples
@@ -106,12 +116,12 @@ def compare_files(
     """
     table = DigestTable()
     for ln, raw in iter_lines(train):
-        if raw is not None and raw and not raw.isspace():
+        if raw and not raw.isspace():
             table.add(line_digest(raw), ln)
     out: list[DataIssue] = []
     extra = 0
     for ln, raw in iter_lines(validation):
-        if raw is None or not raw or raw.isspace():
+        if not raw or raw.isspace():
             continue
         prev = table.contains(line_digest(raw))
         if prev:

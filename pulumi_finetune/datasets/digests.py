@@ -3,15 +3,25 @@ worst)."""
 
 from __future__ import annotations
 
+import hashlib
 from array import array
 
 #: Trailing bytes that do not make a line different (a CRLF file's ``\r``, spaces).
 TRAILING_WS = frozenset(b"\r\t ")
 
 
-def line_digest(raw: bytes) -> int:
+def line_digest(raw: bytes | bytearray) -> int:
     # Python's bytes hash is SipHash-1-3 (64 bits, keyed per process): cheap and good enough to
     # find repeated lines within one run. Trailing whitespace (\r, spaces) does not count.
+    # A line longer than the reader's chunk comes as a bytearray (not hashable; copying it to
+    # bytes would hold it twice): BLAKE2b's 8-byte digest instead. Lines of equal content have
+    # equal length, so they always come as the same type and get the same digest.
+    if type(raw) is bytearray:
+        end = len(raw)
+        while end and raw[end - 1] in TRAILING_WS:
+            end -= 1
+        digest = hashlib.blake2b(memoryview(raw)[:end], digest_size=8).digest()
+        return int.from_bytes(digest, "little", signed=True) or 1
     if raw and raw[-1] in TRAILING_WS:
         raw = raw.rstrip()
     return hash(raw) or 1

@@ -8,26 +8,34 @@ from typing import Any
 from .. import models, tokens
 from .checks import format_checks
 from .formats import FAST_ROLES, Format, infer_format
-from .issues import IssueLog
+from .issues import FILE, IssueLog
 from .report import Severity
 from .tally import TokenTally
 
 
 class ExampleChecks:
     def __init__(
-        self, fmt: Format | None, model: str | None, issues: IssueLog, tally: TokenTally
+        self,
+        fmt: Format | None,
+        model: str | None,
+        family: models.Family | None,
+        issues: IssueLog,
+        tally: TokenTally,
     ) -> None:
         self.fmt = fmt
         #: The line the format was inferred from; 0 when it was declared.
         self.fmt_line = 0
         self.model = model
-        self.completion_model = models.is_completions_model(model)
+        self.family = family
+        self.completion_model = family is not None and family.completions
         self.issues = issues
         self.tally = tally
         self.tokenizer = tally.tokenizer
         self.count = 0
         self.line = 0
-        self.checks = format_checks(self._add)
+        self.checks = format_checks(self._add, model, family)
+        if fmt is not None:
+            self.model_takes(fmt)
 
     def _add(self, path: str, message: str, severity: Severity) -> None:
         self.issues.issue(self.line, path, message, severity)
@@ -68,7 +76,8 @@ class ExampleChecks:
                 if type(m) is not dict or len(m) != 2:
                     break
                 role = m.get("role")
-                if role not in FAST_ROLES or type(m.get("content")) is not str:
+                content = m.get("content")
+                if role not in FAST_ROLES or type(content) is not str or not content:
                     break
                 if role == "assistant":
                     assistant = True
@@ -136,24 +145,47 @@ class ExampleChecks:
     def set_format(self, fmt: Format) -> None:
         self.fmt = fmt
         self.fmt_line = self.line
-        if not self.model:
+        self.model_takes(fmt)
+
+    def model_takes(self, fmt: Format) -> None:
+        """A file-level error when the model cannot train on data of this format."""
+        fam = self.family
+        if fam is None:
+            return  # no model named, or one we do not know (warned about once)
+        model = self.model
+        where = f"inferred from line {self.fmt_line}" if self.fmt_line else "declared"
+        data = f"{fmt.value} data ({where})"
+        method = models.METHOD_OF_FORMAT[fmt.value]
+        if fmt is Format.COMPLETIONS and not fam.completions:
+            msg = (
+                f"completions data (prompt/completion, {where}) cannot train {model}: convert "
+                'each example to chat format {"messages": [user, assistant]} or choose '
+                "babbage-002 / davinci-002"
+            )
+        elif fmt is not Format.COMPLETIONS and fam.completions:
+            msg = (
+                f"{data} cannot train {model}, which takes completions data: convert each "
+                'example to {"prompt": ..., "completion": ...} or choose a chat model such as '
+                "gpt-4o-mini"
+            )
+        elif fam.methods is None or method in fam.methods:
             return
-        if fmt is Format.COMPLETIONS and not self.completion_model:
-            self._add(
-                "$",
-                f"completions data (prompt/completion) cannot train "
-                f'{self.model}: convert each example to chat format {{"messages": '
-                "[user, assistant]}} or choose babbage-002 / davinci-002",
-                "error",
+        elif fam.reasoning:
+            msg = (
+                f"{data} trains with the {method} method, but {model} is a reasoning model, "
+                "which trains only with reinforcement: write reinforcement data (messages that "
+                "end with the prompt, plus keys for the grader) or choose a model such as "
+                "gpt-4.1-mini"
             )
-        elif fmt is not Format.COMPLETIONS and self.completion_model:
-            self._add(
-                "$",
-                f"{fmt.value} data cannot train {self.model}, which "
-                'takes completions data: convert each example to {"prompt": ..., '
-                '"completion": ...} or choose a chat model such as gpt-4o-mini',
-                "error",
+        elif method == "reinforcement":
+            msg = (
+                f"{data} cannot train {model}: reinforcement fine-tuning needs a reasoning "
+                "model, such as o4-mini-2025-04-16"
             )
+        else:
+            takes = " or ".join(sorted(fam.methods))
+            msg = f"{data} trains with the {method} method, which {model} does not take ({takes})"
+        self.issues.issue(FILE, "$", msg, "error")
 
     def wrong_shape(self, obj: dict[str, Any]) -> None:
         got = infer_format(obj)

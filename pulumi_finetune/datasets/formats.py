@@ -14,17 +14,32 @@ class Format(StrEnum):
     REINFORCEMENT = "reinforcement"
 
 
-CHAT_ROLES = frozenset({"system", "user", "assistant", "tool", "function"})
-REINFORCEMENT_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
-ROLES_HINT = "expected system, user, assistant, tool"
-RFT_ROLES_HINT = "expected system, developer, user, assistant, tool"
+# Each list is written once, in the order the messages name them; the sets are for lookups.
+_CHAT_ROLES = ("system", "user", "assistant", "tool", "function")
+# OpenAI's reinforcement input schema: no system role (instructions go in developer messages).
+_REINFORCEMENT_ROLES = ("developer", "user", "assistant", "tool")
+_MESSAGE_KEYS = (
+    "role",
+    "content",
+    "name",
+    "weight",
+    "tool_calls",
+    "tool_call_id",
+    "function_call",
+    "refusal",
+)
+_CHAT_KEYS = ("messages", "tools", "parallel_tool_calls", "functions")
+
+CHAT_ROLES = frozenset(_CHAT_ROLES)
+REINFORCEMENT_ROLES = frozenset(_REINFORCEMENT_ROLES)
+ROLES_HINT = "expected " + ", ".join(_CHAT_ROLES)
+RFT_ROLES_HINT = "expected " + ", ".join(_REINFORCEMENT_ROLES)
 #: The roles of a plain chat example, which the validator checks on its fast path.
 FAST_ROLES = frozenset({"system", "user", "assistant"})
-MESSAGE_KEYS = frozenset(
-    {"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call", "refusal"}
-)
-MESSAGE_KEYS_HINT = ", ".join(sorted(MESSAGE_KEYS))
-CHAT_KEYS = frozenset({"messages", "tools", "parallel_tool_calls", "functions"})
+MESSAGE_KEYS = frozenset(_MESSAGE_KEYS)
+MESSAGE_KEYS_HINT = ", ".join(_MESSAGE_KEYS)
+CHAT_KEYS = frozenset(_CHAT_KEYS)
+CHAT_KEYS_HINT = ", ".join(_CHAT_KEYS)
 PREFERENCE_KEYS = frozenset({"input", "preferred_output", "non_preferred_output"})
 COMPLETION_KEYS = frozenset({"prompt", "completion"})
 

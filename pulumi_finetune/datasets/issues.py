@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .report import DataIssue, Severity
+from .report import FILE, DataIssue, Severity
+
+__all__ = ["FILE", "IssueLog"]
 
 
 class IssueLog:
@@ -25,6 +27,7 @@ class IssueLog:
                 self.warnings.append(DataIssue(line, path or "$", message, "warning"))
 
     def sort(self) -> None:
-        """Orders the kept issues by line (a file-level issue may be found after later lines)."""
+        """Orders the kept issues by line, file-level ones (line 0) first: they are found at any
+        point of the run, and say the most."""
         self.errors.sort(key=lambda i: i.line)
         self.warnings.sort(key=lambda i: i.line)

@@ -9,16 +9,30 @@ from .. import tokens
 
 Severity = Literal["error", "warning"]
 
+#: The line number of an issue about the whole file (too few examples, data the model cannot
+#: train on, the file's encoding is not UTF-8 ...).
+FILE = 0
+
 
 @dataclass(frozen=True)
 class DataIssue:
+    #: 1-based line, or :data:`FILE` (0) for an issue about the whole file.
     line: int
+    #: JSON path inside the example (``$`` for the example itself, or for the whole file).
     path: str
     message: str
     severity: Severity
 
     def __str__(self) -> str:
+        if self.line == FILE:
+            return f"file: {self.message}"
         return f"line {self.line}: {self.path}: {self.message}"
+
+    def located(self, file: str) -> str:
+        """``train.jsonl:7: messages[1].role: ...``, or ``train.jsonl: ...`` for the whole file."""
+        if self.line == FILE:
+            return f"{file}: {self.message}"
+        return f"{file}:{self.line}: {self.path}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

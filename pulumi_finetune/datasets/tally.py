@@ -8,10 +8,25 @@ from .issues import IssueLog
 
 class TokenTally:
     def __init__(
-        self, model: str | None, tokenizer: tokens.Tokenizer | None, issues: IssueLog
+        self,
+        model: str | None,
+        family: models.Family | None,
+        tokenizer: tokens.Tokenizer | None,
+        issues: IssueLog,
     ) -> None:
         self.model = model
-        self.limit = models.token_limit(model)
+        #: The model's limit; with no model named, the largest of any model (an example over
+        #: it is cut off whatever the model); None for a model we do not know.
+        self.limit: int | None
+        if family is not None:
+            self.limit = family.token_limit
+            self.limit_of = f"the {family.token_limit:,}-token limit of {model}"
+        elif not model:
+            self.limit = models.LARGEST_TOKEN_LIMIT
+            self.limit_of = f"{models.LARGEST_TOKEN_LIMIT:,} tokens, the largest limit of any model"
+        else:
+            self.limit = None
+            self.limit_of = ""
         #: None when token counting is off.
         self.tokenizer = tokenizer
         self.issues = issues
@@ -26,15 +41,14 @@ class TokenTally:
         if n > self.max:
             self.max = n
         limit = self.limit
-        if n > limit:
+        if limit is not None and n > limit:
             self.billed += limit
             assert self.tokenizer is not None
             approx = "" if self.tokenizer.exact else "about "
             self.issues.issue(
                 line,
                 "$",
-                f"example has {approx}{n:,} tokens, over the {limit:,} "
-                f"token limit for {self.model or 'the default model'}: it will be "
+                f"example has {approx}{n:,} tokens, over {self.limit_of}: it will be "
                 "truncated; shorten it or split it into several examples",
                 "warning",
             )

@@ -1,17 +1,22 @@
-"""One validation run over a file: the read loop, and the file-level check at the end."""
+"""One validation run over a file: the read loop, and the file-level checks at the end."""
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Callable
 
-from .. import tokens
+from .. import models, tokens
 from ..rules import MIN_EXAMPLES
-from .digests import TRAILING_WS, DigestTable
+from ..tokens import REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE
+from . import limits
+from .checks.chat import NOTHING_TO_TRAIN
+from .decode import loads, measure_large_line
+from .digests import TRAILING_WS, DigestTable, line_digest
 from .examples import ExampleChecks
+from .fastchat import NOT_PLAIN, NotFast, decode_fast_chat, weights_of
 from .formats import FAST_ROLES, Format
-from .issues import IssueLog
-from .lines import LineProblems
+from .issues import FILE, IssueLog
+from .lines import LineProblems, wide_encoding
 from .reader import Reader
 from .tally import TokenTally
 
@@ -25,24 +30,41 @@ class Validator:
         max_errors: int,
     ) -> None:
         self.issues = IssueLog(max_errors)
+        self.family = models.known_family(model)
+        if model and self.family is None:
+            self.issues.issue(
+                FILE,
+                "$",
+                f"unknown model {model!r}: its token limit, whether it takes images and which "
+                "training methods it takes are not checked (known: "
+                f"{', '.join(s.id for s in models.SNAPSHOTS)}, and ft: models of them)",
+                "warning",
+            )
         tokenizer = tokens.tokenizer_for_model(model) if count_tokens else None
-        self.tally = TokenTally(model, tokenizer, self.issues)
-        self.examples = ExampleChecks(fmt, model, self.issues, self.tally)
-        self.line_problems = LineProblems(self.issues)
+        self.tally = TokenTally(model, self.family, tokenizer, self.issues)
+        self.examples = ExampleChecks(fmt, model, self.family, self.issues, self.tally)
+        vision = self.family is None or self.family.vision
+        self.max_line_bytes = limits.MAX_LINE_BYTES if vision else limits.MAX_TEXT_LINE_BYTES
+        self.line_problems = LineProblems(self.issues, self.max_line_bytes, model)
         self.dups = DigestTable()
         #: Lines read so far (at the end: the file's line count).
         self.line = 0
+        #: The file is UTF-16 or UTF-32: reported once, its lines not parsed.
+        self.wide_encoding = False
+        #: Called with the bytes read so far after each chunk (a progress bar), if set.
+        self.progress: Callable[[int], None] | None = None
 
     def run(self, path: str | os.PathLike[str]) -> tuple[str, int]:
         """Reads and checks every line; returns the file's (hex SHA-256, byte count). The loop
         inlines the duplicate-digest probe (``DigestTable.add``) and the fast path for a plain
-        chat example (system/user/assistant messages with string content, ending with the
-        assistant); anything else goes through ``ExampleChecks.check``."""
-        reader = Reader(path)
-        loads = json.loads
+        chat example (typed-decoded by msgspec: system/user/assistant messages with non-empty
+        string content, ending with the assistant); anything else is parsed to dicts and goes
+        through ``ExampleChecks.check``, which reports what the fast path would not take."""
+        reader = Reader(path, self.max_line_bytes)
         issue = self.issues.issue
-        unparsable = self.line_problems.unparsable
-        not_object = self.line_problems.not_object
+        problems = self.line_problems
+        unparsable = problems.unparsable
+        not_object = problems.not_object
         examples = self.examples
         check = examples.check
         tally = self.tally.add
@@ -50,32 +72,77 @@ class Validator:
         digests, lines, cap, limit = table.digests, table.lines, table.cap, table.limit
         used = table.size
         trailing_ws = TRAILING_WS
-        fast_roles = FAST_ROLES
         chat = Format.CHAT
         tokenizer = self.tally.tokenizer
         count = tokenizer.count if tokenizer is not None else None
-        count_chat = tokens.count_chat_tokens
+        per_role = (
+            {role: TOKENS_PER_MESSAGE + count(role) for role in FAST_ROLES}
+            if count is not None
+            else {}
+        )
+        not_fast = NotFast
         fast = examples.fmt is chat
+        progress = self.progress
         line = 0
         for batch in reader.lines():
+            if progress is not None:
+                progress(reader.nbytes)
             if line == 0:
+                wide = wide_encoding(reader.head)
+                if wide:
+                    problems.wide_encoding(wide)
+                    self.wide_encoding = True
                 # presize the duplicate table from the first chunk's line density
                 per_line = max(reader.nbytes, 1) / max(len(batch), 1)
                 table.reserve(int(reader.size / per_line * 1.1))
                 digests, lines, cap, limit = table.digests, table.lines, table.cap, table.limit
+            if self.wide_encoding:
+                line += len(batch)
+                continue
             for raw in batch:
                 line += 1
-                try:
-                    obj = loads(raw)  # type: ignore[arg-type]
-                except (ValueError, TypeError) as e:
-                    unparsable(line, raw, e, reader.overlong)
+                if raw is None:
+                    problems.overlong(line, reader.overlong.pop(0))
                     continue
-                if type(obj) is not dict:
-                    not_object(line, obj)
-                    continue
+                large = type(raw) is bytearray
+                if large:
+                    problem = measure_large_line(raw)
+                    if problem:
+                        issue(line, "$", problem, "error")
+                        continue
+                # the fast path: a plain chat example, typed-decoded (see fastchat)
+                plain = None
+                untrained = False
+                obj = None
+                if fast:
+                    try:
+                        plain = decode_fast_chat(raw).messages
+                    except not_fast:
+                        pass
+                    else:
+                        if plain[-1].role != "assistant":
+                            plain = None
+                        # weights are rare: look at each message only when the line has one
+                        elif b'"weight"' in raw:
+                            trained = weights_of(plain)
+                            if trained == NOT_PLAIN:
+                                plain = None
+                            elif not trained:
+                                untrained = True
+                if plain is None:
+                    try:
+                        obj = loads(raw)
+                    except (ValueError, TypeError, RecursionError) as e:
+                        unparsable(line, raw, e)
+                        continue
+                    if type(obj) is not dict:
+                        not_object(line, obj)
+                        continue
                 # duplicates: 64-bit digest of the line in an open-addressing table
-                assert raw is not None
-                h = hash(raw.rstrip() if raw[-1] in trailing_ws else raw) or 1
+                if large:
+                    h = line_digest(raw)
+                else:
+                    h = hash(raw.rstrip() if raw[-1] in trailing_ws else raw) or 1  # type: ignore[arg-type]
                 i = h % cap
                 d = digests[i]
                 while d:
@@ -104,41 +171,41 @@ class Validator:
                             table.cap,
                             table.limit,
                         )
-                if fast:
-                    msgs = obj.get("messages")
-                    if type(msgs) is list and msgs and len(obj) == 1:
-                        try:
-                            for m in msgs:
-                                if (
-                                    len(m) != 2
-                                    or m["role"] not in fast_roles
-                                    or type(m["content"]) is not str
-                                ):
-                                    break
-                            else:
-                                if msgs[-1]["role"] == "assistant":
-                                    examples.count += 1
-                                    if count is not None:
-                                        tally(count_chat(msgs, count), line)
-                                    continue
-                        except (KeyError, TypeError, AttributeError):
-                            pass
-                check(obj, line)
+                if plain is not None:
+                    if untrained:
+                        issue(line, "messages", NOTHING_TO_TRAIN, "warning")
+                    examples.count += 1
+                    if count is not None:
+                        # count_chat_tokens of these messages: priming, and per message its
+                        # overhead, role and content
+                        n = REPLY_PRIMING_TOKENS
+                        for m in plain:
+                            n += per_role[m.role] + count(m.content)
+                        tally(n, line)
+                    continue
+                assert obj is not None
+                try:
+                    check(obj, line)
+                except RecursionError:
+                    problems.too_deep(line)
                 fast = examples.fmt is chat
         table.size = used
         self.line = line
-        self.line_problems.bom_in_head(reader.head)
+        if not self.wide_encoding:
+            problems.bom_in_head(reader.head)
         return reader.sha.hexdigest(), reader.nbytes
 
     def finish(self) -> None:
         """File-level checks, once every line is read."""
-        n = self.examples.count
-        if n < MIN_EXAMPLES:
+        # Lines that hold something count as examples here, readable or not: with a broken
+        # line among ten, fixing it is the remedy, not adding an example.
+        held = self.line - self.line_problems.blank
+        if held < MIN_EXAMPLES and not self.wide_encoding:
             self.issues.issue(
-                max(self.line, 1),
+                FILE,
                 "$",
-                f"only {n} example{'s' if n != 1 else ''}: fine-tuning needs "
-                f"at least {MIN_EXAMPLES}; add {MIN_EXAMPLES - n} more",
+                f"only {held} example{'s' if held != 1 else ''}: fine-tuning needs "
+                f"at least {MIN_EXAMPLES}; add {MIN_EXAMPLES - held} more",
                 "error",
             )
         self.issues.sort()

@@ -235,7 +235,7 @@ def _cases() -> list[Case]:
         Case(
             "array_top_level",
             dumps([chat(i) for i in range(12)]) + b"\n",
-            (E(1, "$", "array", "own line"), E(1, "$", "only 0 examples", "add 10 more")),
+            (E(1, "$", "array", "own line"), E(0, "$", "only 1 example", "add 9 more")),
         ),
         Case(
             "missing_messages",
@@ -327,7 +327,7 @@ def _cases() -> list[Case]:
                     [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}],
                 )
             ),
-            (E(L, "messages[2].content[0]", "not allowed in assistant", "move the image"),),
+            (E(L, "messages[2].content[0]", "only in user messages", "not assistant"),),
         ),
         Case(
             "tool_call_without_id",
@@ -406,13 +406,21 @@ def _cases() -> list[Case]:
         Case(
             "completions_for_chat_model",
             join(lines_of(completion)),
-            (E(1, "$", "cannot train gpt-4o-mini", "convert each example to chat"),),
+            (
+                E(
+                    0,
+                    "$",
+                    "cannot train gpt-4o-mini",
+                    "convert each example to chat",
+                    "inferred from line 1",
+                ),
+            ),
             model="gpt-4o-mini-2024-07-18",
         ),
         Case(
             "chat_for_babbage",
             join(lines_of(chat)),
-            (E(1, "$", "chat data cannot train babbage-002", "prompt"),),
+            (E(0, "$", "chat data (inferred from line 1) cannot train babbage-002", "prompt"),),
             model="babbage-002",
         ),
         Case(
@@ -447,7 +455,7 @@ def _cases() -> list[Case]:
             (E(L, "$", "invalid utf-8", "save it as utf-8", "latin-1"),),
         ),
         Case(
-            "nine_examples", join(lines_of(chat, 9)), (E(9, "$", "only 9 examples", "add 1 more"),)
+            "nine_examples", join(lines_of(chat, 9)), (E(0, "$", "only 9 examples", "add 1 more"),)
         ),
         Case(
             "blank_lines",
@@ -473,7 +481,15 @@ def _cases() -> list[Case]:
         Case(
             "overlong_example",
             chat_with(_set(["messages", 1, "content"], long_text)),
-            (W(L, "$", "over the 16,385 token limit", "truncated", "shorten"),),
+            (
+                W(
+                    L,
+                    "$",
+                    "over the 16,385-token limit of gpt-3.5-turbo-0125",
+                    "truncated",
+                    "shorten",
+                ),
+            ),
             model="gpt-3.5-turbo-0125",
             ok=True,
         ),

@@ -39,7 +39,7 @@ def test_invalid_file_exits_1_with_one_line_per_issue(capsys: pytest.CaptureFixt
     lines = out.strip().splitlines()
     assert lines[0] == (
         f"{path}:7: error: messages[1].role: unknown role 'bot' "
-        "(expected system, user, assistant, tool)"
+        "(expected system, user, assistant, tool, function)"
     )
     assert lines[-1].endswith("1 error, 0 warnings: INVALID")
 
@@ -59,7 +59,7 @@ def test_max_errors_and_more_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert code == 1
     lines = out.strip().splitlines()
     assert [ln.split(":")[1] for ln in lines[:3]] == ["1", "2", "3"]
-    assert lines[3] == "... and 28 more errors"
+    assert lines[3] == "... and 27 more errors"  # 30 broken lines, no "too few examples"
     assert len(lines) == 5
 
 
@@ -77,7 +77,8 @@ def test_json_output_invalid(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "validate", str(path), "--json", "--model", "babbage-002")
     assert code == 1
     d = json.loads(out)
-    assert d["ok"] is False and d["errors"][0]["line"] == 1
+    assert d["ok"] is False and d["errors"][0]["line"] == 0  # the whole file
+    assert "chat data (inferred from line 1) cannot train babbage-002" in d["summary"]
 
 
 def test_format_and_model_flags(capsys: pytest.CaptureFixture[str]) -> None:
@@ -115,3 +116,55 @@ def test_console_entry_point_runs_as_module() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "12 examples" in proc.stdout
+
+
+# A child that draws the bar for any file size (the threshold is what the tests may not wait for).
+_BAR_CHILD = (
+    "import sys; import pulumi_finetune.cli as cli; cli.PROGRESS_MIN_BYTES = 0; "
+    "sys.exit(cli.main(sys.argv[1:]))"
+)
+
+
+def test_no_progress_bar_when_piped() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _BAR_CHILD, "validate", str(VALID), "--no-tokens"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+    assert proc.stdout.count("\n") == 1 and "\r" not in proc.stdout
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    # a terminal 100 columns wide, as a real one reports (a fresh pty says 0)
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _BAR_CHILD, "validate", str(VALID), "--no-tokens"],
+        stdout=follower,
+        stderr=follower,
+        stdin=subprocess.DEVNULL,
+    )
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0
+    text = out.decode()
+    assert "chat_12.jsonl:" in text and "%|" in text  # tqdm's bar, named after the file
+    assert "12 examples" in text  # and the report after it

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -17,6 +18,7 @@ from pulumi_finetune.datasets import (
     ValidationReport,
     compare_files,
     estimate_epochs,
+    limits,
     reader,
     sha256_file,
     token_limit,
@@ -71,7 +73,7 @@ def test_malformed(case: object) -> None:
     assert report.warning_count == len(report.warnings)
     if not report.ok:
         first = report.errors[0]
-        assert report.summary().startswith(f"line {first.line}: {first.path}: {first.message}")
+        assert report.summary().startswith(str(first))
     if "examples" in case.extra:  # type: ignore[attr-defined]
         assert report.example_count == case.extra["examples"]  # type: ignore[attr-defined]
 
@@ -89,7 +91,8 @@ def test_malformed_also_without_tokens() -> None:
 def test_unknown_role_summary_exact() -> None:
     report = validate_file(DATA / "malformed" / "unknown_role.jsonl")
     assert report.summary() == (
-        "line 7: messages[1].role: unknown role 'bot' (expected system, user, assistant, tool)"
+        "line 7: messages[1].role: unknown role 'bot' "
+        "(expected system, user, assistant, tool, function)"
     )
 
 
@@ -160,10 +163,10 @@ def test_max_errors_limits_the_list_not_the_count(tmp_path: Path) -> None:
     path.write_text("".join("nope\n" for _ in range(50)))
     report = validate_file(path, max_errors=5, count_tokens=False)
     assert len(report.errors) == 5
-    assert report.error_count == 51  # 50 lines + "only 0 examples"
+    assert report.error_count == 50  # 50 lines; no "too few examples": 50 lines hold something
     assert [i.line for i in report.errors] == [1, 2, 3, 4, 5]
     d = report.to_dict()
-    assert d["error_count"] == 51 and len(d["errors"]) == 5 and d["ok"] is False
+    assert d["error_count"] == 50 and len(d["errors"]) == 5 and d["ok"] is False
     json.dumps(d)
 
 
@@ -172,8 +175,9 @@ def test_empty_file(tmp_path: Path) -> None:
     path.write_bytes(b"")
     report = validate_file(path)
     assert [(i.line, i.message) for i in report.errors] == [
-        (1, "only 0 examples: fine-tuning needs at least 10; add 10 more")
+        (0, "only 0 examples: fine-tuning needs at least 10; add 10 more")
     ]
+    assert report.summary() == "file: only 0 examples: fine-tuning needs at least 10; add 10 more"
     assert report.bytes == 0
 
 
@@ -201,7 +205,7 @@ def test_overlong_line_is_skipped_without_buffering(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(reader, "CHUNK", 64)
-    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 500)
+    monkeypatch.setattr(limits, "MAX_LINE_BYTES", 500)
     lines = gen.lines_of(gen.chat)
     lines[6] = b'{"messages": "' + b"x" * 1000 + b'"}'
     lines.append(b'{"messages": "' + b"y" * 1000)  # last line, no newline
@@ -397,3 +401,44 @@ def test_fast_and_detailed_paths_agree_on_token_counts(tmp_path: Path) -> None:
     assert tokens.count_chat_tokens(first["messages"], tok.count) == per_line[0]
     assert report.total_tokens == sum(per_line)
     assert report.max_example_tokens == max(per_line)
+
+
+def test_typed_fast_path_reports_what_the_detailed_path_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every shape at the fast path's edge, validated with the fast path and without it
+    from pulumi_finetune.datasets import validator
+
+    def msgs(*pairs: tuple[str, Any], **weights: int) -> dict[str, Any]:
+        out: list[dict[str, Any]] = [{"role": r, "content": c} for r, c in pairs]
+        for index, w in weights.items():
+            out[int(index[1:])]["weight"] = w
+        return {"messages": out}
+
+    base = [("system", "Be brief."), ("user", "Hi"), ("assistant", "Hello")]
+    rows: list[Any] = [msgs(*base[:2], ("assistant", f"Hello {i}")) for i in range(12)]
+    rows += [
+        msgs(*base, i2=0),  # trains nothing: a warning
+        msgs(*base, ("user", "More"), ("assistant", "Sure"), i2=0),  # one reply trains
+        msgs(*base, i1=1),  # weight on a user message: an error
+        msgs(*base[:2], ("assistant", "")),  # empty reply: an error
+        msgs(("user", ""), ("assistant", "ok")),  # empty user message: fine
+        msgs(*base[:2]),  # no assistant message
+        msgs(*base, ("user", "and?")),  # ends with the user
+        rows[3],  # a duplicate
+        {"messages": [{"role": "assistant", "content": "x", "weight": True}]},
+        {"messages": [{"role": "assistant", "content": "x", "weight": None}]},
+        {"messages": [{"role": "bot", "content": "x"}]},
+        {"messages": []},
+    ]
+    path = tmp_path / "edge.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    fast = validate_file(path).to_dict()
+
+    def never(raw: bytes) -> Any:
+        raise validator.NotFast[0]("not on the fast path")
+
+    monkeypatch.setattr(validator, "decode_fast_chat", never)
+    detailed = validate_file(path).to_dict()
+    assert fast == detailed
+    assert fast["warning_count"] == 2 and fast["error_count"] == 8

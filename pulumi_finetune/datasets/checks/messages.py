@@ -4,15 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..formats import CHAT_ROLES, MESSAGE_KEYS, MESSAGE_KEYS_HINT, ROLES_HINT
+from ... import models
+from ..formats import CHAT_ROLES, MESSAGE_KEYS, MESSAGE_KEYS_HINT, REINFORCEMENT_ROLES, ROLES_HINT
 from .common import Add, Part, short, type_name
+from .images import ImageChecks
 from .tools import ToolChecks
 
 
 class MessageChecks(Part):
-    def __init__(self, add: Add, tools: ToolChecks) -> None:
+    def __init__(
+        self,
+        add: Add,
+        tools: ToolChecks,
+        model: str | None = None,
+        family: models.Family | None = None,
+    ) -> None:
         super().__init__(add)
         self.tools = tools
+        self.images = ImageChecks(add)
+        self.images.start(None)
+        #: Why images cannot train in chat (supervised) data for this model; None if they can.
+        self.chat_images: str | None = None
+        if family is not None and not family.vision:
+            vision = ", ".join(f.prefix for f in models.FAMILIES if f.vision)
+            self.chat_images = (
+                f"{model} has no vision fine-tuning: images train only {vision} (and ft: "
+                "models of them); remove the image or choose such a model"
+            )
+
+    def start_example(self, images_refused: str | None) -> None:
+        """Resets the per-example image count; ``images_refused`` says why images cannot be in
+        this example (None when they can)."""
+        self.images.start(images_refused)
 
     def messages(
         self,
@@ -56,7 +79,14 @@ class MessageChecks(Part):
         elif not isinstance(role, str):
             self.err(f"{mp}.role", f"role must be a string, got {type_name(role)} ({roles_hint})")
         elif role not in roles:
-            self.err(f"{mp}.role", f"unknown role {role!r} ({roles_hint})")
+            if role == "system" and roles is REINFORCEMENT_ROLES:
+                self.err(
+                    f"{mp}.role",
+                    'reinforcement data takes no system messages: make it "role": "developer" '
+                    f"({roles_hint})",
+                )
+            else:
+                self.err(f"{mp}.role", f"unknown role {role!r} ({roles_hint})")
         has_calls = m.get("tool_calls") is not None or m.get("function_call") is not None
         if "content" not in m or (m["content"] is None and not has_calls):
             if not (role == "assistant" and has_calls):
@@ -64,6 +94,12 @@ class MessageChecks(Part):
                     f"{mp}.content",
                     'missing content: add "content" with the message text as a string',
                 )
+        elif role == "assistant" and m["content"] == "" and not has_calls:
+            self.err(
+                f"{mp}.content",
+                "empty assistant reply: write the reply to learn (an assistant message without "
+                "content needs tool_calls or function_call)",
+            )
         else:
             self.content(m["content"], f"{mp}.content", role)
         name = m.get("name")
@@ -125,19 +161,7 @@ class MessageChecks(Part):
                         f"{pp}.text", f'text part needs "text" as a string, got {type_name(text)}'
                     )
             elif t == "image_url":
-                if role == "assistant":
-                    self.err(
-                        pp,
-                        "images are not allowed in assistant messages: move the image "
-                        "to a user message",
-                    )
-                iu = part.get("image_url")
-                url = iu.get("url") if isinstance(iu, dict) else None
-                if not isinstance(url, str):
-                    self.err(
-                        f"{pp}.image_url",
-                        'image part needs "image_url": {"url": "https://... or data:image/..."}',
-                    )
+                self.images.image(part, pp, role)
             elif t is None:
                 self.err(
                     f"{pp}.type", 'content part without type: add "type": "text" or "image_url"'

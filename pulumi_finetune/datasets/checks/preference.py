@@ -15,6 +15,10 @@ class PreferenceCheck(FormatCheck):
 
     def __call__(self, obj: dict[str, Any]) -> None:
         self.unknown_keys(obj, PREFERENCE_KEYS)
+        self.messages.start_example(
+            "preference (DPO) data is text only: remove the image, or train on it with "
+            "supervised (chat) data"
+        )
         inp = obj.get("input")
         if inp is None:
             self.err("input", "missing 'input': add {\"messages\": [...]} with the prompt")

@@ -10,6 +10,9 @@ from .base import FormatCheck
 
 class ReinforcementCheck(FormatCheck):
     def __call__(self, obj: dict[str, Any]) -> None:
+        # vision fine-tuning's model list is for supervised data; reinforcement data's images
+        # are left to OpenAI (never refuse what may be valid)
+        self.messages.start_example(None)
         msgs = self.messages.messages(
             obj.get("messages"), "messages", roles=REINFORCEMENT_ROLES, roles_hint=RFT_ROLES_HINT
         )
