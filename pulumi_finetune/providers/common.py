@@ -54,6 +54,10 @@ class TableProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         store_config(self, req)
+        # A `pulumi` killed outright leaves this process behind: stop once its engine is gone.
+        from .waiting import watch_engine
+
+        watch_engine()
 
     # -- check / diff / update: local only, no HTTP --------------------------------------------
 
@@ -63,13 +67,16 @@ class TableProvider(ResourceProvider):
         for key, default in self.table.defaults.items():
             if inputs.get(key) is None:
                 inputs[key] = default
-        failures = [CheckFailure(path, reason) for path, reason in self.check_inputs(inputs)]
+        failures = [CheckFailure(path, reason) for path, reason in self.check_inputs(inputs, _olds)]
         for key in sorted(set(news) - self.table.names - {PROVIDER_KEY}):
             failures.append(CheckFailure(key, f"unknown argument {key!r} of {self.table.resource}"))
         return CheckResult(inputs, failures)
 
-    def check_inputs(self, inputs: dict[str, Any]) -> list[tuple[str, str]]:
-        """(property path, reason) for each bad value; may add the values check computes."""
+    def check_inputs(
+        self, inputs: dict[str, Any], olds: Mapping[str, Any]
+    ) -> list[tuple[str, str]]:
+        """(property path, reason) for each bad value; may add the values check computes
+        (`olds`: the inputs recorded by the last check, empty for a new resource)."""
         return []
 
     def compared(self, props: Mapping[str, Any]) -> Mapping[str, Any]:
