@@ -40,10 +40,10 @@ ENGINE_MISSES = 2
 
 @dataclass
 class Cadence:
-    """Seconds between polls: quick at first and after a status change, then backing off to
-    about a minute, so hours of waiting cost about a request a minute."""
+    """Seconds between polls: quick at first and after a status change (0.5 s), then backing
+    off (x1.5) to a minute, so an hour of waiting costs about 75 polls."""
 
-    first: float = 2.0
+    first: float = 0.5
     growth: float = 1.5
     ceiling: float = 60.0
     _next: float = 0.0
@@ -229,12 +229,14 @@ def watch_engine(
             except OSError:
                 misses += 1
             if misses >= ENGINE_MISSES:
-                print(
-                    "pulumi-finetune: the pulumi engine is gone; stopping this provider. A job it "
-                    "started keeps running: the next `pulumi up` picks it up.",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                # stderr was a pipe to the dead engine: writing to it may fail, exiting may not
+                with contextlib.suppress(OSError, ValueError):
+                    print(
+                        "pulumi-finetune: the pulumi engine is gone; stopping this provider. A "
+                        "job it started keeps running: the next `pulumi up` picks it up.",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 exit(1)
                 return
 

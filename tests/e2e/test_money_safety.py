@@ -21,6 +21,7 @@ from pulumi_finetune import identity
 from pulumi_finetune.client import Client
 from pulumi_finetune.local.testing import Project, start_pulumi
 from pulumi_finetune.providers import job as job_provider
+from pulumi_finetune.providers import waiting
 from pulumi_finetune.settings import Settings
 from pulumi_finetune.spec import MARKER_KEY as MARKER
 
@@ -389,6 +390,7 @@ def test_a_wait_the_endpoint_interrupts_returns_the_running_job(ep):
         job = client.create_job({"model": MODEL, "training_file": training_file})
         ep.server.add_fault(RETRIEVE, "insufficient_quota")
 
-        seen = job_provider._wait(client, job, timeout=30.0)
+        progress = waiting.Progress("bot", log=waiting.EngineLog(None))
+        seen = waiting.wait_for_job(client, job, timeout=30.0, progress=progress)
 
     assert seen["id"] == job["id"] and seen["status"] in ACTIVE  # recorded, not forgotten
