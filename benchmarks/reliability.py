@@ -462,13 +462,13 @@ matters, the create requests (POSTs) the endpoint received.
 
 Measured with pulumi v3.274 and the file backend:
 
-1. The language host and the provider plugin **outlive** a SIGKILLed `pulumi` process: a
-   provider inside `create` carries on (it may still start the job, or keep polling while it
-   waits). Stop them too (they are re-parented, so look for `pulumi-language-python` and
-   `pulumi.dynamic` processes; CI runners kill the whole job).
+1. The provider processes **stop by themselves** within seconds of the engine's port closing
+   (each watches it), so nothing keeps polling the API; a job one had started keeps running.
+   Pulumi's own language host (`pulumi-language-python`) lingers until its 5-minute health
+   check ends it (CI runners kill the whole job anyway). Ctrl-C twice needs none of this: the
+   CLI stops its plugins and releases the stack, and the next `pulumi up` adopts the job.
 2. The stack stays **locked**: `pulumi up` fails with "the stack is currently locked by 1
-   lock(s)". Once no `pulumi` process for the stack is left, run `pulumi cancel --yes` (with the
-   file backend it deletes the stale lock file).
+   lock(s)". Run `pulumi cancel --yes` (with the file backend it deletes the stale lock file).
 3. Run the **same command again** (`pulumi up`, or `pulumi up --replace <urn>` if that was the
    interrupted one). It warns "Attempting to deploy or update resources with 1 pending operations
    from previous deployment" and goes on; the provider adopts the job the killed run started (no

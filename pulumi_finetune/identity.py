@@ -28,6 +28,7 @@ import hashlib
 RESOURCE_KEY = "_resource_key"
 STACK_INSTANCE = "_stack_instance"
 OWNED_JOB = "_owned_job"
+URN = "_urn"  # the resource's URN: progress goes to its row in `pulumi up`
 
 # The shared explicit provider's name, and its input naming the stack it serves.
 PROVIDER_NAME = "pulumi-finetune"

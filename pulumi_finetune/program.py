@@ -11,7 +11,7 @@ no job is replaced and no request is made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -32,6 +32,7 @@ class _Run:
     root: object
     provider: pulumi.ProviderResource | None = None
     owned_jobs: pulumi.Output[Any] | None = None
+    waiters: dict[str, pulumi.ProviderResource] = field(default_factory=dict)
 
 
 _runs: dict[tuple[int, str, str], _Run] = {}
@@ -46,18 +47,39 @@ def _run() -> _Run:
     return run
 
 
+def _provider_inputs() -> dict[str, Any]:
+    config = pulumi.Config(CONFIG_NAMESPACE)
+    inputs: dict[str, Any] = {identity.STACK_INPUT: pulumi.get_stack()}
+    for name in CONFIG_NAMES:
+        value = config.get_secret(name) if name in SECRET_CONFIG_NAMES else config.get(name)
+        if value is not None:
+            inputs[config_key(name)] = value
+    return inputs
+
+
 def stack_provider() -> pulumi.ProviderResource:
     """The stack's `pulumi-finetune` provider, created on first use."""
     run = _run()
     if run.provider is None:
-        config = pulumi.Config(CONFIG_NAMESPACE)
-        inputs: dict[str, Any] = {identity.STACK_INPUT: pulumi.get_stack()}
-        for name in CONFIG_NAMES:
-            value = config.get_secret(name) if name in SECRET_CONFIG_NAMES else config.get(name)
-            if value is not None:
-                inputs[config_key(name)] = value
-        run.provider = pulumi.ProviderResource("pulumi-python", identity.PROVIDER_NAME, inputs)
+        run.provider = pulumi.ProviderResource(
+            "pulumi-python", identity.PROVIDER_NAME, _provider_inputs()
+        )
     return run.provider
+
+
+def waiting_provider(resource_name: str) -> pulumi.ProviderResource:
+    """A provider of its own for one waited job, `pulumi-finetune-wait-<name>`: Pulumi's
+    dynamic-provider host serves each provider process with 4 workers, and a wait holds one for
+    the whole job. Named after the resource, so adding a job never moves another; moving a job
+    between providers is no diff (the engine's DiffConfig fallback never replaces)."""
+    run = _run()
+    provider = run.waiters.get(resource_name)
+    if provider is None:
+        provider = pulumi.ProviderResource(
+            "pulumi-python", f"{identity.PROVIDER_NAME}-wait-{resource_name}", _provider_inputs()
+        )
+        run.waiters[resource_name] = provider
+    return provider
 
 
 def with_stack_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:

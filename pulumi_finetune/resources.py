@@ -97,8 +97,9 @@ class FineTuningJobArgs:
     """The inputs of a FineTuningJob. Every field but the provider options is sent to the API.
 
     Changing any API field replaces the job (fine-tuning jobs cannot be edited). Changing a
-    provider option (`wait_for_completion`, `wait_timeout_seconds`, `on_destroy`, `base_url`,
-    `organization`, `project`) updates in place without an API call.
+    provider option (`wait_for_completion`, `wait_timeout_seconds`, `on_destroy`, `paused`,
+    `base_url`, `organization`, `project`) updates in place; only `paused` (pause or resume)
+    and turning waiting on (wait for the job) call the API.
     """
 
     model: pulumi.Input[str]
@@ -126,12 +127,25 @@ class FineTuningJobArgs:
     in state as observed, not cancelled; `pulumi refresh` picks up its outcome."""
     on_destroy: pulumi.Input[DestroyBehavior | str] | None = None
     """Provider option: what destroy does (default `cancel`). See DestroyBehavior."""
+    paused: pulumi.Input[bool] | None = None
+    """Provider option, desired state (default false): true pauses the job, false resumes it;
+    a change updates in place with one pause or resume call. OpenAI pauses only a running job:
+    one still validating or queued is paused as soon as it runs (`pulumi up` waits for that,
+    within `wait_timeout_seconds`). A job paused or resumed elsewhere shows as drift on refresh,
+    and `pulumi up --refresh` restores what the program says."""
+    adopt_job_id: pulumi.Input[str] | None = None
+    """Provider option: take over this existing job (`ftjob-...`) instead of creating one. The
+    first `pulumi up` checks that the declared fields agree with the job and records it; from
+    then on it is managed as if created here (destroy follows `on_destroy`)."""
     base_url: pulumi.Input[str] | None = None
     """Provider option: the endpoint, e.g. `https://api.openai.com/v1` (else config/env/default)."""
     organization: pulumi.Input[str] | None = None
     """Provider option: OpenAI organization header."""
     project: pulumi.Input[str] | None = None
     """Provider option: OpenAI project header."""
+
+
+JOB_TYPE = "pulumi-python:dynamic/finetune:FineTuningJob"
 
 
 def _resource_key(name: str) -> str:
@@ -159,7 +173,10 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
     pulumi.export("model", job.fine_tuned_model)
     ```
 
-    The resource's `id` is the job id. Outputs mirror OpenAI's `fine_tuning.job` object.
+    The resource's `id` is the job id. Outputs mirror OpenAI's `fine_tuning.job` object; a
+    value the API does not have yet is kept in state as `""`, `0`, `[]` or `{}` (Pulumi drops
+    nulls), so a consumer of an unfinished job previews "no changes". To read a job started
+    elsewhere without managing it, use `FineTuningJob.get`; to take one over, `adopt_job_id`.
 
     :param str resource_name: The Pulumi name of the resource.
     :param FineTuningJobArgs args: The inputs, as an object (or pass them as keyword arguments).
@@ -176,6 +193,8 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
     :param wait_for_completion: Wait in `pulumi up` until the job finishes.
     :param wait_timeout_seconds: Maximum wait (default 6 h).
     :param on_destroy: cancel (default), keep or delete_model.
+    :param paused: Desired state: pause (true) or resume (false, default) the job.
+    :param adopt_job_id: Take over this existing job instead of creating one.
     :param base_url: Endpoint base URL.
     :param organization: OpenAI organization.
     :param project: OpenAI project.
@@ -185,20 +204,27 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
     """The job's id, `ftjob-...` (also the resource's `id`)."""
     status: pulumi.Output[str]
     """validating_files, queued, running, paused, succeeded, failed or cancelled."""
-    fine_tuned_model: pulumi.Output[str | None]
-    """Name of the fine-tuned model once the job succeeded, `ft:...`."""
-    trained_tokens: pulumi.Output[int | None]
-    """Billable tokens processed, once finished."""
+    fine_tuned_model: pulumi.Output[str]
+    """Name of the fine-tuned model once the job succeeded, `ft:...`; `""` until then."""
+    trained_tokens: pulumi.Output[int]
+    """Billable tokens processed, once finished; 0 until then."""
     result_files: pulumi.Output[list[str]]
     """Ids of the results files (`fine-tune-results` CSV)."""
-    error: pulumi.Output[dict[str, Any] | None]
-    """`{code, message, param}` for a failed job, else None."""
+    error: pulumi.Output[dict[str, Any]]
+    """`{code, message, param}` for a failed job, else `{}`."""
     created_at: pulumi.Output[int]
     """Unix seconds."""
-    finished_at: pulumi.Output[int | None]
-    """Unix seconds, once finished."""
-    estimated_finish: pulumi.Output[int | None]
-    """Unix seconds, while running."""
+    finished_at: pulumi.Output[int]
+    """Unix seconds, once finished; 0 until then."""
+    estimated_finish: pulumi.Output[int]
+    """Unix seconds, while running; 0 otherwise."""
+    checkpoints: pulumi.Output[list[dict[str, Any]]]
+    """`[{id, step_number, metrics, fine_tuned_model_checkpoint}]`, kept current by refresh."""
+    metrics: pulumi.Output[dict[str, Any]]
+    """The latest step's metrics (step, train_loss, valid_loss, train_mean_token_accuracy, ...),
+    kept current by refresh; `{}` before the first step."""
+    paused: pulumi.Output[bool]
+    """Whether the job is paused (as last seen)."""
     organization_id: pulumi.Output[str]
     """The organization that owns the job."""
     model: pulumi.Output[str]
@@ -237,9 +263,33 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
         props[identity.RESOURCE_KEY] = resource_key
         props[identity.STACK_INSTANCE] = program.stack_instance()
         props[identity.OWNED_JOB] = program.owned_job(resource_key)
+        props[identity.URN] = pulumi.resource.create_urn(
+            resource_name, JOB_TYPE, opts.parent if opts is not None else None
+        )
+        if values.get("wait_for_completion") is True and (opts is None or opts.provider is None):
+            # A wait holds one of a provider process's 4 workers for the whole job: each
+            # waited job gets its own provider (process), so any number of them wait at once.
+            waiter = program.waiting_provider(resource_name)
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=waiter))
         super().__init__(
             FineTuningJobProvider(), resource_name, props, _options(FINE_TUNING_JOB, opts)
         )
+
+    @staticmethod
+    def get(
+        resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+    ) -> FineTuningJob:
+        """Read an existing job (`ftjob-...`) without managing it: its outputs fill in as for a
+        job created here, refresh keeps them current, and destroying the stack leaves the job
+        alone. (`pulumi import` cannot work for dynamic providers; to take a job over, declare
+        it with `adopt_job_id`.)"""
+        job = FineTuningJob.__new__(FineTuningJob)
+        props = {**FINE_TUNING_JOB.placeholders(), identity.URN: None}
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        Resource.__init__(
+            job, FineTuningJobProvider(), resource_name, props, _options(FINE_TUNING_JOB, opts)
+        )
+        return job
 
 
 @dataclass

@@ -67,6 +67,9 @@ class Attribute:
     """An output the engine encrypts in state."""
     api_name: str | None = None
     """The API object's field, where it is not `name`."""
+    absent: Any = None
+    """What an output holds while the API has no value for it (null). Pulumi drops null outputs
+    from state, and a missing output previews as unknown for ever after: so a stable value."""
 
     def __post_init__(self) -> None:
         if self.kind is Kind.OUTPUT and self.output is None:
@@ -153,23 +156,42 @@ class Table:
         return dict.fromkeys(self.outputs)
 
     def from_api(self, obj: Mapping[str, Any]) -> dict[str, Any]:
-        """The outputs an API object answers, by output name (None where it is silent)."""
-        return {a.name: obj.get(a.api_field) for a in self.api_outputs}
+        """The outputs an API object answers, by output name (an output's `absent` value where
+        the API answers null or nothing)."""
+        values = {}
+        for a in self.api_outputs:
+            value = obj.get(a.api_field)
+            values[a.name] = a.absent if value is None else value
+        return values
+
+    def stable(self, outs: Mapping[str, Any]) -> dict[str, Any]:
+        """`outs` with every output that is None replaced by its `absent` value."""
+        fixed = dict(outs)
+        for a in self.attributes:
+            if a.output is not None and fixed.get(a.name) is None and a.absent is not None:
+                fixed[a.name] = a.absent
+        return fixed
 
 
-def _request(name: str, doc: str, *, returned: bool = True, default: Any = None) -> Attribute:
+def _request(
+    name: str, doc: str, *, returned: bool = True, default: Any = None, absent: Any = None
+) -> Attribute:
     """A field of the create request (a change replaces); `returned`: an output too, as the API
     answers it."""
     output = Source.API if returned else None
-    return Attribute(name, Kind.API, Change.REPLACE, doc, output=output, default=default)
+    return Attribute(
+        name, Kind.API, Change.REPLACE, doc, output=output, default=default, absent=absent
+    )
 
 
 def _option(name: str, doc: str, default: Any = None) -> Attribute:
     return Attribute(name, Kind.OPTION, Change.UPDATE, doc, default=default)
 
 
-def _api_output(name: str, doc: str, api_name: str | None = None) -> Attribute:
-    return Attribute(name, Kind.OUTPUT, Change.NONE, doc, output=Source.API, api_name=api_name)
+def _api_output(name: str, doc: str, api_name: str | None = None, absent: Any = None) -> Attribute:
+    return Attribute(
+        name, Kind.OUTPUT, Change.NONE, doc, output=Source.API, api_name=api_name, absent=absent
+    )
 
 
 def _checked(name: str, doc: str, change: Change = Change.NONE) -> Attribute:
@@ -195,30 +217,61 @@ FINE_TUNING_JOB = Table(
         # as outputs holding the values the API resolved ("auto" hyperparameters, the seed).
         _request("model", "base model, or an ft: model"),
         _request("training_file", "training file id"),
-        _request("validation_file", "validation file id"),
+        _request("validation_file", "validation file id", absent=""),
         _request("hyperparameters", "deprecated by OpenAI"),
         _request("suffix", "added to the fine-tuned model's name", returned=False),
-        _request("integrations", "Weights & Biases"),
+        _request("integrations", "Weights & Biases", absent=[]),
         _request("seed", "reproducibility seed"),
         _request("method", "supervised, dpo or reinforcement"),
-        _request("metadata", "up to 15 pairs (+ the marker)"),
+        _request("metadata", "up to 15 pairs (+ the marker)", absent={}),
         _option("wait_for_completion", "`pulumi up` waits until the job ends", default=False),
         _option("wait_timeout_seconds", "how long to wait", default=6 * 3600.0),
         _option("on_destroy", "cancel, keep or delete_model", default="cancel"),
+        Attribute(
+            "paused",
+            Kind.OPTION,
+            Change.UPDATE,
+            "desired state: pause (true) or resume (false); as an output, as last seen",
+            output=Source.CREATE,
+            default=False,
+        ),
+        Attribute(
+            "adopt_job_id",
+            Kind.OPTION,
+            Change.NONE,
+            "take over this existing job instead of creating one (first up only)",
+        ),
         *CONNECTION,
         _internal(identity.RESOURCE_KEY, "project/stack/resource name"),
         _internal(identity.STACK_INSTANCE, "id of the stack's provider resource"),
         _internal(identity.OWNED_JOB, "the job the stack's state records"),
+        _internal(identity.URN, "the resource's URN, for progress on its row"),
         _api_output("job_id", "ftjob-... (also the resource's id)", api_name="id"),
         _api_output("status", "validating_files ... succeeded, failed, cancelled"),
-        _api_output("fine_tuned_model", "ft:... once succeeded"),
-        _api_output("trained_tokens", "billable tokens, once finished"),
-        _api_output("result_files", "ids of the results files"),
-        _api_output("error", "{code, message, param} of a failed job, else None"),
+        _api_output("fine_tuned_model", "ft:... once succeeded, else ''", absent=""),
+        _api_output("trained_tokens", "billable tokens, once finished, else 0", absent=0),
+        _api_output("result_files", "ids of the results files", absent=[]),
+        _api_output("error", "{code, message, param} of a failed job, else {}", absent={}),
         _api_output("created_at", "Unix seconds"),
-        _api_output("finished_at", "Unix seconds, once finished"),
-        _api_output("estimated_finish", "Unix seconds, while running"),
+        _api_output("finished_at", "Unix seconds, once finished, else 0", absent=0),
+        _api_output("estimated_finish", "Unix seconds, while running, else 0", absent=0),
         _api_output("organization_id", "the organization that owns the job"),
+        Attribute(
+            "checkpoints",
+            Kind.OUTPUT,
+            Change.NONE,
+            "[{step_number, metrics, fine_tuned_model_checkpoint}], kept current by refresh",
+            output=Source.CREATE,
+            absent=[],
+        ),
+        Attribute(
+            "metrics",
+            Kind.OUTPUT,
+            Change.NONE,
+            "the latest step's metrics (train/valid loss, token accuracy), kept current",
+            output=Source.CREATE,
+            absent={},
+        ),
         Attribute(
             "spec",
             Kind.OUTPUT,

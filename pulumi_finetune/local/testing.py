@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import requests
+from pulumi.dynamic import CreateResult, Resource, ResourceProvider, UpdateResult
 
 from .server import Control
 
@@ -36,23 +38,60 @@ PROGRAM = textwrap.dedent(
     import pulumi
     from pulumi_finetune import FineTuningJob, TrainingFile
 
+    from pulumi_finetune.local.testing import Echo
+
     spec = json.load(open("program.json"))
     files = {name: TrainingFile(name, **args) for name, args in spec.get("files", {}).items()}
+    jobs = {}
+
+    def resolve(value):
+        # "@file" is a TrainingFile's id; "@job.attribute" another job's output
+        if isinstance(value, str) and value.startswith("@"):
+            name, _, attribute = value[1:].partition(".")
+            return getattr(jobs[name], attribute) if attribute else files[name].id
+        return value
+
     for name, data in files.items():
         pulumi.export(f"{name}.id", data.id)
         pulumi.export(f"{name}.estimated_billed_tokens", data.estimated_billed_tokens)
+    for name, job_id in spec.get("gets", {}).items():
+        jobs[name] = FineTuningJob.get(name, job_id)
+        pulumi.export(f"{name}.status", jobs[name].status)
+        pulumi.export(f"{name}.fine_tuned_model", jobs[name].fine_tuned_model)
     for name, args in spec.get("jobs", {}).items():
-        args = dict(args)
-        for key in ("training_file", "validation_file"):
-            ref = args.get(key)
-            if isinstance(ref, str) and ref.startswith("@"):
-                args[key] = files[ref[1:]].id
-        job = FineTuningJob(name, **args)
+        job = jobs[name] = FineTuningJob(name, **{k: resolve(v) for k, v in args.items()})
         pulumi.export(f"{name}.id", job.id)
         pulumi.export(f"{name}.status", job.status)
         pulumi.export(f"{name}.fine_tuned_model", job.fine_tuned_model)
+    for name, value in spec.get("echoes", {}).items():
+        pulumi.export(f"{name}.value", Echo(name, value=resolve(value)).value)
     """
 )
+
+
+class _EchoProvider(ResourceProvider):
+    """Create and update return the inputs as outputs."""
+
+    serialize_as_secret_always = False
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(f"echo-{secrets.token_hex(8)}", _without_provider(props))
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(_without_provider(news))
+
+
+def _without_provider(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k != "__provider"}
+
+
+class Echo(Resource, module="testing", name="Echo"):
+    """A resource that consumes a value (e.g. a job's `fine_tuned_model`) and echoes it."""
+
+    value: pulumi.Output[Any]
+
+    def __init__(self, name: str, value: Any, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(_EchoProvider(), name, {"value": value}, opts)
 
 
 def pulumi_env(root: Path, engine: Path) -> dict[str, str]:
@@ -259,6 +298,22 @@ def _pids_with_env(name: str, value: str) -> list[int]:
     return found
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return b""
+
+
+def _alive(pid: int) -> bool:
+    """Running (not a zombie waiting for its parent to reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
 @dataclass
 class Running:
     """A `pulumi` command running in the background; its output goes to `log`."""
@@ -279,6 +334,14 @@ class Running:
         self.process.kill()
         self.process.wait(timeout=30)
         return _pids_with_env(RUN_TOKEN_ENV, self.token)
+
+    def leftovers(self) -> list[int]:
+        """Processes of this run still alive (the CLI, its language host, its providers)."""
+        return [pid for pid in _pids_with_env(RUN_TOKEN_ENV, self.token) if _alive(pid)]
+
+    def providers(self) -> list[int]:
+        """This run's dynamic-provider processes still alive (they are the ones that poll)."""
+        return [pid for pid in self.leftovers() if b"pulumi.dynamic" in _cmdline(pid)]
 
     def kill_leftovers(self) -> None:
         for pid in _pids_with_env(RUN_TOKEN_ENV, self.token):

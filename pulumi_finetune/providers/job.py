@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import contextlib
 import random
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pulumi.dynamic import CreateResult, ReadResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from .. import identity
 from .. import spec as jobspec
@@ -44,7 +45,7 @@ from ..errors import (
     SettingsError,
 )
 from ..schema import FINE_TUNING_JOB, Table
-from . import common
+from . import common, waiting
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -57,6 +58,12 @@ NOT_ADOPTABLE = frozenset({"failed", "cancelled"})
 
 DESTROY_BEHAVIOURS = ("cancel", "keep", "delete_model")
 SPEC_OUTPUT = "spec"
+JSON = dict[str, Any]
+EMPTY_MODEL = (
+    "is empty: it is another FineTuningJob's fine_tuned_model, which is set only once that job "
+    "has succeeded. Set wait_for_completion=True on that job, or run `pulumi up --refresh` "
+    "after it has finished"
+)
 
 
 def job_outputs(job: Mapping[str, Any], table: Table = FINE_TUNING_JOB) -> dict[str, Any]:
@@ -67,7 +74,41 @@ def job_outputs(job: Mapping[str, Any], table: Table = FINE_TUNING_JOB) -> dict[
     outs.update(table.from_api(job))
     error = job.get("error")
     if not isinstance(error, Mapping) or not any(error.get(k) for k in ("code", "message")):
-        outs["error"] = None
+        outs["error"] = table["error"].absent
+    if job.get("status") in ACTIVE_STATUSES:
+        outs["paused"] = job.get("status") == "paused"  # drift shows on refresh
+    return table.stable(outs)
+
+
+def _resource_name(props: Mapping[str, Any]) -> str:
+    return str(props.get(identity.RESOURCE_KEY) or "FineTuningJob").rsplit("/", 1)[-1]
+
+
+def _progress(props: Mapping[str, Any]) -> waiting.Progress:
+    return waiting.Progress(_resource_name(props), urn=str(props.get(identity.URN) or ""))
+
+
+def _say(props: Mapping[str, Any], message: str) -> None:
+    """A line in `pulumi preview`/`up` output (the stack's row), naming the resource."""
+    print(f"{_resource_name(props)}: {message}", file=sys.stderr, flush=True)
+
+
+def _live_outputs(client: Client, job: Mapping[str, Any]) -> dict[str, Any]:
+    """What fills in while the job runs: its checkpoints and its latest step's metrics."""
+    job_id = str(job["id"])
+    outs: dict[str, Any] = {}
+    with contextlib.suppress(NotFoundError, BadRequestError):
+        outs["checkpoints"] = [
+            {
+                "id": c.get("id"),
+                "step_number": c.get("step_number"),
+                "metrics": c.get("metrics") or {},
+                "fine_tuned_model_checkpoint": c.get("fine_tuned_model_checkpoint"),
+            }
+            for c in client.list_checkpoints(job_id)
+        ]
+    with contextlib.suppress(NotFoundError, BadRequestError):
+        outs["metrics"] = waiting.latest_metrics(client.latest_events(job_id))
     return outs
 
 
@@ -78,7 +119,9 @@ class FineTuningJobProvider(common.TableProvider):
 
     # -- check / diff: local only, no HTTP -----------------------------------------------------
 
-    def check_inputs(self, inputs: dict[str, Any]) -> list[tuple[str, str]]:
+    def check_inputs(
+        self, inputs: dict[str, Any], olds: Mapping[str, Any]
+    ) -> list[tuple[str, str]]:
         failures = jobspec.validate(inputs, self.table.api_fields)
         wait = inputs.get("wait_for_completion")
         if wait is not None and not jobspec.is_unknown(wait) and not isinstance(wait, bool):
@@ -104,8 +147,50 @@ class FineTuningJobProvider(common.TableProvider):
                     f"got {on_destroy!r}; must be one of {', '.join(DESTROY_BEHAVIOURS)}",
                 )
             )
+        paused = inputs.get("paused")
+        if paused is not None and not jobspec.is_unknown(paused) and not isinstance(paused, bool):
+            failures.append(("paused", f"got {paused!r}; must be true or false"))
+        adopt = inputs.get("adopt_job_id")
+        if (
+            adopt is not None
+            and not jobspec.is_unknown(adopt)
+            and not (isinstance(adopt, str) and adopt.startswith("ftjob-"))
+        ):
+            failures.append(("adopt_job_id", f"got {adopt!r}; must be a job id, ftjob-..."))
+        if inputs.get("model") == "":
+            failures.insert(0, ("model", EMPTY_MODEL))
         failures.extend(common.check_connection_options(inputs))
         return failures
+
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        """The table's replaces and updates, and drift a GitOps user must see: a job cancelled
+        outside Pulumi no longer trains what the program declares, so it is replaced (labelled
+        `status`); a job that failed on its own is not re-run (that could bill again and again):
+        the preview says why and how to re-run it."""
+        result = super().diff(id_, olds, news)
+        status = olds.get("status")
+        job_id = olds.get("job_id") or id_
+        if status == "cancelled" and "status" not in (result.replaces or []):
+            _say(
+                news,
+                f"job {job_id} was cancelled outside Pulumi; it is replaced by a new job "
+                "(the `status` change below)",
+            )
+            return DiffResult(
+                changes=True,
+                replaces=[*(result.replaces or []), "status"],
+                delete_before_replace=False,
+            )
+        if status == "failed" and not result.replaces:
+            error = olds.get("error") or {}
+            why = f"{error.get('code') or 'error'}: {error.get('message') or 'no message'}"
+            urn = news.get(identity.URN) or olds.get(identity.URN) or "<urn>"
+            _say(
+                news,
+                f"job {job_id} failed ({why}); it is not re-run automatically. "
+                f"`pulumi up --replace '{urn}'` starts it again (billed again)",
+            )
+        return result
 
     def compared(self, props: Mapping[str, Any]) -> Mapping[str, Any]:
         """API fields as normalised in the request: the recorded `spec` of the job (the outputs of
@@ -118,34 +203,82 @@ class FineTuningJobProvider(common.TableProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = jobspec.api_spec(props, self.table.api_fields)
-        digest = jobspec.spec_hash(spec)
+        with common.client_for(self, props) as client:
+            adopt = props.get("adopt_job_id")
+            job = _adopt(client, str(adopt), spec) if adopt else self._start(client, props, spec)
+            job = self._steer(client, props, job)
+            live = _live_outputs(client, job) if job.get("status") != "validating_files" else {}
+        outs = {**common.inputs_of(props), **job_outputs(job, self.table), **live}
+        outs[SPEC_OUTPUT] = spec
+        return CreateResult(job["id"], self.table.stable(outs))
+
+    def _start(self, client: Client, props: Mapping[str, Any], spec: dict[str, Any]) -> JSON:
+        """The job of this resource: an orphan of an interrupted run, or a new one."""
         marker = identity.marker_for(
             str(props.get(identity.STACK_INSTANCE) or ""),
             str(props.get(identity.RESOURCE_KEY) or ""),
-            digest,
+            jobspec.spec_hash(spec),
         )
         body = dict(spec)
         body["metadata"] = {**spec.get("metadata", {}), jobspec.MARKER_KEY: marker}
-        with common.client_for(self, props) as client:
-            orphans = _Orphans(client, marker, props.get(identity.OWNED_JOB))
-            job = orphans.find()
-            if job is None:
-                job = _create_once(client, body, orphans)
-            if props.get("wait_for_completion"):
-                timeout = props.get("wait_timeout_seconds") or self._default("wait_timeout_seconds")
-                job = _wait(client, job, float(timeout))
-        outs = {**common.inputs_of(props), **job_outputs(job, self.table), SPEC_OUTPUT: spec}
-        return CreateResult(job["id"], outs)
+        orphans = _Orphans(client, marker, props.get(identity.OWNED_JOB))
+        found = orphans.find()
+        return found if found is not None else _create_once(client, body, orphans)
+
+    def _steer(self, client: Client, props: Mapping[str, Any], job: JSON) -> JSON:
+        """Bring the job to the declared state: paused or not; waited on if asked."""
+        timeout = float(props.get("wait_timeout_seconds") or self._default("wait_timeout_seconds"))
+        if props.get("paused"):
+            return _pause_when_running(client, job, timeout, _progress(props))
+        if props.get("wait_for_completion"):
+            job = waiting.wait_for_job(client, job, timeout, _progress(props))
+            if job.get("status") in ("failed", "cancelled"):
+                raise JobFailedError(job["id"], str(job.get("status")), job.get("error"))
+        return job
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """The job as the endpoint reports it (refresh, and `FineTuningJob.get`): status,
+        outputs, checkpoints and metrics; `paused` as it really is, so a job paused or resumed
+        outside Pulumi shows as drift. A job that no longer exists leaves the state."""
         with common.client_for(self, props) as client:
             try:
                 job = client.retrieve_job(id_)
             except NotFoundError:
                 return ReadResult("", {})
-        outs = {**common.inputs_of(props), **job_outputs(job, self.table)}
+            live = _live_outputs(client, job)
+        outs = {**common.inputs_of(props), **job_outputs(job, self.table), **live}
         outs.setdefault(SPEC_OUTPUT, jobspec.api_spec(props, self.table.api_fields))
-        return ReadResult(id_, outs)
+        return ReadResult(id_, self.table.stable(outs))
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Options change in place: `paused` pauses or resumes the job (once); turning
+        `wait_for_completion` on waits like a create would. Other options make no API call."""
+        outs = dict(super().update(id_, olds, news).outs or {})
+        pause_changed = bool(olds.get("paused")) != bool(news.get("paused"))
+        starts_waiting = bool(news.get("wait_for_completion")) and not olds.get(
+            "wait_for_completion"
+        )
+        if not (pause_changed or starts_waiting):
+            return UpdateResult(outs)
+        with common.client_for(self, news) as client:
+            job = client.retrieve_job(id_)
+            if job.get("status") in TERMINAL_STATUSES:
+                pass  # nothing to pause, resume or wait for
+            elif pause_changed and not news.get("paused"):
+                if job.get("status") == "paused":
+                    job = client.resume_job(id_)
+                if news.get("wait_for_completion"):
+                    job = self._steer(client, news, job)
+            else:
+                job = self._steer(client, news, job)
+            live = _live_outputs(client, job)
+        outs.update(job_outputs(job, self.table), **live)
+        outs["paused"] = bool(news.get("paused"))
+        return UpdateResult(self.table.stable(outs))
+
+    @classmethod
+    def _default(cls, name: str) -> Any:
+        return cls.table[name].default
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         behaviour = props.get("on_destroy") or self._default("on_destroy")
@@ -161,9 +294,6 @@ class FineTuningJobProvider(common.TableProvider):
             if behaviour == "delete_model" and job.get("status") == "succeeded" and model:
                 with contextlib.suppress(NotFoundError):
                     client.delete_model(model)
-
-    def _default(self, name: str) -> Any:
-        return self.table[name].default
 
 
 class _Orphans:
@@ -250,30 +380,79 @@ def _create_once(
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
-def _wait(client: Client, job: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Poll until the job ends or `timeout` passes; the job as last seen either way.
-
-    A job still running at the timeout is returned as observed, so that state records it (and
-    `pulumi refresh` or a later `pulumi up` sees its outcome): it is neither orphaned nor
-    cancelled after the money is spent. The same holds when the endpoint stops answering during
-    the wait (the client's retries and deadline exhausted): raising would make Pulumi forget a
-    running job. A failed or cancelled job raises JobFailedError.
-    """
+def _pause_when_running(
+    client: Client, job: JSON, timeout: float, progress: waiting.Progress
+) -> JSON:
+    """Pause the job. OpenAI pauses only a running job (that has trained a step): a job still
+    validating or queued is waited for (within `timeout`, with progress) and paused once it
+    runs; a paused or finished job is left as it is. A job not yet pausable at the timeout is
+    recorded as seen; the next `pulumi up --refresh` pauses it."""
     deadline = time.monotonic() + timeout
-    interval = 0.25
-    while job.get("status") not in TERMINAL_STATUSES:
+    cadence = waiting.Cadence()
+    while job.get("status") not in TERMINAL_STATUSES and job.get("status") != "paused":
+        if job.get("status") == "running":
+            try:
+                return client.pause_job(str(job["id"]))
+            except (BadRequestError, ConflictError):
+                pass  # not a step trained yet: try again shortly
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return job
-        time.sleep(min(interval, remaining))
-        interval = min(interval * 1.6, 30.0)
-        try:
-            job = client.retrieve_job(job["id"])
-        except FinetuneError:
-            return job
-    if job.get("status") != "succeeded":
-        raise JobFailedError(job["id"], str(job.get("status")), job.get("error"))
+        if progress.due(job):
+            progress.report(job, {})
+        time.sleep(min(cadence.after(False), remaining, 5.0))
+        job = client.retrieve_job(str(job["id"]))
     return job
+
+
+def _adopt(client: Client, job_id: str, spec: Mapping[str, Any]) -> JSON:
+    """The existing job `job_id`, if what the program declares agrees with it."""
+    try:
+        job = client.retrieve_job(job_id)
+    except NotFoundError:
+        raise FinetuneError(
+            f"adopt_job_id: there is no fine-tuning job {job_id} at this endpoint"
+        ) from None
+    for field, declared, live in _declared_vs_live(spec, job):
+        raise FinetuneError(
+            f"adopt_job_id: job {job_id} has {field} = {live!r}, but the program declares "
+            f"{field} = {declared!r}. Declare what the job has, or remove adopt_job_id to start "
+            "a new job"
+        )
+    return job
+
+
+def _declared_vs_live(
+    spec: Mapping[str, Any], job: Mapping[str, Any]
+) -> Iterator[tuple[str, Any, Any]]:
+    """(field, declared, live) for each declared value the live job contradicts. "auto"
+    contradicts nothing: the API resolves it."""
+    for field in ("model", "training_file", "validation_file", "seed"):
+        if field in spec and spec[field] != job.get(field):
+            yield field, spec[field], job.get(field)
+    suffix = spec.get("suffix")
+    model = job.get("fine_tuned_model")
+    if suffix and model and f":{suffix}:" not in str(model):
+        yield "suffix", suffix, model
+    for key, value in (spec.get("metadata") or {}).items():
+        live = (job.get("metadata") or {}).get(key)
+        if live != value:
+            yield f"metadata.{key}", value, live
+    method = spec.get("method")
+    if isinstance(method, Mapping):
+        live_method = job.get("method") or {}
+        if method.get("type") != live_method.get("type"):
+            yield "method.type", method.get("type"), live_method.get("type")
+        kind = str(method.get("type"))
+        declared_hp = ((method.get(kind) or {}).get("hyperparameters")) or {}
+        live_hp = ((live_method.get(kind) or {}).get("hyperparameters")) or {}
+        for key, value in declared_hp.items():
+            if value != "auto" and live_hp.get(key) not in (None, value):
+                yield f"method.{kind}.hyperparameters.{key}", value, live_hp.get(key)
+    for key, value in (spec.get("hyperparameters") or {}).items():
+        live = (job.get("hyperparameters") or {}).get(key)
+        if value != "auto" and live not in (None, value):
+            yield f"hyperparameters.{key}", value, live
 
 
 def _cancel_until_stopped(

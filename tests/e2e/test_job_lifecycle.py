@@ -54,7 +54,8 @@ def test_first_preview_plans_the_file_and_the_job_without_requests(fast_endpoint
     preview = project.preview()
 
     assert fast_endpoint.api.stats()["requests"] == 0
-    assert "4 to create" in preview.stdout, preview.stdout  # stack, provider, file, job
+    # stack, the stack's provider, the waited job's own provider, file, job
+    assert "5 to create" in preview.stdout, preview.stdout
     assert "finetune:FineTuningJob: (create)" in preview.stdout
     assert "estimated_billed_tokens: 4208" in preview.stdout  # the reviewer sees the job's size
 
@@ -183,7 +184,7 @@ def test_wait_timeout_records_the_running_job_instead_of_orphaning_it(slow_endpo
 
     recorded = project.resource_outputs("support-bot")
     assert recorded["status"] in ("validating_files", "queued", "running")
-    assert recorded.get("fine_tuned_model") is None
+    assert recorded["fine_tuned_model"] == ""  # kept in state, stable, until it succeeds
     live = slow_endpoint.api.get(f"fine_tuning/jobs/{recorded['job_id']}")
     assert live["status"] in ("validating_files", "queued", "running")
     # Later, refresh picks up the outcome of the job that state kept track of.

@@ -19,4 +19,4 @@ def test_quickstart_program_trains_once_and_exports_the_model(fast_endpoint, mak
     assert outputs["status"] == "succeeded"
     assert outputs["model"].startswith("ft:gpt-4o-mini-2024-07-18:personal:support:")
     assert outputs["estimated_billed_tokens"] > 0
-    assert "4 unchanged" in again.stdout, again.stdout
+    assert "5 unchanged" in again.stdout, again.stdout  # stack, 2 providers, file, job
