@@ -87,8 +87,8 @@ def auth_headers(settings: Settings, key: str) -> dict[str, str]:
 
 
 class Transport:
-    """Sends one request at a time per caller to one endpoint; holds a `requests.Session` for
-    connection reuse. At most `MAX_CONCURRENT` requests are in flight per process."""
+    """Sends requests to one endpoint with its key; holds a `requests.Session` for connection
+    reuse. At most `MAX_CONCURRENT` requests are in flight per process, over all transports."""
 
     def __init__(
         self, settings: Settings, key: str, *, timeout: tuple[float, float], deadline: float
