@@ -1,12 +1,16 @@
-"""The package's exceptions: one root, API errors per HTTP status, job outcomes.
+"""The package's exceptions: one root, API errors per HTTP status, job outcomes, settings, and
+the local side (data files, uploads, stacks).
 
-Every message is built here, so none of them can carry the API key: they are made from the
+Every API message is built here, so none of them can carry the API key: they are made from the
 method, the path, the status, OpenAI's error body and the request id, never from headers.
+
+Imported by the program side: the standard library only.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import Any, cast
 
 
 class FinetuneError(Exception):
@@ -170,6 +174,35 @@ class JobFailedError(FinetuneError):
 
 class SettingsError(FinetuneError):
     """A setting is missing or malformed; the message says where to set it."""
+
+
+class DataFileError(FinetuneError, OSError):
+    """A data file that cannot be read: missing, not a regular file (a directory, a FIFO, a
+    device), a symlink loop, a name too long, no permission. ``str()`` is one line that names
+    the file and the reason; ``errno`` is set when the system gave one."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str, code: int | None = None) -> None:
+        shown = os.fsdecode(path)
+        if len(shown) > 120:
+            shown = shown[:60] + "..." + shown[-40:]
+        super().__init__(code, f"{shown}: {reason}")
+        self.filename = os.fsdecode(path)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return cast(str, self.strerror)
+
+
+class UploadError(FinetuneError):
+    """An upload could not be finished; the message says whether anything was left behind."""
+
+
+class FileChangedError(UploadError):
+    """The local file changed after `pulumi preview` validated it, or while it was being sent."""
+
+
+class StackError(FinetuneError):
+    """The `pulumi` CLI is missing, or could not read the stack."""
 
 
 STATUS_ERRORS: dict[int, type[APIError]] = {

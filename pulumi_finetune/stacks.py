@@ -12,14 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import FinetuneError
+from .errors import StackError
 
 JOB_TYPE_SUFFIX = "finetune:FineTuningJob"
 _TIMEOUT = 120.0
-
-
-class StackError(FinetuneError):
-    """The `pulumi` CLI is missing, or could not read the stack."""
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,13 @@ from requests_toolbelt import MultipartEncoder
 
 from . import datasets
 from .client import JSON, Client
-from .errors import APIConnectionError, APIError, FinetuneError, InternalServerError
+from .errors import (
+    APIConnectionError,
+    APIError,
+    FileChangedError,
+    InternalServerError,
+    UploadError,
+)
 from .rules import SINGLE_REQUEST_MAX_BYTES
 
 MiB = 1024 * 1024
@@ -63,14 +69,6 @@ PART_SIZE_ENV = "PULUMI_FINETUNE_UPLOAD_PART_SIZE"
 PARALLELISM_ENV = "PULUMI_FINETUNE_UPLOAD_PARALLELISM"
 
 _HASH_CHUNK = MiB
-
-
-class UploadError(FinetuneError):
-    """An upload could not be finished; the message says whether anything was left behind."""
-
-
-class FileChangedError(UploadError):
-    """The local file changed after `pulumi preview` validated it, or while it was being sent."""
 
 
 class _Aborted(Exception):

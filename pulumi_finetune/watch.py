@@ -22,10 +22,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from .errors import FinetuneError, SettingsError
+from .errors import FinetuneError, SettingsError, StackError
 from .providers.waiting import TERMINAL_STATUSES, describe, latest_metrics
 from .settings import resolve
-from .stacks import StackError, stack_config, stack_jobs
+from .stacks import stack_config, stack_jobs
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

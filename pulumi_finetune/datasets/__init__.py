@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from ..errors import DataFileError
 from ..models import token_limit
 from ..rules import MIN_EXAMPLES, estimate_epochs
 from .digests import DigestTable, line_digest
@@ -30,7 +31,7 @@ from .formats import (
     REINFORCEMENT_ROLES,
     Format,
 )
-from .reader import MAX_LINE_BYTES, DataFileError, iter_lines, sha256_file
+from .reader import MAX_LINE_BYTES, iter_lines, sha256_file
 from .report import FILE, DataIssue, Severity, ValidationReport
 from .validator import Validator
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
+from ..errors import DataFileError
 from .limits import MAX_LINE_BYTES
 
 CHUNK = 1 << 20
@@ -22,24 +23,7 @@ BOM = b"\xef\xbb\xbf"
 #: Bytes kept from the start of the file, to tell its encoding.
 HEAD_BYTES = 4
 
-__all__ = ["BOM", "CHUNK", "MAX_LINE_BYTES", "DataFileError", "Reader", "iter_lines", "sha256_file"]
-
-
-class DataFileError(OSError):
-    """A data file that cannot be read: missing, not a regular file (a directory, a FIFO, a
-    device), a symlink loop, a name too long, no permission. ``str()`` is one line that names
-    the file and the reason; ``errno`` is set when the system gave one."""
-
-    def __init__(self, path: str | os.PathLike[str], reason: str, code: int | None = None) -> None:
-        shown = os.fsdecode(path)
-        if len(shown) > 120:
-            shown = shown[:60] + "..." + shown[-40:]
-        super().__init__(code, f"{shown}: {reason}")
-        self.filename = os.fsdecode(path)
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return cast(str, self.strerror)
+__all__ = ["BOM", "CHUNK", "MAX_LINE_BYTES", "Reader", "iter_lines", "sha256_file"]
 
 
 _REASONS = {

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from pulumi_finetune import client as client_mod
-from pulumi_finetune.client import Client, _retry_after_seconds, is_ambiguous
+from pulumi_finetune.client import Client, is_ambiguous, transport
+from pulumi_finetune.client.retries import retry_after_seconds
 from pulumi_finetune.errors import (
     APIConnectionError,
     APIError,
@@ -85,7 +85,7 @@ def routes(ep: LocalEndpoint) -> dict[str, int]:
 def request_ids(client: Client) -> list[str]:
     """Every x-request-id the client receives, in order."""
     seen: list[str] = []
-    client._session.hooks["response"].append(
+    client._transport.session.hooks["response"].append(
         lambda response, *_, **__: seen.append(response.headers.get("x-request-id", ""))
     )
     return seen
@@ -117,13 +117,13 @@ def test_429_on_create_is_retried_and_creates_one_job(ep, training_file):
 
 
 def test_retry_after_header_forms():
-    assert _retry_after_seconds({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
-    assert _retry_after_seconds({"retry-after": "2"}) == 2.0
-    assert _retry_after_seconds({"retry-after": "-3"}) is None  # no usable hint: back off
+    assert retry_after_seconds({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
+    assert retry_after_seconds({"retry-after": "2"}) == 2.0
+    assert retry_after_seconds({"retry-after": "-3"}) is None  # no usable hint: back off
     in_ten = email.utils.formatdate(time.time() + 10, usegmt=True)
-    assert 8.0 <= (_retry_after_seconds({"retry-after": in_ten}) or 0) <= 10.0
-    assert _retry_after_seconds({"retry-after": "soon"}) is None
-    assert _retry_after_seconds({}) is None
+    assert 8.0 <= (retry_after_seconds({"retry-after": in_ten}) or 0) <= 10.0
+    assert retry_after_seconds({"retry-after": "soon"}) is None
+    assert retry_after_seconds({}) is None
 
 
 @pytest.mark.parametrize("kinds", [["500"], ["503"], ["drop"], ["500", "drop", "503"]])
@@ -268,14 +268,16 @@ def test_errors_never_carry_the_key(ep, job_id):
 def test_requests_per_process_are_capped(ep, job_id, monkeypatch):
     """Sixteen threads at once (Pulumi runs many resource operations in parallel): never more
     than the cap in flight at the endpoint."""
-    cap = client_mod._MAX_CONCURRENT
+    cap = transport.MAX_CONCURRENT
     ep.add_fault(RETRIEVE, "slow", times=16, delay=0.2)
     in_flight = 0
     peak = 0
     lock = threading.Lock()
-    original = Client._send
+    original = transport.Transport._exchange
 
-    def counting_send(self: Client, *args: Any, **kwargs: Any) -> requests.Response:
+    def counting_send(
+        self: transport.Transport, *args: Any, **kwargs: Any
+    ) -> tuple[requests.Response, bytes]:
         nonlocal in_flight, peak
         with lock:
             in_flight += 1
@@ -286,7 +288,7 @@ def test_requests_per_process_are_capped(ep, job_id, monkeypatch):
             with lock:
                 in_flight -= 1
 
-    monkeypatch.setattr(Client, "_send", counting_send)
+    monkeypatch.setattr(transport.Transport, "_exchange", counting_send)
     errors: list[BaseException] = []
 
     def poll() -> None:

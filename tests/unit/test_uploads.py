@@ -17,14 +17,12 @@ from pulumi.output import Unknown
 
 from pulumi_finetune import uploads
 from pulumi_finetune.client import Client
-from pulumi_finetune.errors import InternalServerError
+from pulumi_finetune.errors import FileChangedError, InternalServerError, UploadError
 from pulumi_finetune.local.server import LocalEndpoint
 from pulumi_finetune.providers.file import TrainingFileProvider
 from pulumi_finetune.settings import Settings
 from pulumi_finetune.uploads import (
     BoundedReader,
-    FileChangedError,
-    UploadError,
     UploadOptions,
     upload_file,
 )
