@@ -167,13 +167,18 @@ class Transport:
             )
         except requests.Timeout as exc:
             raise APITimeoutError(
-                call.method, call.path, "request timed out", sent=_was_sent(exc)
+                call.method,
+                call.path,
+                f"request to {self.base_url} timed out",
+                sent=_was_sent(exc),
             ) from None
         except requests.RequestException as exc:
             raise APIConnectionError(
                 call.method,
                 call.path,
-                f"connection failed ({type(exc).__name__})",
+                f"connection to {self.base_url} failed ({type(exc).__name__}); check the "
+                "endpoint (finetune:baseUrl, the base_url argument or OPENAI_BASE_URL) and that "
+                "it is reachable",
                 sent=_was_sent(exc),
             ) from None
 
