@@ -123,14 +123,26 @@ async def _read_owned_jobs() -> dict[str, dict[str, Any]] | None:
     return owned
 
 
-def owned_job(resource_key: str) -> pulumi.Output[Any]:
+NOTHING_OWNED: dict[str, Any] = {"job_id": "", "created_at": 0}
+
+
+def owned_job(resource_key: str) -> pulumi.Output[Any] | dict[str, Any]:
     """What the stack's state records for this resource: {job_id, created_at} (empty strings
-    and 0 when it records none), or None when the state could not be read."""
+    and 0 when it records none), or None when the state could not be read. A preview creates
+    nothing, so it does not read the state."""
+    if pulumi.runtime.is_dry_run():
+        return NOTHING_OWNED
     run = _run()
     if run.owned_jobs is None:
         run.owned_jobs = pulumi.Output.from_input(_read_owned_jobs())
     return run.owned_jobs.apply(
-        lambda jobs: (
-            None if jobs is None else jobs.get(resource_key, {"job_id": "", "created_at": 0})
-        )
+        lambda jobs: None if jobs is None else jobs.get(resource_key, NOTHING_OWNED)
     )
+
+
+def urn_of(name: str, type_: str, opts: pulumi.ResourceOptions | None) -> str | pulumi.Output[str]:
+    """The URN the engine gives the resource (a plain string for a resource of the stack)."""
+    parent = opts.parent if opts is not None else None
+    if parent is None:
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{type_}::{name}"
+    return pulumi.resource.create_urn(name, type_, parent)

@@ -263,9 +263,7 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
         props[identity.RESOURCE_KEY] = resource_key
         props[identity.STACK_INSTANCE] = program.stack_instance()
         props[identity.OWNED_JOB] = program.owned_job(resource_key)
-        props[identity.URN] = pulumi.resource.create_urn(
-            resource_name, JOB_TYPE, opts.parent if opts is not None else None
-        )
+        props[identity.URN] = program.urn_of(resource_name, JOB_TYPE, opts)
         if values.get("wait_for_completion") is True and (opts is None or opts.provider is None):
             # A wait holds one of a provider process's 4 workers for the whole job: each
             # waited job gets its own provider (process), so any number of them wait at once.

@@ -122,7 +122,11 @@ class FineTuningJobProvider(common.TableProvider):
     def check_inputs(
         self, inputs: dict[str, Any], olds: Mapping[str, Any]
     ) -> list[tuple[str, str]]:
-        failures = jobspec.validate(inputs, self.table.api_fields)
+        fields = self.table.api_fields
+        unchanged = bool(olds) and all(olds.get(key) == inputs.get(key) for key in fields)
+        # A spec that was accepted when it was recorded is not validated again: an unchanged
+        # program's preview stays cheap, and a package upgrade never turns old specs into errors.
+        failures = [] if unchanged else jobspec.validate(inputs, fields)
         wait = inputs.get("wait_for_completion")
         if wait is not None and not jobspec.is_unknown(wait) and not isinstance(wait, bool):
             failures.append(("wait_for_completion", "must be true or false"))
