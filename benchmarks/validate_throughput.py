@@ -220,12 +220,14 @@ import json, resource, sys, time
 from pulumi_finetune.datasets import validate_file
 
 def peak_kib():
-    # VmHWM is this process's own peak; ru_maxrss would include the parent's (kept over exec)
+    # VmHWM is this process's own peak (ru_maxrss would include the parent's, kept over exec);
+    # a large file is validated in forked workers, whose largest peak counts too
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     try:
         with open("/proc/self/status") as f:
             for line in f:
                 if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
+                    return max(int(line.split()[1]), workers)
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -21,11 +21,13 @@ CPU, or a worker that fails, the caller validates the file in one pass instead.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import heapq
 import itertools
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -54,7 +56,8 @@ def usable_cpus() -> int:
 
 
 def can_fork() -> bool:
-    return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+    # Linux only: macOS system libraries are not safe to use after a fork
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 @dataclass
@@ -164,12 +167,14 @@ def validate_in_parts(
         later_fmt, fmt_line = fmt, 0
     parts = [Part(a, b) for a, b in itertools.pairwise(points)]
     run = _Run(path, fmt, later_fmt, fmt_line, model, count_tokens, max_errors, parts)
+    done = False
     try:
         sha, nbytes = run.start_and_hash(progress)
-        if not run.collect(progress):
-            return None
+        done = run.collect(progress)
     finally:
-        run.stop()
+        run.stop(kill=not done)
+    if not done:
+        return None
     if progress is not None:
         progress(nbytes)
     merge(v, [p.result for p in parts if p.result is not None])
@@ -268,9 +273,9 @@ class _Run:
             )
         except BaseException:
             result = None
-        finally:
+        with contextlib.suppress(OSError):  # the parent stopped waiting
             send.send(result)
-            send.close()
+        send.close()
 
     def collect(self, progress: Callable[[int], None] | None) -> bool:
         """Receives every part's result; False when a worker failed."""
@@ -290,14 +295,15 @@ class _Run:
                 self.parts[k].result = result
         return True
 
-    def stop(self) -> None:
+    def stop(self, *, kill: bool) -> None:
+        """Waits for the workers to exit; ``kill`` ends those still running first (a worker
+        failed, or the parent was interrupted)."""
         for conn in self.conns:
             conn.close()
         for proc in self.procs:
-            proc.join(timeout=5)
-            if proc.exitcode is None:
+            if kill:
                 proc.kill()
-                proc.join()
+            proc.join()
 
 
 def merge(v: Validator, results: Sequence[PartResult]) -> None:

@@ -4,6 +4,7 @@ the same counts, kept issues, line numbers and messages (duplicates across parts
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,20 @@ def test_progress_reaches_the_file_size(tmp_path: Path, monkeypatch: pytest.Monk
     report = validate_file(path, progress=seen.append)
     assert seen and seen[-1] == report.bytes == path.stat().st_size
     assert seen == sorted(seen)
+
+
+def test_a_worker_that_dies_leaves_the_file_to_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "mixed.jsonl", mixed_lines(500))
+    expected = validate_file(path).to_dict()
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+
+    def die(self: Any, k: int, send: Any) -> None:
+        os._exit(1)  # as if killed (out of memory)
+
+    monkeypatch.setattr(parallel._Run, "_work", die)
+    assert parallel.validate_in_parts(path, None, None, True, 20, None) is None
+    assert validate_file(path).to_dict() == expected
