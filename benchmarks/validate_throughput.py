@@ -9,10 +9,10 @@ Prints MB/s of:
     (a file of 32 MB or more in parts, one worker process per usable CPU) and in one pass,
   * per-line ``jsonschema`` validation of the same chat rules (measured on the first
     ``--schema-mb`` MB only: it is slow),
-and the ratios against the targets, then the peak RSS (VmHWM, or the largest worker's) of validating, in a fresh
-subprocess, a ``--rss-mb`` file with one bad line in the middle, and files with one
-``--line-mb`` line (text, refused; images, valid) among small ones, tokens on. Files are written
-to a temporary directory.
+and the ratios against the targets, then the peak RSS (VmHWM, or the largest worker's) of
+validating, in a fresh subprocess, a ``--rss-mb`` file with one bad line in the middle, and files
+with one ``--line-mb`` line (text, refused; images, valid) among small ones, tokens on. Files are
+written to a temporary directory.
 """
 
 from __future__ import annotations
