@@ -5,13 +5,14 @@
 
 Prints MB/s of:
   * a bare loop of ``json.loads`` over the lines (the floor any validator pays),
-  * ``validate_file(count_tokens=False)`` and ``validate_file(count_tokens=True)``,
+  * ``validate_file(count_tokens=False)`` and ``validate_file(count_tokens=True)``, as it runs
+    (a file of 32 MB or more in parts, one worker process per usable CPU) and in one pass,
   * per-line ``jsonschema`` validation of the same chat rules (measured on the first
     ``--schema-mb`` MB only: it is slow),
-and the ratios against the targets, then the peak RSS (VmHWM) of validating, in a fresh
-subprocess, a ``--rss-mb`` file with one bad line in the middle, and files with one
-``--line-mb`` line (text, refused; images, valid) among small ones, tokens on. Files are written
-to a temporary directory.
+and the ratios against the targets, then the peak RSS (VmHWM, or the largest worker's) of
+validating, in a fresh subprocess, a ``--rss-mb`` file with one bad line in the middle, and files
+with one ``--line-mb`` line (text, refused; images, valid) among small ones, tokens on. Files are
+written to a temporary directory.
 """
 
 from __future__ import annotations
@@ -217,15 +218,20 @@ def best_of(repeat: int, fn: Callable[[], int]) -> tuple[float, int]:
 
 _CHILD = """
 import json, resource, sys, time
-from pulumi_finetune.datasets import validate_file
+from pulumi_finetune.datasets import parallel, validate_file
+
+if sys.argv[3] == "1":
+    parallel.PARALLEL_MIN_BYTES = 1 << 62
 
 def peak_kib():
-    # VmHWM is this process's own peak; ru_maxrss would include the parent's (kept over exec)
+    # VmHWM is this process's own peak (ru_maxrss would include the parent's, kept over exec);
+    # a large file is validated in forked workers, whose largest peak counts too
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     try:
         with open("/proc/self/status") as f:
             for line in f:
                 if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
+                    return max(int(line.split()[1]), workers)
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -261,9 +267,9 @@ def one_big_line(path: Path, mb: float, kind: str) -> None:
     path.write_bytes(b"\n".join(rows) + b"\n")
 
 
-def child_run(path: Path, tokens: bool) -> dict[str, Any]:
+def child_run(path: Path, tokens: bool, *, one_pass: bool = False) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(path), "1" if tokens else "0"],
+        [sys.executable, "-c", _CHILD, str(path), "1" if tokens else "0", "1" if one_pass else "0"],
         capture_output=True,
         text=True,
         check=True,
@@ -298,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     rss_mb = args.rss_mb if args.rss_mb is not None else (1000 if args.mb >= 200 else 5 * args.mb)
     schema_mb = args.schema_mb if args.schema_mb is not None else min(args.mb, 10.0)
 
-    from pulumi_finetune.datasets import validate_file
+    from pulumi_finetune.datasets import parallel, validate_file
 
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         data = Path(tmp) / "train.jsonl"
@@ -316,19 +322,32 @@ def main(argv: list[str] | None = None) -> int:
             assert r.ok, r.summary()
             return r.bytes
 
+        def validate_no_tokens_one_pass() -> int:
+            saved = parallel.PARALLEL_MIN_BYTES
+            parallel.PARALLEL_MIN_BYTES = 1 << 62
+            try:
+                return validate_no_tokens()
+            finally:
+                parallel.PARALLEL_MIN_BYTES = saved
+
         bare_t, _ = best_of(args.repeat, lambda: bare_json_loop(data))
         val_t, _ = best_of(args.repeat, validate_no_tokens)
+        one_t, _ = best_of(args.repeat, validate_no_tokens_one_pass)
         schema_t, schema_n = timed(lambda: jsonschema_loop(data, int(schema_mb * MB)))
         tok_run = child_run(data, tokens=True)
+        tok_one = child_run(data, tokens=True, one_pass=True)
 
         bare = mbs / bare_t
         val = mbs / val_t
         schema = schema_n / MB / schema_t
         tok_speed = tok_run["bytes"] / MB / tok_run["elapsed"]
+        cpus = parallel.usable_cpus()
         rows = [
             ("bare json.loads loop", bare),
-            ("validate_file, tokens off", val),
-            (f"validate_file, tokens on ({tok_run['tokenizer']})", tok_speed),
+            (f"validate_file, tokens off ({cpus} CPUs)", val),
+            ("validate_file, tokens off, one pass", mbs / one_t),
+            (f"validate_file, tokens on ({tok_run['tokenizer']}, {cpus} CPUs)", tok_speed),
+            ("validate_file, tokens on, one pass", tok_one["bytes"] / MB / tok_one["elapsed"]),
             (f"jsonschema per line ({schema_n / MB:.0f} MB sample)", schema),
         ]
         print()

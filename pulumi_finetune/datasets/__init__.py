@@ -31,6 +31,7 @@ from .formats import (
     REINFORCEMENT_ROLES,
     Format,
 )
+from .parallel import validate_in_parts
 from .reader import MAX_LINE_BYTES, iter_lines, sha256_file
 from .report import FILE, DataIssue, Severity, ValidationReport
 from .validator import Validator
@@ -75,9 +76,13 @@ def validate_file(
     with the bytes read so far after each 1 MiB chunk.
     """
     fmt = Format(format) if format is not None else None
-    v = Validator(fmt, model, count_tokens, max_errors)
-    v.progress = progress
-    sha, nbytes = v.run(path)
+    in_parts = validate_in_parts(path, fmt, model, count_tokens, max_errors, progress)
+    if in_parts is not None:
+        v, sha, nbytes = in_parts
+    else:
+        v = Validator(fmt, model, count_tokens, max_errors)
+        v.progress = progress
+        sha, nbytes = v.run(path)
     v.finish()
     issues, tally, examples = v.issues, v.tally, v.examples
     tok = tally.tokenizer

@@ -27,6 +27,11 @@ def line_digest(raw: bytes | bytearray) -> int:
     return hash(raw) or 1
 
 
+def duplicate_message(first: int) -> str:
+    """The warning on a line that repeats line ``first``."""
+    return f"duplicate of line {first}: remove one of them"
+
+
 class DigestTable:
     """Open addressing with linear probing over two flat arrays: 8-byte digests and 4-byte line
     numbers, at most 75 % full, so about 16 bytes per distinct line. ``reserve`` presizes it

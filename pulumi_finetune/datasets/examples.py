@@ -21,10 +21,13 @@ class ExampleChecks:
         family: models.Family | None,
         issues: IssueLog,
         tally: TokenTally,
+        *,
+        fmt_line: int = 0,
+        file_issues: bool = True,
     ) -> None:
         self.fmt = fmt
         #: The line the format was inferred from; 0 when it was declared.
-        self.fmt_line = 0
+        self.fmt_line = fmt_line
         self.model = model
         self.family = family
         self.completion_model = family is not None and family.completions
@@ -34,7 +37,8 @@ class ExampleChecks:
         self.count = 0
         self.line = 0
         self.checks = format_checks(self._add, model, family)
-        if fmt is not None:
+        # a part of a file after its start (``parallel``) leaves file-level issues to the first
+        if fmt is not None and file_issues:
             self.model_takes(fmt)
 
     def _add(self, path: str, message: str, severity: Severity) -> None:

@@ -52,6 +52,10 @@ def wide_encoding(head: bytes) -> str | None:
     return None
 
 
+def blank_message(line: int) -> str:
+    return f"blank line {line}: remove it"
+
+
 class LineProblems:
     def __init__(self, issues: IssueLog, max_line_bytes: int, model: str | None) -> None:
         self.issue = issues.issue
@@ -116,7 +120,7 @@ class LineProblems:
         """``raw`` is None for a line the reader skipped; its size is first in ``overlong``."""
         if not raw or raw.isspace():
             self.blank += 1
-            self.issue(line, "$", f"blank line {line}: remove it", "error")
+            self.issue(line, "$", blank_message(line), "error")
             return
         if raw[:3] == reader.BOM and line == 1:
             self.bom(line)

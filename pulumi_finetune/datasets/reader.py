@@ -89,15 +89,21 @@ class Reader:
     ``bytes``; a longer one is a ``bytearray`` (grown in place, never joined, so it is held
     once). A line longer than ``max_line_bytes`` is not kept: it appears as ``None`` and its
     length is appended to ``overlong``; its bytes are hashed and dropped as they are read.
+
+    ``start`` and ``end`` (byte offsets at line boundaries) read a part of the file; ``sha``
+    None reads without hashing (a worker reading one part of a file, see ``parallel``).
     """
 
     path: str | os.PathLike[str]
     max_line_bytes: int = field(default_factory=lambda: MAX_LINE_BYTES)
     sha: Any = field(default_factory=hashlib.sha256)
     nbytes: int = 0
+    #: The size of the file, or of the part read.
     size: int = 0
     head: bytes = b""
     overlong: list[int] = field(default_factory=list)
+    start: int = 0
+    end: int | None = None
 
     def lines(self) -> Iterator[list[bytes | bytearray | None]]:
         carry = bytearray()
@@ -105,14 +111,25 @@ class Reader:
         skipping = False  # inside an over-long line
         limit = self.max_line_bytes
         with open_regular(self.path) as f:
-            self.size = os.fstat(f.fileno()).st_size
-            hasher = Hasher(self.sha) if self.size > THREADED_HASH_MIN else None
-            sha_update = hasher.update if hasher else self.sha.update
+            end = os.fstat(f.fileno()).st_size if self.end is None else self.end
+            self.size = end - self.start
+            if self.start:
+                f.seek(self.start)
+            left = self.size if self.end is not None else -1
+            hasher = None
+            sha_update = None
+            if self.sha is not None:
+                hasher = Hasher(self.sha) if self.size > THREADED_HASH_MIN else None
+                sha_update = hasher.update if hasher else self.sha.update
+            at_start = self.start == 0
             try:
-                while chunk := f.read(CHUNK):
-                    if len(self.head) < HEAD_BYTES:
+                while chunk := f.read(CHUNK if left < 0 else min(CHUNK, left)):
+                    if left > 0:
+                        left -= len(chunk)
+                    if at_start and len(self.head) < HEAD_BYTES:
                         self.head = (self.head + chunk)[:HEAD_BYTES]
-                    sha_update(chunk)
+                    if sha_update is not None:
+                        sha_update(chunk)
                     self.nbytes += len(chunk)
                     parts = cast("list[bytes | bytearray | None]", chunk.split(b"\n"))
                     tail = cast(bytes, parts.pop())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 
@@ -11,7 +12,7 @@ from ..tokens import REPLY_PRIMING_TOKENS, TOKENS_PER_MESSAGE
 from . import limits
 from .checks.chat import NOTHING_TO_TRAIN
 from .decode import loads, measure_large_line
-from .digests import TRAILING_WS, DigestTable, line_digest
+from .digests import TRAILING_WS, DigestTable, duplicate_message, line_digest
 from .examples import ExampleChecks
 from .fastchat import NOT_PLAIN, NotFast, decode_fast_chat, weights_of
 from .formats import FAST_ROLES, Format
@@ -28,10 +29,16 @@ class Validator:
         model: str | None,
         count_tokens: bool,
         max_errors: int,
+        *,
+        fmt_line: int = 0,
+        file_issues: bool = True,
     ) -> None:
+        """``fmt_line`` and ``file_issues=False`` validate a part of a file after its start
+        (see ``parallel``): the format as inferred from ``fmt_line`` (0: declared), and no
+        file-level issues, which the part with the file's start reports."""
         self.issues = IssueLog(max_errors)
         self.family = models.known_family(model)
-        if model and self.family is None:
+        if model and self.family is None and file_issues:
             self.issues.issue(
                 FILE,
                 "$",
@@ -42,11 +49,22 @@ class Validator:
             )
         tokenizer = tokens.tokenizer_for_model(model) if count_tokens else None
         self.tally = TokenTally(model, self.family, tokenizer, self.issues)
-        self.examples = ExampleChecks(fmt, model, self.family, self.issues, self.tally)
+        self.examples = ExampleChecks(
+            fmt,
+            model,
+            self.family,
+            self.issues,
+            self.tally,
+            fmt_line=fmt_line,
+            file_issues=file_issues,
+        )
         vision = self.family is None or self.family.vision
         self.max_line_bytes = limits.MAX_LINE_BYTES if vision else limits.MAX_TEXT_LINE_BYTES
         self.line_problems = LineProblems(self.issues, self.max_line_bytes, model)
         self.dups = DigestTable()
+        #: The line digest of each kept duplicate warning, by its index in the kept warnings: a
+        #: part of a file renames it to the first line in the whole file (see ``parallel``).
+        self.dup_digests: dict[int, int] = {}
         #: Lines read so far (at the end: the file's line count).
         self.line = 0
         #: The file is UTF-16 or UTF-32: reported once, its lines not parsed.
@@ -54,13 +72,30 @@ class Validator:
         #: Called with the bytes read so far after each chunk (a progress bar), if set.
         self.progress: Callable[[int], None] | None = None
 
-    def run(self, path: str | os.PathLike[str]) -> tuple[str, int]:
+    def run(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        start: int = 0,
+        end: int | None = None,
+        first_line: int = 1,
+        hashing: bool = True,
+    ) -> tuple[str, int]:
         """Reads and checks every line; returns the file's (hex SHA-256, byte count). The loop
         inlines the duplicate-digest probe (``DigestTable.add``) and the fast path for a plain
         chat example (typed-decoded by msgspec: system/user/assistant messages with non-empty
         string content, ending with the assistant); anything else is parsed to dicts and goes
-        through ``ExampleChecks.check``, which reports what the fast path would not take."""
-        reader = Reader(path, self.max_line_bytes)
+        through ``ExampleChecks.check``, which reports what the fast path would not take.
+
+        ``start``, ``end`` and ``first_line`` check a part of the file (from a line boundary);
+        without ``hashing`` the hex digest is empty."""
+        reader = Reader(
+            path,
+            self.max_line_bytes,
+            sha=hashlib.sha256() if hashing else None,
+            start=start,
+            end=end,
+        )
         issue = self.issues.issue
         problems = self.line_problems
         unparsable = problems.unparsable
@@ -83,11 +118,16 @@ class Validator:
         not_fast = NotFast
         fast = examples.fmt is chat
         progress = self.progress
-        line = 0
+        dup_digests = self.dup_digests
+        kept_warnings = self.issues.warnings
+        max_issues = self.issues.max_issues
+        line = first_line - 1
+        first = True
         for batch in reader.lines():
             if progress is not None:
                 progress(reader.nbytes)
-            if line == 0:
+            if first:
+                first = False
                 wide = wide_encoding(reader.head)
                 if wide:
                     problems.wide_encoding(wide)
@@ -147,12 +187,9 @@ class Validator:
                 d = digests[i]
                 while d:
                     if d == h:
-                        issue(
-                            line,
-                            "$",
-                            f"duplicate of line {lines[i]}: remove one of them",
-                            "warning",
-                        )
+                        if len(kept_warnings) < max_issues:
+                            dup_digests[len(kept_warnings)] = h
+                        issue(line, "$", duplicate_message(lines[i]), "warning")
                         break
                     i += 1
                     if i == cap:
@@ -191,9 +228,9 @@ class Validator:
                 fast = examples.fmt is chat
         table.size = used
         self.line = line
-        if not self.wide_encoding:
+        if end is None and not self.wide_encoding:  # a part's caller checks the whole file's head
             problems.bom_in_head(reader.head)
-        return reader.sha.hexdigest(), reader.nbytes
+        return (reader.sha.hexdigest() if hashing else ""), reader.nbytes
 
     def finish(self) -> None:
         """File-level checks, once every line is read."""
