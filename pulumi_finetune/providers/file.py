@@ -26,6 +26,7 @@ from ..rules import SINGLE_REQUEST_MAX_BYTES
 from ..schema import TRAINING_FILE
 from ..spec import is_unknown
 from . import common
+from .failures import explained
 
 PURPOSES = ("fine-tune",)
 FORMATS = tuple(f.value for f in datasets.Format)
@@ -142,6 +143,7 @@ class TrainingFileProvider(common.TableProvider):
         )
         return failures
 
+    @explained("Unable to upload the training file", common.base_url_of)
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Upload the bytes that `check` validated: streamed in one request, or through the
         multipart Uploads API above the threshold (see `pulumi_finetune.uploads`). A file edited
@@ -162,6 +164,7 @@ class TrainingFileProvider(common.TableProvider):
             outs["bytes"] = props.get("bytes")
         return CreateResult(uploaded["id"], outs)
 
+    @explained("Unable to refresh the training file", common.base_url_of)
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         with common.client_for(self, props) as client:
             try:
@@ -170,6 +173,7 @@ class TrainingFileProvider(common.TableProvider):
                 return ReadResult("", {})
         return ReadResult(id_, {**common.inputs_of(props), **self.table.from_api(live)})
 
+    @explained("Unable to delete the training file", common.base_url_of)
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the upload, unless a job that may still read it is running.
 

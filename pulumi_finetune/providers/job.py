@@ -46,6 +46,7 @@ from ..errors import (
 )
 from ..schema import FINE_TUNING_JOB, Table
 from . import common, waiting
+from .failures import explained
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -162,6 +163,7 @@ class FineTuningJobProvider(common.TableProvider):
         failures.extend(common.check_connection_options(inputs))
         return failures
 
+    @explained("Unable to compare the fine-tuning job with its state")
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """The table's replaces and updates, and drift a GitOps user must see: a job cancelled
         outside Pulumi no longer trains what the program declares, so it is replaced (labelled
@@ -201,6 +203,7 @@ class FineTuningJobProvider(common.TableProvider):
 
     # -- create / read / update / delete ------------------------------------------------------
 
+    @explained("Unable to create the fine-tuning job", common.base_url_of)
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = jobspec.api_spec(props, self.table.api_fields)
         with common.client_for(self, props) as client:
@@ -236,6 +239,7 @@ class FineTuningJobProvider(common.TableProvider):
                 raise JobFailedError(job["id"], str(job.get("status")), job.get("error"))
         return job
 
+    @explained("Unable to refresh the fine-tuning job", common.base_url_of)
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """The job as the endpoint reports it (refresh, and `FineTuningJob.get`): status,
         outputs, checkpoints and metrics; `paused` as it really is, so a job paused or resumed
@@ -250,6 +254,7 @@ class FineTuningJobProvider(common.TableProvider):
         outs.setdefault(SPEC_OUTPUT, jobspec.api_spec(props, self.table.api_fields))
         return ReadResult(id_, self.table.stable(outs))
 
+    @explained("Unable to update the fine-tuning job", common.base_url_of)
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Options change in place: `paused` pauses or resumes the job (once); turning
         `wait_for_completion` on waits like a create would. Other options make no API call."""
@@ -280,6 +285,7 @@ class FineTuningJobProvider(common.TableProvider):
     def _default(cls, name: str) -> Any:
         return cls.table[name].default
 
+    @explained("Unable to delete (cancel) the fine-tuning job", common.base_url_of)
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         behaviour = props.get("on_destroy") or self._default("on_destroy")
         if behaviour == "keep":

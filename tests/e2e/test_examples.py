@@ -208,9 +208,6 @@ def test_azure_example_sends_the_key_as_api_key_to_the_configured_resource(
     assert AZURE_KEY not in result.output
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 12 item 6: API errors name the method and path, not the endpoint"
-)
 def test_azure_example_error_names_the_endpoint(fast_endpoint, example_project):
     result, requests = run_azure_example(example_project("azure", fast_endpoint))
 
