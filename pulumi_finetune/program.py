@@ -18,6 +18,7 @@ import pulumi
 import pulumi.runtime
 
 from . import identity
+from .prices import CONFIG_NAME as PRICES_CONFIG_NAME
 from .settings import CONFIG_NAMES, CONFIG_NAMESPACE, SECRET_CONFIG_NAMES, config_key
 
 _READ_STATE = "pulumi:pulumi:readStackResourceOutputs"
@@ -134,3 +135,13 @@ def owned_job(resource_key: str) -> pulumi.Output[Any]:
             None if jobs is None else jobs.get(resource_key, {"job_id": "", "created_at": 0})
         )
     )
+
+
+def training_prices() -> Any:
+    """The stack's `finetune:trainingPrices` (model → USD per 1M training tokens), or None.
+    A value that is not JSON is passed on as text, for check to name."""
+    config = pulumi.Config(CONFIG_NAMESPACE)
+    try:
+        return config.get_object(PRICES_CONFIG_NAME)
+    except Exception:  # pulumi.ConfigTypeError: not JSON
+        return config.get(PRICES_CONFIG_NAME)

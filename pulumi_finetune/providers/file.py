@@ -43,6 +43,7 @@ REPORT_OUTPUTS = (
     "example_count",
     "total_tokens",
     "max_example_tokens",
+    "billed_tokens_per_epoch",
     "estimated_billed_tokens",
     "default_epochs",
     "tokenizer",
@@ -67,6 +68,14 @@ def _upload_max_bytes() -> int:
     from ..uploads import UPLOAD_MAX_BYTES
 
     return UPLOAD_MAX_BYTES
+
+
+def _per_epoch(report: datasets.ValidationReport) -> int | None:
+    """Σ min(limit, tokens): the billed tokens of one pass over the data (the report's estimate
+    is this times the default epochs)."""
+    if report.billed_tokens_estimate is None or not report.default_epochs:
+        return None
+    return report.billed_tokens_estimate // report.default_epochs
 
 
 class TrainingFileProvider(common.TableProvider):
@@ -136,6 +145,7 @@ class TrainingFileProvider(common.TableProvider):
             example_count=report.example_count,
             total_tokens=report.total_tokens,
             max_example_tokens=report.max_example_tokens,
+            billed_tokens_per_epoch=_per_epoch(report),
             estimated_billed_tokens=report.billed_tokens_estimate,
             default_epochs=report.default_epochs,
             tokenizer=report.tokenizer,

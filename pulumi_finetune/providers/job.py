@@ -44,7 +44,10 @@ from ..errors import (
     NotFoundError,
     SettingsError,
 )
-from ..schema import FINE_TUNING_JOB, Table
+from ..prices import CONFIG_NAME as PRICES_CONFIG
+from ..prices import estimate
+from ..rules import resolved_epochs
+from ..schema import FINE_TUNING_JOB, TRAINING_DATA, TRAINING_PRICES, Table
 from . import common, waiting
 from .failures import explained
 
@@ -113,6 +116,46 @@ def _live_outputs(client: Client, job: Mapping[str, Any]) -> dict[str, Any]:
     return outs
 
 
+def _count(value: Any) -> int | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    return None
+
+
+def _estimate(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The job's own cost estimate (see `pulumi_finetune.prices`): its training file's billed
+    tokens per epoch × its epochs, priced by its base model. Outputs, never a diff."""
+    data = inputs.get(TRAINING_DATA)
+    data = data if isinstance(data, Mapping) and not jobspec.is_unknown(data) else {}
+    method = inputs.get("method")
+    method = method if isinstance(method, Mapping) and not jobspec.is_unknown(method) else None
+    hyper = inputs.get("hyperparameters")
+    hyper = hyper if isinstance(hyper, Mapping) and not jobspec.is_unknown(hyper) else None
+    epochs = resolved_epochs(method, hyper, _count(data.get("example_count")))
+    model = inputs.get("model")
+    prices = inputs.get(TRAINING_PRICES)
+    result = estimate(
+        model=model if isinstance(model, str) and not jobspec.is_unknown(model) else None,
+        method_type=str((method or {}).get("type") or "supervised"),
+        epochs=epochs,
+        tokens_per_epoch=_count(data.get("billed_tokens_per_epoch")),
+        overrides=prices if isinstance(prices, Mapping) else None,
+    )
+    return {"estimated_epochs": epochs, **result.outputs()}
+
+
+def _price_failures(prices: Any) -> Iterator[tuple[str, str]]:
+    if prices is None or jobspec.is_unknown(prices):
+        return
+    where = f"finetune:{PRICES_CONFIG}"
+    if not isinstance(prices, Mapping):
+        yield where, f"got {prices!r}; must be a JSON object of model: USD per 1M training tokens"
+        return
+    for model, price in prices.items():
+        if not isinstance(price, int | float) or isinstance(price, bool) or price < 0:
+            yield f"{where}.{model}", f"got {price!r}; must be a number of USD per 1M tokens"
+
+
 class FineTuningJobProvider(common.TableProvider):
     """Pulumi dynamic provider for `pulumi_finetune.FineTuningJob`."""
 
@@ -161,6 +204,8 @@ class FineTuningJobProvider(common.TableProvider):
         if inputs.get("model") == "":
             failures.insert(0, ("model", EMPTY_MODEL))
         failures.extend(common.check_connection_options(inputs))
+        failures.extend(_price_failures(inputs.get(TRAINING_PRICES)))
+        inputs.update(_estimate(inputs))
         return failures
 
     @explained("Unable to compare the fine-tuning job with its state")

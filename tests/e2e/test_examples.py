@@ -115,6 +115,9 @@ def test_sweep_example_starts_one_job_per_combination_on_one_file(fast_endpoint,
     models = project.outputs()["models"]
     assert set(models) == {"e2-lr0p5", "e2-lr2", "e4-lr0p5", "e4-lr2"}
     assert sorted(models.values()) == sorted(job["fine_tuned_model"] for job in jobs)
+    costs = project.outputs()["estimated_cost_usd"]  # gpt-4.1-nano: $1.50 per 1M tokens
+    assert costs["e4-lr2"] == pytest.approx(2 * costs["e2-lr2"])
+    assert costs["e2-lr0p5"] == costs["e2-lr2"] > 0
     assert_second_preview_is_unchanged(project)
 
 
