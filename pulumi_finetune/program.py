@@ -18,6 +18,7 @@ import pulumi
 import pulumi.runtime
 
 from . import identity
+from .prices import CONFIG_NAME as PRICES_CONFIG_NAME
 from .settings import CONFIG_NAMES, CONFIG_NAMESPACE, SECRET_CONFIG_NAMES, config_key
 
 _READ_STATE = "pulumi:pulumi:readStackResourceOutputs"
@@ -146,3 +147,13 @@ def urn_of(name: str, type_: str, opts: pulumi.ResourceOptions | None) -> str | 
     if parent is None:
         return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{type_}::{name}"
     return pulumi.resource.create_urn(name, type_, parent)
+
+
+def training_prices() -> Any:
+    """The stack's `finetune:trainingPrices` (model → USD per 1M training tokens), or None.
+    A value that is not JSON is passed on as text, for check to name."""
+    config = pulumi.Config(CONFIG_NAMESPACE)
+    try:
+        return config.get_object(PRICES_CONFIG_NAME)
+    except Exception:  # pulumi.ConfigTypeError: not JSON
+        return config.get(PRICES_CONFIG_NAME)

@@ -17,7 +17,7 @@ from pulumi.dynamic import Resource
 from . import identity, program
 from .providers.file import TrainingFileProvider
 from .providers.job import FineTuningJobProvider
-from .schema import FINE_TUNING_JOB, TRAINING_FILE, Table
+from .schema import FINE_TUNING_JOB, TRAINING_DATA, TRAINING_FILE, TRAINING_PRICES, Table
 
 __all__ = [
     "DestroyBehavior",
@@ -104,8 +104,10 @@ class FineTuningJobArgs:
 
     model: pulumi.Input[str]
     """Base model to fine-tune, or an earlier `ft:` model to continue from."""
-    training_file: pulumi.Input[str]
-    """ID of an uploaded file with purpose `fine-tune` (e.g. `TrainingFile.id`)."""
+    training_file: pulumi.Input[str] | TrainingFile
+    """ID of an uploaded file with purpose `fine-tune` (e.g. `TrainingFile.id`), or the
+    TrainingFile itself. With a TrainingFile of this program (its id or itself), the preview
+    shows the job's own billed tokens and cost estimate."""
     validation_file: pulumi.Input[str] | None = None
     """ID of an uploaded validation file."""
     hyperparameters: pulumi.Input[HyperparametersArgsDict] | None = None
@@ -247,6 +249,21 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
     """The declared suffix."""
     spec: pulumi.Output[dict[str, Any]]
     """The declared request (normalised) that the job was created from."""
+    estimated_epochs: pulumi.Output[int | None]
+    """Epochs the job trains for: the declared `n_epochs`, else OpenAI's default for the
+    training file's example count (known when `training_file` is a TrainingFile here)."""
+    estimated_billed_tokens: pulumi.Output[int | None]
+    """This job's billed tokens, estimated in preview: the training file's tokens per epoch
+    (each example up to the model's limit) × `estimated_epochs`. None for reinforcement."""
+    estimated_cost_usd: pulumi.Output[float | None]
+    """`estimated_billed_tokens` × the base model's training price (USD per 1M tokens) from a
+    dated table, or the stack's `finetune:trainingPrices`. None where no price is known or the
+    method is billed by time (reinforcement): see `estimated_cost_note`."""
+    price_date: pulumi.Output[str]
+    """The date of the price table the estimate uses."""
+    estimated_cost_note: pulumi.Output[str]
+    """How the estimate was made (tokens × epochs at what price, from where), or why there is
+    none."""
 
     def __init__(
         self,
@@ -258,7 +275,11 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
         values = _args_to_props(FineTuningJobArgs, args, kwargs, "FineTuningJob")
         if isinstance(values.get("on_destroy"), DestroyBehavior):
             values["on_destroy"] = values["on_destroy"].value
+        if isinstance(values.get("training_file"), TrainingFile):
+            values["training_file"] = values["training_file"].id
         props: dict[str, Any] = {**FINE_TUNING_JOB.placeholders(), **values}
+        props[TRAINING_DATA] = _training_data(values.get("training_file"))
+        props[TRAINING_PRICES] = program.training_prices()
         resource_key = _resource_key(resource_name)
         props[identity.RESOURCE_KEY] = resource_key
         props[identity.STACK_INSTANCE] = program.stack_instance()
@@ -351,8 +372,11 @@ class TrainingFile(Resource, module="finetune", name="TrainingFile"):
     """Tokens over all examples."""
     max_example_tokens: pulumi.Output[int | None]
     """Tokens of the longest example."""
+    billed_tokens_per_epoch: pulumi.Output[int | None]
+    """Σ min(limit, tokens): the billed tokens of one pass over the data."""
     estimated_billed_tokens: pulumi.Output[int | None]
-    """Σ min(limit, tokens) × the default number of epochs."""
+    """Σ min(limit, tokens) × the default number of epochs (one job with n_epochs "auto"; each
+    FineTuningJob has its own `estimated_billed_tokens`)."""
     default_epochs: pulumi.Output[int | None]
     """Epochs OpenAI picks for this many examples when n_epochs is "auto"."""
     tokenizer: pulumi.Output[str | None]
@@ -378,6 +402,28 @@ class TrainingFile(Resource, module="finetune", name="TrainingFile"):
         super().__init__(
             TrainingFileProvider(), resource_name, props, _options(TRAINING_FILE, opts)
         )
+
+
+def _training_data(training_file: Any) -> pulumi.Output[Any] | None:
+    """{example_count, billed_tokens_per_epoch} of the TrainingFile that `training_file` (an
+    Output such as `data.id`) comes from; None for a plain id or another resource's output."""
+    if not isinstance(training_file, pulumi.Output):
+        return None
+    output: pulumi.Output[Any] = training_file
+
+    async def source() -> TrainingFile | None:
+        found = [r for r in await output.resources() if isinstance(r, TrainingFile)]
+        return found[0] if len(found) == 1 else None
+
+    def figures(data: TrainingFile | None) -> Any:
+        if data is None:
+            return None
+        return pulumi.Output.all(
+            example_count=data.example_count, billed_tokens_per_epoch=data.billed_tokens_per_epoch
+        )
+
+    found: pulumi.Output[Any] = pulumi.Output.from_input(source())  # type: ignore[arg-type]
+    return found.apply(figures)
 
 
 def _options(table: Table, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:

@@ -7,6 +7,9 @@ OpenAPI description (see ``shared/reference/api-notes.md``). What each base mode
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 __all__ = [
     "IMAGE_DETAILS",
     "IMAGE_MEDIA_TYPES",
@@ -15,6 +18,7 @@ __all__ = [
     "MIN_EXAMPLES",
     "SINGLE_REQUEST_MAX_BYTES",
     "estimate_epochs",
+    "resolved_epochs",
 ]
 
 #: The fewest examples a training file may hold.
@@ -43,3 +47,23 @@ def estimate_epochs(n_examples: int) -> int:
     if n_examples * target > max_examples:
         return max(min_epochs, max_examples // n_examples)
     return target
+
+
+def resolved_epochs(
+    method: Mapping[str, Any] | None,
+    hyperparameters: Mapping[str, Any] | None,
+    n_examples: int | None,
+) -> int | None:
+    """The epochs a job trains for: `n_epochs` declared in ``method.<type>.hyperparameters`` or
+    the deprecated top-level ``hyperparameters``, else ("auto" or unset) OpenAI's default for
+    ``n_examples``; None when neither is known."""
+    declared: Any = None
+    if isinstance(method, Mapping):
+        settings = method.get(str(method.get("type") or "supervised"))
+        if isinstance(settings, Mapping) and isinstance(settings.get("hyperparameters"), Mapping):
+            declared = settings["hyperparameters"].get("n_epochs")
+    if declared is None and isinstance(hyperparameters, Mapping):
+        declared = hyperparameters.get("n_epochs")
+    if isinstance(declared, int | float) and not isinstance(declared, bool) and declared >= 1:
+        return int(declared)
+    return estimate_epochs(n_examples) if n_examples is not None else None

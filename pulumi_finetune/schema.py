@@ -210,6 +210,12 @@ CONNECTION = (
 )
 CONNECTION_OPTIONS = tuple(a.name for a in CONNECTION)
 
+# Internal inputs of a FineTuningJob for its cost estimate (see `pulumi_finetune.prices`): the
+# figures of its training file when that is a TrainingFile of the program, and the stack's price
+# overrides. Never a diff: changing prices or counts re-estimates, never replaces.
+TRAINING_DATA = "_training_data"
+TRAINING_PRICES = "_training_prices"
+
 FINE_TUNING_JOB = Table(
     "FineTuningJob",
     (
@@ -246,6 +252,13 @@ FINE_TUNING_JOB = Table(
         _internal(identity.STACK_INSTANCE, "id of the stack's provider resource"),
         _internal(identity.OWNED_JOB, "the job the stack's state records"),
         _internal(identity.URN, "the resource's URN, for progress on its row"),
+        _internal(TRAINING_DATA, "{example_count, billed_tokens_per_epoch} of the training file"),
+        _internal(TRAINING_PRICES, "stack config finetune:trainingPrices (model: USD per 1M)"),
+        _checked("estimated_epochs", "declared n_epochs, else OpenAI's default for the file"),
+        _checked("estimated_billed_tokens", "file's billed tokens per epoch × epochs"),
+        _checked("estimated_cost_usd", "billed tokens × the model's training price"),
+        _checked("price_date", "date of the price table the estimate uses"),
+        _checked("estimated_cost_note", "how the estimate was made, or why there is none"),
         _api_output("job_id", "ftjob-... (also the resource's id)", api_name="id"),
         _api_output("status", "validating_files ... succeeded, failed, cancelled"),
         _api_output("fine_tuned_model", "ft:... once succeeded, else ''", absent=""),
@@ -300,6 +313,7 @@ TRAINING_FILE = Table(
         _checked("example_count", "number of examples"),
         _checked("total_tokens", "tokens over all examples"),
         _checked("max_example_tokens", "tokens of the longest example"),
+        _checked("billed_tokens_per_epoch", "Σ min(limit, tokens): billed tokens of one epoch"),
         _checked("estimated_billed_tokens", "Σ min(limit, tokens) × default epochs"),
         _checked("default_epochs", "epochs OpenAI picks for n_epochs 'auto'"),
         _checked("tokenizer", "the tokenizer of the counts"),

@@ -64,6 +64,18 @@ def _strip_unknown(value: Any) -> Any:
     return value
 
 
+def _integral(value: Any) -> Any:
+    """Whole floats as integers, recursively: Pulumi carries every number as a double, so a
+    declared `seed=-1` arrives as -1.0; checked (and reported) as the user wrote it."""
+    if isinstance(value, Mapping):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_integral(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _is_sentinel(value: Any) -> bool:
     return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
 
@@ -215,7 +227,11 @@ def validate(props: Mapping[str, Any], fields: Sequence[str] = API_FIELDS) -> li
 
     Values not known yet (preview of a program whose inputs come from other resources) pass.
     """
-    spec = {k: _strip_unknown(props[k]) for k in fields if k in props and props[k] is not None}
+    spec = {
+        k: _integral(_strip_unknown(props[k]))
+        for k in fields
+        if k in props and props[k] is not None
+    }
     spec = {k: v for k, v in spec.items() if not _is_sentinel(props[k])}
     unknown_required = {k for k in ("model", "training_file") if _is_sentinel(props.get(k))}
     failures = [

@@ -20,6 +20,7 @@ here = Path(__file__).parent
 data = TrainingFile("release-notes", path=str(here / "data" / "release_notes.jsonl"), model=MODEL)
 
 models = {}
+costs = {}  # each job's own estimate (its epochs × the file's tokens), known in preview
 for n_epochs, lr in product(N_EPOCHS, LEARNING_RATE_MULTIPLIERS):
     label = f"e{n_epochs}-lr{lr:g}".replace(".", "p")  # e.g. e2-lr0p5
     job = FineTuningJob(
@@ -38,6 +39,7 @@ for n_epochs, lr in product(N_EPOCHS, LEARNING_RATE_MULTIPLIERS):
         wait_for_completion=True,
     )
     models[label] = job.fine_tuned_model
+    costs[label] = job.estimated_cost_usd
 
 pulumi.export("models", models)
-pulumi.export("estimated_billed_tokens_per_job", data.estimated_billed_tokens)
+pulumi.export("estimated_cost_usd", costs)

@@ -25,6 +25,7 @@ from pulumi.dynamic import (
 from .. import settings as settings_mod
 from ..schema import CONNECTION_OPTIONS, Table
 from ..spec import is_unknown
+from .failures import explained, quiet_tracebacks
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -54,6 +55,7 @@ class TableProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         store_config(self, req)
+        quiet_tracebacks()
         # A `pulumi` killed outright leaves this process behind: stop once its engine is gone.
         from .waiting import watch_engine
 
@@ -61,16 +63,25 @@ class TableProvider(ResourceProvider):
 
     # -- check / diff / update: local only, no HTTP --------------------------------------------
 
+    @explained("Unable to check the resource's inputs")
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        """Defaults filled in, the subclass's checks, then arguments the table does not know."""
+        """Defaults filled in, the subclass's checks, then arguments the table does not know.
+
+        Each failure names its property path in its reason, with no `property`: Pulumi shows a
+        failure's property as `property P value V has a problem`, where V is the top-level
+        input named P (`<nil>` for a nested path such as `method.supervised...n_epochs`), so
+        `resource 'x' has a problem: n_epochs...: got "three"; ...` reads better.
+        """
         inputs = dict(news)
         for key, default in self.table.defaults.items():
             if inputs.get(key) is None:
                 inputs[key] = default
-        failures = [CheckFailure(path, reason) for path, reason in self.check_inputs(inputs, _olds)]
+        found = list(self.check_inputs(inputs, _olds))
         for key in sorted(set(news) - self.table.names - {PROVIDER_KEY}):
-            failures.append(CheckFailure(key, f"unknown argument {key!r} of {self.table.resource}"))
-        return CheckResult(inputs, failures)
+            found.append((key, f"unknown argument {key!r} of {self.table.resource}"))
+        return CheckResult(
+            inputs, [CheckFailure("", f"{path}: {reason}") for path, reason in found]
+        )
 
     def check_inputs(
         self, inputs: dict[str, Any], olds: Mapping[str, Any]
@@ -83,6 +94,7 @@ class TableProvider(ResourceProvider):
         """The inputs (or recorded outputs) in the form diff compares them."""
         return props
 
+    @explained("Unable to compare the resource with its state")
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         old, new = self.compared(olds), self.compared(news)
         replaces = [
@@ -100,6 +112,7 @@ class TableProvider(ResourceProvider):
             changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False
         )
 
+    @explained("Unable to update the resource", lambda p, props: base_url_of(p, props))
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Only what changes without a replace: the table's options, internal inputs and
         locally computed values; what the API answered stays as last seen."""
@@ -132,6 +145,11 @@ def store_config(provider: object, req: ConfigureRequest) -> None:
 def settings_for(provider: object, props: Mapping[str, Any]) -> settings_mod.Settings:
     """Settings for an API call: resource argument > stack config > environment > default."""
     return settings_mod.resolve(props, getattr(provider, _CONFIG_ATTR, None) or {})
+
+
+def base_url_of(provider: object, props: Mapping[str, Any]) -> str:
+    """The endpoint an API call for `props` goes to (named in errors)."""
+    return settings_for(provider, props).base_url
 
 
 def client_for(provider: object, props: Mapping[str, Any]) -> Client:

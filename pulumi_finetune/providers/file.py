@@ -26,6 +26,7 @@ from ..rules import SINGLE_REQUEST_MAX_BYTES
 from ..schema import TRAINING_FILE
 from ..spec import is_unknown
 from . import common
+from .failures import explained
 
 PURPOSES = ("fine-tune",)
 FORMATS = tuple(f.value for f in datasets.Format)
@@ -42,6 +43,7 @@ REPORT_OUTPUTS = (
     "example_count",
     "total_tokens",
     "max_example_tokens",
+    "billed_tokens_per_epoch",
     "estimated_billed_tokens",
     "default_epochs",
     "tokenizer",
@@ -66,6 +68,14 @@ def _upload_max_bytes() -> int:
     from ..uploads import UPLOAD_MAX_BYTES
 
     return UPLOAD_MAX_BYTES
+
+
+def _per_epoch(report: datasets.ValidationReport) -> int | None:
+    """Σ min(limit, tokens): the billed tokens of one pass over the data (the report's estimate
+    is this times the default epochs)."""
+    if report.billed_tokens_estimate is None or not report.default_epochs:
+        return None
+    return report.billed_tokens_estimate // report.default_epochs
 
 
 class TrainingFileProvider(common.TableProvider):
@@ -135,6 +145,7 @@ class TrainingFileProvider(common.TableProvider):
             example_count=report.example_count,
             total_tokens=report.total_tokens,
             max_example_tokens=report.max_example_tokens,
+            billed_tokens_per_epoch=_per_epoch(report),
             estimated_billed_tokens=report.billed_tokens_estimate,
             default_epochs=report.default_epochs,
             tokenizer=report.tokenizer,
@@ -142,6 +153,7 @@ class TrainingFileProvider(common.TableProvider):
         )
         return failures
 
+    @explained("Unable to upload the training file", common.base_url_of)
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Upload the bytes that `check` validated: streamed in one request, or through the
         multipart Uploads API above the threshold (see `pulumi_finetune.uploads`). A file edited
@@ -162,6 +174,7 @@ class TrainingFileProvider(common.TableProvider):
             outs["bytes"] = props.get("bytes")
         return CreateResult(uploaded["id"], outs)
 
+    @explained("Unable to refresh the training file", common.base_url_of)
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         with common.client_for(self, props) as client:
             try:
@@ -170,6 +183,7 @@ class TrainingFileProvider(common.TableProvider):
                 return ReadResult("", {})
         return ReadResult(id_, {**common.inputs_of(props), **self.table.from_api(live)})
 
+    @explained("Unable to delete the training file", common.base_url_of)
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """Delete the upload, unless a job that may still read it is running.
 

@@ -44,8 +44,12 @@ from ..errors import (
     NotFoundError,
     SettingsError,
 )
-from ..schema import FINE_TUNING_JOB, Table
+from ..prices import CONFIG_NAME as PRICES_CONFIG
+from ..prices import estimate
+from ..rules import resolved_epochs
+from ..schema import FINE_TUNING_JOB, TRAINING_DATA, TRAINING_PRICES, Table
 from . import common, waiting
+from .failures import explained
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -112,6 +116,46 @@ def _live_outputs(client: Client, job: Mapping[str, Any]) -> dict[str, Any]:
     return outs
 
 
+def _count(value: Any) -> int | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    return None
+
+
+def _estimate(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The job's own cost estimate (see `pulumi_finetune.prices`): its training file's billed
+    tokens per epoch × its epochs, priced by its base model. Outputs, never a diff."""
+    data = inputs.get(TRAINING_DATA)
+    data = data if isinstance(data, Mapping) and not jobspec.is_unknown(data) else {}
+    method = inputs.get("method")
+    method = method if isinstance(method, Mapping) and not jobspec.is_unknown(method) else None
+    hyper = inputs.get("hyperparameters")
+    hyper = hyper if isinstance(hyper, Mapping) and not jobspec.is_unknown(hyper) else None
+    epochs = resolved_epochs(method, hyper, _count(data.get("example_count")))
+    model = inputs.get("model")
+    prices = inputs.get(TRAINING_PRICES)
+    result = estimate(
+        model=model if isinstance(model, str) and not jobspec.is_unknown(model) else None,
+        method_type=str((method or {}).get("type") or "supervised"),
+        epochs=epochs,
+        tokens_per_epoch=_count(data.get("billed_tokens_per_epoch")),
+        overrides=prices if isinstance(prices, Mapping) else None,
+    )
+    return {"estimated_epochs": epochs, **result.outputs()}
+
+
+def _price_failures(prices: Any) -> Iterator[tuple[str, str]]:
+    if prices is None or jobspec.is_unknown(prices):
+        return
+    where = f"finetune:{PRICES_CONFIG}"
+    if not isinstance(prices, Mapping):
+        yield where, f"got {prices!r}; must be a JSON object of model: USD per 1M training tokens"
+        return
+    for model, price in prices.items():
+        if not isinstance(price, int | float) or isinstance(price, bool) or price < 0:
+            yield f"{where}.{model}", f"got {price!r}; must be a number of USD per 1M tokens"
+
+
 class FineTuningJobProvider(common.TableProvider):
     """Pulumi dynamic provider for `pulumi_finetune.FineTuningJob`."""
 
@@ -164,8 +208,11 @@ class FineTuningJobProvider(common.TableProvider):
         if inputs.get("model") == "":
             failures.insert(0, ("model", EMPTY_MODEL))
         failures.extend(common.check_connection_options(inputs))
+        failures.extend(_price_failures(inputs.get(TRAINING_PRICES)))
+        inputs.update(_estimate(inputs))
         return failures
 
+    @explained("Unable to compare the fine-tuning job with its state")
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         """The table's replaces and updates, and drift a GitOps user must see: a job cancelled
         outside Pulumi no longer trains what the program declares, so it is replaced (labelled
@@ -205,6 +252,7 @@ class FineTuningJobProvider(common.TableProvider):
 
     # -- create / read / update / delete ------------------------------------------------------
 
+    @explained("Unable to create the fine-tuning job", common.base_url_of)
     def create(self, props: dict[str, Any]) -> CreateResult:
         spec = jobspec.api_spec(props, self.table.api_fields)
         with common.client_for(self, props) as client:
@@ -240,6 +288,7 @@ class FineTuningJobProvider(common.TableProvider):
                 raise JobFailedError(job["id"], str(job.get("status")), job.get("error"))
         return job
 
+    @explained("Unable to refresh the fine-tuning job", common.base_url_of)
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """The job as the endpoint reports it (refresh, and `FineTuningJob.get`): status,
         outputs, checkpoints and metrics; `paused` as it really is, so a job paused or resumed
@@ -254,6 +303,7 @@ class FineTuningJobProvider(common.TableProvider):
         outs.setdefault(SPEC_OUTPUT, jobspec.api_spec(props, self.table.api_fields))
         return ReadResult(id_, self.table.stable(outs))
 
+    @explained("Unable to update the fine-tuning job", common.base_url_of)
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Options change in place: `paused` pauses or resumes the job (once); turning
         `wait_for_completion` on waits like a create would. Other options make no API call."""
@@ -284,6 +334,7 @@ class FineTuningJobProvider(common.TableProvider):
     def _default(cls, name: str) -> Any:
         return cls.table[name].default
 
+    @explained("Unable to delete (cancel) the fine-tuning job", common.base_url_of)
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         behaviour = props.get("on_destroy") or self._default("on_destroy")
         if behaviour == "keep":

@@ -115,6 +115,9 @@ def test_sweep_example_starts_one_job_per_combination_on_one_file(fast_endpoint,
     models = project.outputs()["models"]
     assert set(models) == {"e2-lr0p5", "e2-lr2", "e4-lr0p5", "e4-lr2"}
     assert sorted(models.values()) == sorted(job["fine_tuned_model"] for job in jobs)
+    costs = project.outputs()["estimated_cost_usd"]  # gpt-4.1-nano: $1.50 per 1M tokens
+    assert costs["e4-lr2"] == pytest.approx(2 * costs["e2-lr2"])
+    assert costs["e2-lr0p5"] == costs["e2-lr2"] > 0
     assert_second_preview_is_unchanged(project)
 
 
@@ -208,9 +211,6 @@ def test_azure_example_sends_the_key_as_api_key_to_the_configured_resource(
     assert AZURE_KEY not in result.output
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 12 item 6: API errors name the method and path, not the endpoint"
-)
 def test_azure_example_error_names_the_endpoint(fast_endpoint, example_project):
     result, requests = run_azure_example(example_project("azure", fast_endpoint))
 

@@ -50,5 +50,5 @@ def test_changed_bytes_model_or_format_are_validated_again(tmp_path: Path) -> No
 def test_a_path_that_is_not_a_regular_file_fails_check_with_a_clear_reason(tmp_path: Path) -> None:
     result = check({}, tmp_path)
 
-    assert [f.property for f in result.failures] == ["path"]
+    assert [f.reason.split(": ", 1)[0] for f in result.failures] == ["path"]
     assert str(tmp_path) in result.failures[0].reason

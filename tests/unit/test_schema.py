@@ -157,7 +157,7 @@ def test_a_new_request_field_is_checked_diffed_and_sent_once_its_row_is_added(
 
     rejected = old_provider.check({}, news).failures
     assert [(f.property, f.reason) for f in rejected] == [
-        ("suffix", "unknown argument 'suffix' of FineTuningJob")
+        ("", "suffix: unknown argument 'suffix' of FineTuningJob")
     ]
 
     checked = new_provider.check({}, news)

@@ -476,5 +476,5 @@ def test_provider_refuses_a_file_over_8_gb_in_check(tmp_path):
     with big.open("wb") as handle:
         handle.truncate(uploads.UPLOAD_MAX_BYTES + 1)
     checked = TrainingFileProvider().check({}, {"path": str(big)})
-    assert [f.property for f in checked.failures] == ["path"]
+    assert [f.reason.split(": ", 1)[0] for f in checked.failures] == ["path"]
     assert "at most" in checked.failures[0].reason
