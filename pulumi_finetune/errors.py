@@ -145,9 +145,9 @@ class APIConnectionError(FinetuneError, ConnectionError):
 
     def __init__(self, method: str, path: str, reason: str, *, sent: bool) -> None:
         self.method = method
-        self.path = path
+        self.path = "/" + path.lstrip("/")  # as API errors name it
         self.sent = sent
-        super().__init__(f"{method} {path}: {reason}")
+        super().__init__(f"{method} {self.path}: {reason}")
 
 
 class APITimeoutError(APIConnectionError, TimeoutError):
