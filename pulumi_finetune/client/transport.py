@@ -169,16 +169,14 @@ class Transport:
             raise APITimeoutError(
                 call.method,
                 call.path,
-                f"request to {self.base_url} timed out",
+                "request timed out",
                 sent=_was_sent(exc),
             ) from None
         except requests.RequestException as exc:
             raise APIConnectionError(
                 call.method,
                 call.path,
-                f"connection to {self.base_url} failed ({type(exc).__name__}); check the "
-                "endpoint (finetune:baseUrl, the base_url argument or OPENAI_BASE_URL) and that "
-                "it is reachable",
+                f"connection failed ({type(exc).__name__})",
                 sent=_was_sent(exc),
             ) from None
 

@@ -117,7 +117,10 @@ class Server:
             waitress.del_channel()
             not_accepting.set()
 
-        waitress.trigger.pull_trigger(stop_accepting)
+        try:
+            waitress.trigger.pull_trigger(stop_accepting)
+        except OSError:  # the I/O loop has already ended and closed its trigger
+            return
         not_accepting.wait(timeout=self.close_timeout)
         waitress.task_dispatcher.shutdown(cancel_pending=True, timeout=self.close_timeout)
         deadline = time.monotonic() + self.close_timeout
@@ -131,7 +134,10 @@ class Server:
                 channel.close()
             waitress.socket.close()
 
-        waitress.trigger.pull_trigger(close_all)
+        try:
+            waitress.trigger.pull_trigger(close_all)
+        except OSError:
+            return
         self._stopped.wait(timeout=self.close_timeout)
 
 

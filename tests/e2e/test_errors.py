@@ -130,7 +130,7 @@ def test_up_against_an_unreachable_endpoint_names_its_base_url(ep, make_project)
 
     result = project.up(check=False)
 
-    assert_reads_like_pulumi(result, f"at {unreachable}: POST files: connection failed")
+    assert_reads_like_pulumi(result, f"at {unreachable}: POST /files: connection failed")
 
 
 # -- pulumi refresh ---------------------------------------------------------------------------
