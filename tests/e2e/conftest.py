@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -102,6 +103,31 @@ def slow_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint
     """Jobs stay running for minutes unless the test advances the clock."""
     with running_endpoint(tmp_path_factory.mktemp("slow-endpoint"), 1.0) as endpoint:
         yield endpoint
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
+    """An endpoint of the test module's own (its faults never leak into other modules), on a
+    real-time clock: jobs stay running until a test advances it. A module may override it."""
+    with running_endpoint(tmp_path_factory.mktemp("module-endpoint"), 1.0) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def ep(endpoint: Endpoint) -> Iterator[Endpoint]:
+    """The module's endpoint with no faults scripted and its request counts at zero."""
+    endpoint.server.clear_faults()
+    endpoint.server.reset_stats()
+    yield endpoint
+    endpoint.server.clear_faults()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the condition")
+        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -35,13 +35,6 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
         yield endpoint
 
 
-@pytest.fixture
-def ep(endpoint: Endpoint) -> Iterator[Endpoint]:
-    endpoint.server.clear_faults()
-    yield endpoint
-    endpoint.server.clear_faults()
-
-
 def closed_port_url() -> str:
     """A loopback URL where nothing listens: connections are refused."""
     with socket.socket() as sock:

@@ -11,26 +11,18 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from pulumi_finetune.datasets import validate_file
 from pulumi_finetune.local.testing import Project
 
-from .conftest import DATASET, MODEL, REPO, Endpoint, running_endpoint
+from .conftest import DATASET, MODEL, REPO
 
 GITOPS = REPO / "examples" / "gitops"
 SCRIPT = GITOPS / "gitops.py"
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
-    with running_endpoint(tmp_path_factory.mktemp("gitops-endpoint"), 1.0) as endpoint:
-        yield endpoint
 
 
 class Run:

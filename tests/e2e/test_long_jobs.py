@@ -9,14 +9,14 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from pulumi_finetune.local.testing import Project, start_pulumi
 
-from .conftest import DATASET, MODEL, Endpoint, running_endpoint
+from .conftest import DATASET, MODEL, Endpoint, wait_until
 
 CREATE = "POST /v1/fine_tuning/jobs"
 PAUSE = "POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/pause"
@@ -31,20 +31,6 @@ def program(jobs: dict[str, dict[str, Any]] | None = None, **job: Any) -> dict[s
         "files": {"data": {"path": "train.jsonl"}},
         "jobs": jobs if jobs is not None else {"bot": {**JOB, **job}},
     }
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
-    """Real-time clock: a 3-epoch job takes about 34 s (validating 2 s, queued 2 s, 30 s)."""
-    with running_endpoint(tmp_path_factory.mktemp("long-endpoint"), 1.0) as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def ep(endpoint: Endpoint) -> Iterator[Endpoint]:
-    endpoint.server.clear_faults()
-    endpoint.server.reset_stats()
-    yield endpoint
 
 
 @pytest.fixture
@@ -64,14 +50,6 @@ def job(ep: Endpoint, job_id: str) -> dict[str, Any]:
 
 def job_id_of(project: Project, name: str = "bot") -> str:
     return str(project.resource_outputs(name)["job_id"])
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the condition")
-        time.sleep(0.1)
 
 
 def running_job(ep: Endpoint, project: Project, name: str = "bot") -> str:

@@ -12,7 +12,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,7 +25,7 @@ from pulumi_finetune.providers import waiting
 from pulumi_finetune.settings import Settings
 from pulumi_finetune.spec import MARKER_KEY as MARKER
 
-from .conftest import DATASET, MODEL, Endpoint, running_endpoint
+from .conftest import DATASET, MODEL, Endpoint, wait_until
 
 CREATE = "POST /v1/fine_tuning/jobs"
 CANCEL = "POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel"
@@ -47,20 +47,6 @@ def program(jobs: dict[str, dict[str, Any]] | None = None, **job: Any) -> dict[s
         "files": {"data": {"path": "train.jsonl"}},
         "jobs": jobs if jobs is not None else {"bot": {**JOB, **job}},
     }
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
-    with running_endpoint(tmp_path_factory.mktemp("money-endpoint"), 1.0) as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def ep(endpoint: Endpoint) -> Iterator[Endpoint]:
-    endpoint.server.clear_faults()
-    endpoint.server.reset_stats()
-    yield endpoint
-    endpoint.server.clear_faults()
 
 
 @pytest.fixture
@@ -100,14 +86,6 @@ def active_faults(ep: Endpoint) -> list[dict[str, Any]]:
     response.raise_for_status()
     faults: list[dict[str, Any]] = response.json()["data"]
     return faults
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the condition")
-        time.sleep(0.05)
 
 
 def upload_data(project: Project, ep: Endpoint) -> None:
