@@ -16,11 +16,10 @@ import contextlib
 import itertools
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CreateResult, ReadResult
 
-from .. import datasets
 from ..errors import NotFoundError
 from ..rules import SINGLE_REQUEST_MAX_BYTES
 from ..schema import TRAINING_FILE
@@ -28,8 +27,13 @@ from ..spec import is_unknown
 from . import common
 from .failures import explained
 
+if TYPE_CHECKING:
+    from .. import datasets
+
 PURPOSES = ("fine-tune",)
-FORMATS = tuple(f.value for f in datasets.Format)
+# The data formats (datasets.Format); the validator itself is imported only when check runs,
+# so the program side, which imports this module to name the provider class, never loads it.
+FORMATS = ("chat", "completions", "preference", "reinforcement")
 # A job in one of these states may still read its files.
 READING_STATUSES = frozenset({"validating_files", "queued", "running", "paused"})
 MAX_LISTED_ERRORS = 20
@@ -115,6 +119,8 @@ class TrainingFileProvider(common.TableProvider):
             )
             return failures
         try:
+            from .. import datasets
+
             sha256, _ = datasets.sha256_file(path)
         except OSError as exc:
             failures.append(("path", str(exc)))

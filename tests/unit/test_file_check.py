@@ -52,3 +52,10 @@ def test_a_path_that_is_not_a_regular_file_fails_check_with_a_clear_reason(tmp_p
 
     assert [f.reason.split(": ", 1)[0] for f in result.failures] == ["path"]
     assert str(tmp_path) in result.failures[0].reason
+
+
+def test_the_formats_check_accepts_are_the_validators() -> None:
+    from pulumi_finetune import datasets
+    from pulumi_finetune.providers.file import FORMATS
+
+    assert tuple(f.value for f in datasets.Format) == FORMATS
