@@ -6,21 +6,24 @@ worker. It keeps connections alive, rejects malformed framing (bad chunked encod
 ``Content-Length``) with 400, refuses a body declared larger than ``max_body_bytes`` with 413
 before reading it, and spools bodies larger than 512 KiB to a temporary file instead of memory.
 
-What this module adds: reading back the port chosen for port 0, a graceful stop callable from
-any thread, an optional access log, and a way for the application to drop a connection without
-answering (raise :class:`DropConnection`), which the fault injection uses.
+What this module adds: those refusals in OpenAI's error shape (waitress answers them in plain
+text), reading back the port chosen for port 0, a graceful stop callable from any thread, an
+optional access log, and a way for the application to drop a connection without answering
+(raise :class:`DropConnection`), which the fault injection uses.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from waitress.channel import ClientDisconnected
+from waitress.channel import ClientDisconnected, HTTPChannel
 from waitress.server import create_server
+from waitress.task import ErrorTask
 
 from .errors import DropConnection
 
@@ -31,6 +34,38 @@ log = logging.getLogger(__name__)
 
 SERVER_SOFTWARE = "pulumi-finetune-local"
 DEFAULT_THREADS = 16
+
+
+class _OpenAIErrorTask(ErrorTask):  # type: ignore[misc]
+    """Waitress's refusal of a request it could not frame (bad chunked encoding, conflicting
+    ``Content-Length``, a body over the limit), as OpenAI's ``{"error": {...}}`` JSON."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        status = int(error.code)
+        message = f"{error.reason}: {error.body}"
+        if status == 413:
+            limit = self.channel.server.adj.max_request_body_size
+            message = f"The request body exceeds the maximum size of {limit} bytes."
+        body = json.dumps(
+            {
+                "error": {
+                    "message": message,
+                    "type": "invalid_request_error" if status < 500 else "server_error",
+                    "param": None,
+                    "code": "request_too_large" if status == 413 else None,
+                }
+            }
+        ).encode()
+        self.status = f"{status} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _Channel(HTTPChannel):  # type: ignore[misc]
+    error_task_class = _OpenAIErrorTask
 
 
 class Server:
@@ -70,6 +105,7 @@ class Server:
             asyncore_use_poll=True,  # no FD_SETSIZE ceiling on open connections
             clear_untrusted_proxy_headers=True,
         )
+        self._waitress.channel_class = _Channel
         self.host: str = self._waitress.effective_host
         self.port: int = self._waitress.effective_port
         self._stopped = threading.Event()

@@ -38,6 +38,17 @@ def _status(response: bytes) -> int:
     return int(response.split(b" ", 2)[1])
 
 
+def _openai_error(response: bytes, status: int) -> dict[str, object]:
+    """The error object of a raw response, which must be ``status`` in OpenAI's JSON shape."""
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert _status(response) == status, response[:300]
+    assert b"content-type: application/json" in head.lower(), head
+    error: dict[str, object] = json.loads(body)["error"]
+    assert set(error) == ERROR_KEYS, error
+    assert error["type"] == "invalid_request_error"
+    return error
+
+
 def _head(endpoint: LocalEndpoint | LocalProcess, method: str, path: str, *lines: str) -> bytes:
     return (
         f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -96,7 +107,8 @@ def test_malformed_chunked_body_is_a_400(api: Api, endpoint: LocalEndpoint) -> N
     head = _head(endpoint, "POST", "/v1/fine_tuning/jobs", "Content-Type: application/json",
                  "Transfer-Encoding: chunked")  # fmt: skip
     body = b"zz\r\n{}\r\n0\r\n\r\n"  # "zz" is not a chunk size
-    assert _status(_raw(endpoint, head + body)) == 400
+    error = _openai_error(_raw(endpoint, head + body), 400)
+    assert "chunk" in str(error["message"]).lower()
     assert endpoint.stats()["requests"] == 0  # it never reached the application
     assert api.get("/models").status_code == 200
 
@@ -107,7 +119,8 @@ def test_duplicate_or_conflicting_content_length_is_rejected(
 ) -> None:
     head = _head(endpoint, "POST", "/v1/fine_tuning/jobs", "Content-Type: application/json",
                  *(f"Content-Length: {n}" for n in lengths))  # fmt: skip
-    assert _status(_raw(endpoint, head + b"{}" + b" " * 18)) == 400
+    error = _openai_error(_raw(endpoint, head + b"{}" + b" " * 18), 400)
+    assert "content-length" in str(error["message"]).lower()
     assert endpoint.stats()["requests"] == 0
 
 
@@ -177,7 +190,8 @@ def test_body_over_the_limit_is_refused_before_it_is_read(process: LocalProcess)
         head = _head(process, "POST", path, "Content-Type: application/octet-stream",
                      f"Content-Length: {300 * MB}")  # fmt: skip
         # Only the head is sent: the answer comes without the server waiting for 300 MB.
-        assert _status(_raw(process, head)) == 413, path
+        error = _openai_error(_raw(process, head), 413)
+        assert error["code"] == "request_too_large", path
 
 
 def test_json_body_over_its_limit_is_a_413_in_openai_shape(process: LocalProcess) -> None:
