@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pulumi_finetune import tokens
 from pulumi_finetune.datasets import validate_file
@@ -94,6 +96,7 @@ def test_tampered_rank_file_is_ignored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache: None
 ) -> None:
     (tmp_path / "cl100k_base.tiktoken").write_bytes(b"aGVsbG8= 0\n")
+    monkeypatch.setattr(tokens, "_native_counter", lambda name: None)
     monkeypatch.setattr(
         tokens, "_candidate_files", lambda name: [tmp_path / "cl100k_base.tiktoken"]
     )
@@ -103,6 +106,7 @@ def test_tampered_rank_file_is_ignored(
 
 def test_estimate_fallback_is_labelled(monkeypatch: pytest.MonkeyPatch, fresh_cache: None) -> None:
     monkeypatch.setattr(tokens, "_candidate_files", lambda name: [])
+    monkeypatch.setattr(tokens, "_native_counter", lambda name: None)
     tok = tokens.get_tokenizer("o200k_base")
     assert tok.name == "estimate"
     assert tok.count("abcdefgh") == 2
@@ -116,3 +120,94 @@ def test_estimate_fallback_is_labelled(monkeypatch: pytest.MonkeyPatch, fresh_ca
 
 def test_unknown_encoding_estimates(fresh_cache: None) -> None:
     assert tokens.get_tokenizer("p50k_base").name == "estimate"
+
+
+# ---------------------------------------------------------------- the native counter vs tiktoken
+
+ENCODINGS = ("o200k_base", "cl100k_base")
+
+
+def _tiktoken(name: str) -> tokens.Tokenizer:
+    """tiktoken on the bundled rank file, as the reference."""
+    bundled = _bundled(name)
+    if bundled is None:
+        pytest.skip("bpe-openai not installed")
+    saved = dict(tokens._cache)
+    try:
+        tokens._cache.clear()
+        original = tokens._native_counter
+        tokens._native_counter = lambda name: None  # type: ignore[assignment]
+        try:
+            tok = tokens.get_tokenizer(name)
+        finally:
+            tokens._native_counter = original  # type: ignore[assignment]
+    finally:
+        tokens._cache.clear()
+        tokens._cache.update(saved)
+    assert tok.source == str(bundled)
+    return tok
+
+
+def _native(name: str) -> tokens.Tokenizer:
+    native = tokens._native_counter(name)
+    if native is None:
+        pytest.skip("bpe-openai's native counter is not installed")
+    return native
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+def test_known_counts_are_tiktokens(name: str) -> None:
+    reference = _tiktoken(name)
+    assert tuple(map(reference.count, tokens._KNOWN_TEXTS)) == tokens._KNOWN_COUNTS[name]
+
+
+@needs_bundled
+def test_native_counter_is_used_when_it_matches(fresh_cache: None) -> None:
+    tok = tokens.get_tokenizer("o200k_base")
+    assert "bpe-openai" in tok.source and tok.exact
+    assert tok.count("hello world") == 2
+
+
+@needs_bundled
+def test_native_counter_that_disagrees_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, fresh_cache: None
+) -> None:
+    wrong = tuple(n + 1 for n in tokens._KNOWN_COUNTS["o200k_base"])
+    monkeypatch.setitem(tokens._KNOWN_COUNTS, "o200k_base", wrong)
+    tok = tokens.get_tokenizer("o200k_base")
+    assert tok.source == str(_bundled("o200k_base"))  # tiktoken on the verified rank file
+
+
+@needs_bundled
+def test_air_gapped_rank_files_take_precedence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache: None
+) -> None:
+    monkeypatch.setenv("PULUMI_FINETUNE_TIKTOKEN_DIR", str(tmp_path))
+    assert "bpe-openai" not in tokens.get_tokenizer("o200k_base").source
+
+
+# Text that stresses the split patterns: letters of every case and script, digits, whitespace
+# runs, contractions, punctuation, emoji, combining marks and lone surrogates (valid JSON escapes).
+_PIECES = st.sampled_from(
+    ["'s", "'T", "'re", "'VE", "'ll", "'D", " ", "  ", "\t", "\n", "\r\n", "\n\n ", "123",
+     "4567", "3.14", "A", "a", "Ab", "aB", "é", "É", "ß", "中文", "한", "😀", "👍🏽", "\u0301",
+     "\u00a0", "\u200b", "\u3000", "ـ", "ह", "ि", "<|endoftext|>", "_", "--", "?!", "\ud800"]
+)  # fmt: skip
+_TEXTS = st.one_of(
+    st.text(max_size=80),
+    st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=40).map("".join),
+)
+
+
+@pytest.mark.parametrize("name", ENCODINGS)
+def test_native_counter_matches_tiktoken(name: str) -> None:
+    reference, native = _tiktoken(name), _native(name)
+
+    @settings(max_examples=1500, deadline=None, database=None)
+    @given(_TEXTS)
+    def agree(text: str) -> None:
+        assert native.count(text) == reference.count(text), repr(text)
+
+    agree()
+    for text in ("A" * 20_000, " " * 5000 + "x", "\n" * 3000, "1" * 4000, "😀" * 2000):
+        assert native.count(text) == reference.count(text), text[:10]
