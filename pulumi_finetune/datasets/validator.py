@@ -14,12 +14,22 @@ from .checks.chat import NOTHING_TO_TRAIN
 from .decode import loads, measure_large_line
 from .digests import TRAILING_WS, DigestTable, duplicate_message, line_digest
 from .examples import ExampleChecks
-from .fastchat import NOT_PLAIN, NotFast, decode_fast_chat, weights_of
+from .fastchat import (
+    NOT_PLAIN,
+    FastMessage,
+    NotFast,
+    decode_fast_chat,
+    tool_chat_trained,
+    weights_of,
+)
 from .formats import FAST_ROLES, Format
 from .issues import FILE, IssueLog
 from .lines import LineProblems, wide_encoding
 from .reader import Reader
 from .tally import TokenTally
+
+#: ``plain`` for an example the typed path took whose messages are not needed.
+NO_MESSAGES: list[FastMessage] = []
 
 
 class Validator:
@@ -158,7 +168,13 @@ class Validator:
                     try:
                         plain = decode_fast_chat(raw).messages
                     except not_fast:
-                        pass
+                        # a tool-calling example, typed too when no tokens are counted (its
+                        # count needs the calls' JSON as written, which the detailed path keeps)
+                        if count is None and b'"tool' in raw:
+                            trained = tool_chat_trained(raw)
+                            if trained != NOT_PLAIN:
+                                plain = NO_MESSAGES
+                                untrained = not trained
                     else:
                         if plain[-1].role != "assistant":
                             plain = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.util
 import json
@@ -442,3 +443,137 @@ def test_typed_fast_path_reports_what_the_detailed_path_reports(
     detailed = validate_file(path).to_dict()
     assert fast == detailed
     assert fast["warning_count"] == 2 and fast["error_count"] == 8
+
+
+def _tool_example(i: int = 0) -> dict[str, Any]:
+    call = {"id": f"call_{i}", "type": "function",
+            "function": {"name": "lookup", "arguments": json.dumps({"q": i})}}  # fmt: skip
+    return {
+        "messages": [
+            {"role": "system", "content": "Use the tools."},
+            {"role": "user", "content": f"Look up {i}"},
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": f"call_{i}", "content": "{}"},
+            {"role": "assistant", "content": f"Found {i}."},
+        ],
+        "tools": [{"type": "function", "function": {"name": "lookup", "parameters": {}}}],
+    }
+
+
+def _reports_with_and_without_typed_tools(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The tokens-off report of ``path`` with the typed tool path, then without it."""
+    from pulumi_finetune.datasets import validator
+
+    typed = validate_file(path, count_tokens=False).to_dict()
+    with monkeypatch.context() as patch:
+        patch.setattr(validator, "tool_chat_trained", lambda raw: -1)
+        detailed = validate_file(path, count_tokens=False).to_dict()
+    return typed, detailed
+
+
+def test_typed_tool_path_reports_what_the_detailed_path_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pulumi_finetune.datasets import fastchat
+
+    def edit(change: Any) -> dict[str, Any]:
+        example = _tool_example(99)
+        change(example)
+        return example
+
+    msgs = "messages"
+    edges = [
+        edit(lambda e: e[msgs][2].update(weight=0) or e[msgs][4].update(weight=0)),  # warning
+        edit(lambda e: e[msgs][4].update(weight=0)),  # one reply still trains
+        edit(lambda e: e[msgs][3].update(weight=1)),  # weight on a tool message
+        edit(lambda e: e[msgs][2]["tool_calls"][0].pop("id")),
+        edit(lambda e: e[msgs][2]["tool_calls"][0].update(type="code")),
+        edit(lambda e: e[msgs][2]["tool_calls"][0]["function"].update(arguments={"q": 1})),
+        edit(lambda e: e[msgs][2]["tool_calls"][0]["function"].update(name="")),
+        edit(lambda e: e[msgs][2].update(tool_calls=[])),  # no calls and no content
+        edit(lambda e: e[msgs][2].pop("content")),  # calls without content: fine
+        edit(lambda e: e[msgs][2].update(content="")),  # calls with empty text: fine
+        edit(lambda e: e[msgs][3].pop("tool_call_id")),
+        edit(lambda e: e[msgs][3].update(tool_call_id=7)),
+        edit(lambda e: e[msgs][3].update(content=None)),
+        edit(lambda e: e[msgs][1].update(tool_call_id="call_1")),
+        edit(lambda e: e[msgs][1].update(tool_calls=e[msgs][2]["tool_calls"])),
+        edit(lambda e: e[msgs][4].update(content="")),  # empty final reply
+        edit(lambda e: e[msgs].pop()),  # ends with the tool message
+        edit(lambda e: e.update(tools={"lookup": {}})),
+        edit(lambda e: e.update(tools=[{"type": "function", "function": {"name": 3}}])),
+        edit(lambda e: e.update(tools=["lookup"])),
+        edit(lambda e: e.update(parallel_tool_calls="yes")),
+        edit(lambda e: e.update(parallel_tool_calls=False)),
+        edit(lambda e: e.update(functions=[])),
+        edit(lambda e: e.update(extra=1)),
+        edit(lambda e: e[msgs][2].update(role="robot")),
+        _tool_example(5),  # a duplicate of line 6
+    ]
+    rows = [_tool_example(i) for i in range(12)] + edges
+    path = tmp_path / "tools.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    typed, detailed = _reports_with_and_without_typed_tools(path, monkeypatch)
+    assert typed == detailed
+    assert typed["example_count"] == len(rows)
+    assert typed["warning_count"] == 2 and typed["error_count"] == 18, typed["errors"]
+    # the typed path took the valid ones (and the lines it must not take fell through to the
+    # detailed path, which named what is wrong)
+    taken = [fastchat.tool_chat_trained(json.dumps(r).encode()) != -1 for r in rows]
+    assert taken[:12] == [True] * 12 and sum(taken) == 12 + 6
+
+
+def test_typed_tool_path_agrees_on_random_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    values = st.one_of(
+        st.none(), st.booleans(), st.integers(-1, 2), st.sampled_from(["", "x", "call_1"]),
+        st.just([]), st.just({}), st.just({"name": "f", "arguments": "{}"}),
+    )  # fmt: skip
+    keys = st.sampled_from(
+        ["role", "content", "weight", "tool_calls", "tool_call_id", "name", "id", "type",
+         "function", "arguments", "tools", "parallel_tool_calls", "refusal"]
+    )  # fmt: skip
+
+    def containers(example: dict[str, Any]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                found.append(node)
+                for v in node.values():
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+
+        walk(example)
+        return found
+
+    edits = st.lists(st.tuples(st.integers(0, 40), keys, values, st.booleans()), max_size=3)
+
+    @settings(max_examples=150, deadline=None, database=None)
+    @given(st.lists(edits, min_size=1, max_size=6))
+    def agree(all_edits: list[list[tuple[int, str, Any, bool]]]) -> None:
+        rows = [_tool_example(i) for i in range(10)]
+        for n, example_edits in enumerate(all_edits):
+            example = _tool_example(100 + n)
+            for where, key, value, remove in example_edits:
+                nodes = containers(example)
+                node = nodes[where % len(nodes)]
+                if remove:
+                    node.pop(key, None)
+                else:
+                    node[key] = copy.deepcopy(value)
+            rows.append(example)
+        path = tmp_path / "edited.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        typed, detailed = _reports_with_and_without_typed_tools(path, monkeypatch)
+        assert typed == detailed
+
+    agree()
