@@ -24,6 +24,7 @@ When none is available, :func:`get_tokenizer` returns a clearly labelled estimat
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import hashlib
 import importlib.machinery
@@ -207,44 +208,62 @@ def _without_surrogates(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def _native_counter(name: str) -> Tokenizer | None:
-    """bpe-openai's native counter for ``name``, if installed and it reproduces tiktoken's counts
-    of the known texts; else None."""
+def _bpe_openai_dirs() -> list[Path]:
+    """Where the ``bpe-openai`` package is installed, found without importing it (its
+    ``__init__`` builds a model registry that takes 0.35 s and is not needed here)."""
     try:
         spec = importlib.util.find_spec("bpe_openai")
     except (ImportError, ValueError):
-        return None
+        return []
     if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        for path in sorted(Path(location).glob("_bindings*")):
+        return []
+    return [Path(location) for location in spec.submodule_search_locations]
+
+
+@functools.cache
+def _bpe_openai_bindings() -> tuple[Any, Path] | None:
+    """bpe-openai's native extension module alone, loaded once, and its path; None if absent or
+    broken."""
+    for directory in _bpe_openai_dirs():
+        for path in sorted(directory.glob("_bindings*")):
             if not path.name.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
                 continue
             try:
-                # The extension alone: the package's __init__ builds a model registry that
-                # takes 0.35 s to import and is not needed to count.
                 loader = importlib.machinery.ExtensionFileLoader("bpe_openai._bindings", str(path))
                 module_spec = importlib.util.spec_from_loader(loader.name, loader)
                 if module_spec is None:
                     continue
                 module = importlib.util.module_from_spec(module_spec)
                 loader.exec_module(module)
-                native = module.tokenizer_for_encoding(name)
-                counts = tuple(native.count(text) for text in _KNOWN_TEXTS)
             except Exception:  # an incompatible or broken wheel: fall back to tiktoken
                 continue
-            if counts != _KNOWN_COUNTS[name]:
-                continue
-            native_count: Callable[[str], int] = native.count
-
-            def count(text: str, _count: Callable[[str], int] = native_count) -> int:
-                try:
-                    return _count(text)
-                except UnicodeEncodeError:
-                    return _count(_without_surrogates(text))
-
-            return Tokenizer(name, count, f"{path} (bpe-openai, checked against tiktoken)")
+            return module, path
     return None
+
+
+def _native_counter(name: str) -> Tokenizer | None:
+    """bpe-openai's native counter for ``name``, if installed and it reproduces tiktoken's counts
+    of the known texts; else None."""
+    bindings = _bpe_openai_bindings()
+    if bindings is None:
+        return None
+    module, path = bindings
+    try:
+        native = module.tokenizer_for_encoding(name)
+        counts = tuple(native.count(text) for text in _KNOWN_TEXTS)
+    except Exception:  # an encoding this wheel does not have, or a broken one
+        return None
+    if counts != _KNOWN_COUNTS[name]:
+        return None
+    native_count: Callable[[str], int] = native.count
+
+    def count(text: str) -> int:
+        try:
+            return native_count(text)
+        except UnicodeEncodeError:
+            return native_count(_without_surrogates(text))
+
+    return Tokenizer(name, count, f"{path} (bpe-openai, checked against tiktoken)")
 
 
 def _candidate_files(name: str) -> list[Path]:
@@ -252,15 +271,8 @@ def _candidate_files(name: str) -> list[Path]:
     env_dir = os.environ.get("PULUMI_FINETUNE_TIKTOKEN_DIR")
     if env_dir:
         out += [Path(env_dir) / f"{name}.tiktoken", Path(env_dir) / f"{name}.tiktoken.gz"]
-    # bpe-openai ships the rank files as package data; locate them without importing it (the
-    # package loads a large native extension we do not need).
-    try:
-        spec = importlib.util.find_spec("bpe_openai")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is not None and spec.submodule_search_locations:
-        for loc in spec.submodule_search_locations:
-            out.append(Path(loc) / "data" / f"{name}.tiktoken.gz")
+    # bpe-openai ships the rank files as package data
+    out += [directory / "data" / f"{name}.tiktoken.gz" for directory in _bpe_openai_dirs()]
     # tiktoken's own download cache, keyed by the SHA-1 of the URL.
     key = hashlib.sha1((_URL_BASE + f"{name}.tiktoken").encode()).hexdigest()
     for var in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR"):

@@ -94,8 +94,9 @@ class Validator:
         """Reads and checks every line; returns the file's (hex SHA-256, byte count). The loop
         inlines the duplicate-digest probe (``DigestTable.add``) and the fast path for a plain
         chat example (typed-decoded by msgspec: system/user/assistant messages with non-empty
-        string content, ending with the assistant); anything else is parsed to dicts and goes
-        through ``ExampleChecks.check``, which reports what the fast path would not take.
+        string content, ending with the assistant; with tokens off, also a tool-calling one, see
+        ``fastchat.tool_chat_trained``); anything else is parsed to dicts and goes through
+        ``ExampleChecks.check``, which reports what the fast path would not take.
 
         ``start``, ``end`` and ``first_line`` check a part of the file (from a line boundary);
         without ``hashing`` the hex digest is empty."""
