@@ -28,6 +28,11 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# The package's bytecode, as pip writes it when it installs a wheel: with PYTHONDONTWRITEBYTECODE
+# set (as on CI machines), every program and provider process would otherwise compile the package
+# from source again (about 20 ms each). Files already compiled are skipped.
+"$VENV/bin/python" -m compileall -q "$REPO/pulumi_finetune" >/dev/null 2>&1 || true
+
 if ! ENGINE="$(bash "$REPO/scripts/install-pulumi.sh" --cached)"; then
   setup_did_work=1
   ENGINE="$(bash "$REPO/scripts/install-pulumi.sh")"
