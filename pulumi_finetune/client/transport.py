@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3.exceptions
 
+from .. import hosts
 from .._version import __version__
 from ..errors import APIConnectionError, APITimeoutError, RedirectError
 from ..settings import Settings
@@ -35,7 +36,6 @@ USER_AGENT = f"pulumi-finetune/{__version__}"
 MAX_CONCURRENT = max(1, int(os.environ.get("PULUMI_FINETUNE_MAX_CONCURRENT_REQUESTS", "4")))
 _in_flight = threading.BoundedSemaphore(MAX_CONCURRENT)
 
-_AZURE_HOSTS = (".openai.azure.com", ".cognitiveservices.azure.com")
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 5
 _READ_SIZE = 64 * 1024
@@ -72,13 +72,11 @@ def origin(url: str) -> str:
 
 
 def auth_headers(settings: Settings, key: str) -> dict[str, str]:
-    """Azure OpenAI takes the key as `api-key`; everyone else as a Bearer token."""
+    """The key where the host takes it (`pulumi_finetune.hosts`): Azure OpenAI as `api-key`,
+    everyone else as a Bearer token."""
     headers = {"User-Agent": USER_AGENT}
-    host = urlsplit(settings.base_url).hostname or ""
-    if host.endswith(_AZURE_HOSTS):
-        headers["api-key"] = key
-    else:
-        headers["Authorization"] = f"Bearer {key}"
+    header = hosts.infer(settings.base_url).key_header
+    headers[header] = f"Bearer {key}" if header == "Authorization" else key
     if settings.organization:
         headers["OpenAI-Organization"] = settings.organization
     if settings.project:
