@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
-from .. import identity
+from .. import identity, lifecycle
 from .. import spec as jobspec
 from ..errors import (
+    APIError,
     BadRequestError,
     ConflictError,
     FinetuneError,
@@ -47,9 +48,9 @@ from ..errors import (
 from ..prices import CONFIG_NAME as PRICES_CONFIG
 from ..prices import estimate
 from ..rules import resolved_epochs
-from ..schema import FINE_TUNING_JOB, TRAINING_DATA, TRAINING_PRICES, Table
-from . import common, waiting
-from .failures import explained
+from ..schema import FINE_TUNING_JOB, LIFECYCLE, TRAINING_DATA, TRAINING_PRICES, Table
+from . import common, waiting, winddown
+from .failures import EXPLANATION, explained
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -114,6 +115,10 @@ def _live_outputs(client: Client, job: Mapping[str, Any]) -> dict[str, Any]:
     with contextlib.suppress(NotFoundError, BadRequestError):
         outs["metrics"] = waiting.latest_metrics(client.latest_events(job_id))
     return outs
+
+
+def _mapping(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
 
 
 def _count(value: Any) -> int | None:
@@ -211,7 +216,33 @@ class FineTuningJobProvider(common.TableProvider):
         failures.extend(common.check_host(self, inputs))
         failures.extend(_price_failures(inputs.get(TRAINING_PRICES)))
         inputs.update(_estimate(inputs))
+        failures.extend(self._check_dates(inputs, olds, unchanged))
         return failures
+
+    def _check_dates(
+        self, inputs: dict[str, Any], olds: Mapping[str, Any], unchanged: bool
+    ) -> list[tuple[str, str]]:
+        """`model_retires_on`; a failure for a job that would be created where its host takes
+        no more jobs (or on a retired base model); warnings on the job's row 60 days ahead."""
+        overrides = inputs.get(LIFECYCLE)
+        if jobspec.is_unknown(overrides):
+            overrides = None
+        bad = list(lifecycle.override_failures(overrides))
+        if bad:
+            return bad
+        old_host = olds.get("host")
+        same_host = old_host is None or old_host == inputs.get("host")  # None: recorded before
+        adopts = bool(inputs.get("adopt_job_id")) and not olds
+        found = winddown.assess(
+            inputs,
+            creates=not adopts and not (unchanged and same_host),
+            today=lifecycle.today(),
+            overrides=overrides,
+        )
+        inputs["model_retires_on"] = found.retires_on
+        if not found.failures:
+            winddown.warn(inputs, found.warnings)
+        return found.failures
 
     @explained("Unable to compare the fine-tuning job with its state")
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -276,7 +307,16 @@ class FineTuningJobProvider(common.TableProvider):
         body["metadata"] = {**spec.get("metadata", {}), jobspec.MARKER_KEY: marker}
         orphans = _Orphans(client, marker, props.get(identity.OWNED_JOB))
         found = orphans.find()
-        return found if found is not None else _create_once(client, body, orphans)
+        if found is not None:
+            return found
+        try:
+            return _create_once(client, body, orphans)
+        except APIError as exc:
+            host = str(props.get("host") or common.host_of(self, props))
+            why = winddown.refusal(exc, host, spec.get("model"), props.get(LIFECYCLE))
+            if why:
+                setattr(exc, EXPLANATION, why)
+            raise
 
     def _steer(self, client: Client, props: Mapping[str, Any], job: JSON) -> JSON:
         """Bring the job to the declared state: paused or not; waited on if asked."""
@@ -303,6 +343,10 @@ class FineTuningJobProvider(common.TableProvider):
         outs = {**common.inputs_of(props), **job_outputs(job, self.table), **live}
         outs.setdefault(SPEC_OUTPUT, jobspec.api_spec(props, self.table.api_fields))
         outs["host"] = outs.get("host") or common.host_of(self, props)
+        retires = lifecycle.retires_on(
+            str(outs["host"]), job.get("model"), _mapping(props.get(LIFECYCLE))
+        )
+        outs["model_retires_on"] = retires.day if retires else ""
         return ReadResult(id_, self.table.stable(outs))
 
     @explained("Unable to update the fine-tuning job", common.base_url_of)
