@@ -102,7 +102,7 @@ HOST_ROWS: tuple[HostRow, ...] = (
     HostRow(
         "openai",
         "2027-01-06",
-        f"OpenAI's deprecations page, notice of 2026-05-07 ({OPENAI_DEPRECATIONS})",
+        f"OpenAI's deprecations page, notice of 2026-05-07, {OPENAI_DEPRECATIONS}",
         notes=(
             "since 2026-05-07 organizations that never fine-tuned cannot create jobs, since "
             "2026-07-02 neither can those with no inference on a fine-tuned model in the past "
@@ -116,7 +116,7 @@ MODEL_ROWS: tuple[ModelRow, ...] = (
         "openai",
         ("gpt-3.5-turbo-0125", "gpt-4", "gpt-4-0613"),
         "2026-10-23",
-        f"OpenAI's deprecations page, as reported second-hand ({OPENAI_DEPRECATIONS})",
+        f"OpenAI's deprecations page, as reported second-hand, {OPENAI_DEPRECATIONS}",
     ),
     ModelRow(
         "openai",
@@ -127,27 +127,27 @@ MODEL_ROWS: tuple[ModelRow, ...] = (
             "gpt-4.1-mini-2025-04-14",
         ),
         "2027-01-14",
-        f"OpenAI's deprecations page, as reported second-hand ({OPENAI_DEPRECATIONS})",
+        f"OpenAI's deprecations page, as reported second-hand, {OPENAI_DEPRECATIONS}",
     ),
     ModelRow(
         "azure",
         ("gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18"),
         "2027-10-01",
-        f"Azure's model retirement schedule, updated 2026-09-02 ({AZURE_RETIREMENTS})",
+        f"Azure's model retirement schedule, updated 2026-09-02, {AZURE_RETIREMENTS}",
         jobs_end="2027-04-01",
     ),
     ModelRow(
         "azure",
         ("gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14"),
         "2027-10-14",
-        f"Azure's model retirement schedule, updated 2026-09-02 ({AZURE_RETIREMENTS})",
+        f"Azure's model retirement schedule, updated 2026-09-02, {AZURE_RETIREMENTS}",
         jobs_end="2027-04-14",
     ),
     ModelRow(
         "azure",
         ("o4-mini-2025-04-16",),
         "2027-10-16",
-        f"Azure's model retirement schedule, updated 2026-09-02 ({AZURE_RETIREMENTS})",
+        f"Azure's model retirement schedule, updated 2026-09-02, {AZURE_RETIREMENTS}",
         jobs_end="2027-04-16",
     ),
 )

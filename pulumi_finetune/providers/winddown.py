@@ -54,7 +54,9 @@ def _in_days(days: int) -> str:
 def assess(
     inputs: Mapping[str, Any], *, creates: bool, today: date, overrides: Any = None
 ) -> Assessment:
-    """The dates of a job on its host. `creates`: the job would be created (or replaced)."""
+    """The dates of a job on its host. `creates`: the job would be created (or replaced).
+    Warnings name the job: `pulumi preview --diff` prints them without the job's row."""
+    job = f"`{_name(inputs)}`"
     host, model = inputs.get("host"), inputs.get("model")
     if not isinstance(host, str) or not isinstance(model, str) or is_unknown(host):
         return Assessment()
@@ -79,14 +81,14 @@ def assess(
             )
         elif days <= 0:
             found.warnings.append(
-                f"{base} was retired on {_title(host)} on {retires.day}: this job's fine-tuned "
-                "model no longer serves there"
+                f"{base} was retired on {_title(host)} on {retires.day}: the fine-tuned model of "
+                f"{job} no longer serves there"
             )
         elif days <= lifecycle.WARNING_DAYS:
             found.warnings.append(
-                f"{base} retires on {_title(host)} on {retires.day} ({_in_days(days)}): this "
-                "job's fine-tuned model stops serving then. To keep one serving, move the job to "
-                "another host (changing the host replaces the job; the old model serves until "
+                f"{base} retires on {_title(host)} on {retires.day} ({_in_days(days)}): the "
+                f"fine-tuned model of {job} stops serving then. To keep one serving, move the job "
+                "to another host (changing the host replaces the job; the old model serves until "
                 "the new one succeeds)"
             )
     if not creates:
@@ -111,7 +113,7 @@ def assess(
         found.warnings.insert(
             0,
             f"{_title(host)} takes no {what} from {ends.day} ({_in_days(days)}): after that "
-            "this job cannot be created or replaced there",
+            f"{job} cannot be created or replaced there",
         )
     return found
 
@@ -121,10 +123,14 @@ def warn(props: Mapping[str, Any], warnings: list[str]) -> None:
     the job's URN), or, where the engine cannot be told, a line naming the job on stderr."""
     urn = props.get(identity.URN)
     urn = urn if isinstance(urn, str) and not is_unknown(urn) else ""
-    name = str(props.get(identity.RESOURCE_KEY) or "FineTuningJob").rsplit("/", 1)[-1]
     for message in warnings:
         if not engine_log().warning(urn, message):
-            print(f"warning: {name}: {message}", file=sys.stderr, flush=True)
+            print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def _name(props: Mapping[str, Any]) -> str:
+    key = props.get(identity.RESOURCE_KEY)
+    return str(key).rsplit("/", 1)[-1] if isinstance(key, str) and key else "FineTuningJob"
 
 
 def refusal(exc: APIError, host: str, model: Any, overrides: Any = None) -> str | None:
