@@ -253,14 +253,6 @@ class FineTuningJobProvider(common.TableProvider):
         result = super().diff(id_, olds, news)
         status = olds.get("status")
         job_id = olds.get("job_id") or id_
-        if "host" in (result.replaces or []):
-            _say(
-                news,
-                f"job {job_id} moves from host {olds.get('host')} to {news.get('host')}: a new "
-                "job is created there, then the old one is destroyed through the stack's current "
-                f"settings; if they point at another endpoint, it stays on {olds.get('host')} as "
-                "it is, with its model",
-            )
         if status == "cancelled" and "status" not in (result.replaces or []):
             _say(
                 news,
@@ -280,6 +272,14 @@ class FineTuningJobProvider(common.TableProvider):
                 news,
                 f"job {job_id} failed ({why}); it is not re-run automatically. "
                 f"`pulumi up --replace '{urn}'` starts it again (billed again)",
+            )
+        if "host" in (result.replaces or []):
+            _say(
+                news,
+                f"job {job_id} moves from host {olds.get('host')} to {news.get('host')}: a new "
+                "job is created there, then the old one is destroyed through the stack's current "
+                f"settings; if they point at another endpoint, it stays on {olds.get('host')} as "
+                "it is, with its model",
             )
         return result
 
