@@ -17,7 +17,14 @@ from pulumi.dynamic import Resource
 from . import identity, program
 from .providers.file import TrainingFileProvider
 from .providers.job import FineTuningJobProvider
-from .schema import FINE_TUNING_JOB, TRAINING_DATA, TRAINING_FILE, TRAINING_PRICES, Table
+from .schema import (
+    FINE_TUNING_JOB,
+    LIFECYCLE,
+    TRAINING_DATA,
+    TRAINING_FILE,
+    TRAINING_PRICES,
+    Table,
+)
 
 __all__ = [
     "DestroyBehavior",
@@ -96,10 +103,11 @@ class IntegrationArgsDict(TypedDict):
 class FineTuningJobArgs:
     """The inputs of a FineTuningJob. Every field but the provider options is sent to the API.
 
-    Changing any API field replaces the job (fine-tuning jobs cannot be edited). Changing a
-    provider option (`wait_for_completion`, `wait_timeout_seconds`, `on_destroy`, `paused`,
-    `base_url`, `organization`, `project`) updates in place; only `paused` (pause or resume)
-    and turning waiting on (wait for the job) call the API.
+    Changing any API field, or the host (`host`, or a base URL of another host), replaces the
+    job (fine-tuning jobs cannot be edited or moved). Changing a provider option
+    (`wait_for_completion`, `wait_timeout_seconds`, `on_destroy`, `paused`, `base_url` within
+    one host, `organization`, `project`) updates in place; only `paused` (pause or resume) and
+    turning waiting on (wait for the job) call the API.
     """
 
     model: pulumi.Input[str]
@@ -145,6 +153,11 @@ class FineTuningJobArgs:
     """Provider option: OpenAI organization header."""
     project: pulumi.Input[str] | None = None
     """Provider option: OpenAI project header."""
+    host: pulumi.Input[str] | None = None
+    """Whose API the endpoint is: `openai`, `azure`, `nebius` or `compatible` (else stack config
+    `finetune:host`, else the host the base URL names; any URL it does not know is
+    `compatible`). Set it for a proxy or gateway in front of a known host. It decides the
+    lifecycle dates that apply; a change replaces the job (a job does not move between hosts)."""
 
 
 JOB_TYPE = "pulumi-python:dynamic/finetune:FineTuningJob"
@@ -200,6 +213,7 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
     :param base_url: Endpoint base URL.
     :param organization: OpenAI organization.
     :param project: OpenAI project.
+    :param host: openai, azure, nebius or compatible (else config, else from the base URL).
     """
 
     job_id: pulumi.Output[str]
@@ -264,6 +278,13 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
     estimated_cost_note: pulumi.Output[str]
     """How the estimate was made (tokens × epochs at what price, from where), or why there is
     none."""
+    host: pulumi.Output[str]
+    """The host the job lives on: the `host` argument, else `finetune:host`, else the one the
+    base URL names (`compatible` for any other)."""
+    model_retires_on: pulumi.Output[str]
+    """The day (ISO date) the job's fine-tuned model stops serving: its base model's retirement
+    on the host, from a dated table (`pulumi_finetune.lifecycle`) or the stack's
+    `finetune:lifecycle`; `""` when not known (always on a `compatible` host)."""
 
     def __init__(
         self,
@@ -280,6 +301,7 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
         props: dict[str, Any] = {**FINE_TUNING_JOB.placeholders(), **values}
         props[TRAINING_DATA] = _training_data(values.get("training_file"))
         props[TRAINING_PRICES] = program.training_prices()
+        props[LIFECYCLE] = program.lifecycle_overrides()
         resource_key = _resource_key(resource_name)
         props[identity.RESOURCE_KEY] = resource_key
         props[identity.STACK_INSTANCE] = program.stack_instance()
@@ -303,7 +325,11 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
         alone. (`pulumi import` cannot work for dynamic providers; to take a job over, declare
         it with `adopt_job_id`.)"""
         job = FineTuningJob.__new__(FineTuningJob)
-        props = {**FINE_TUNING_JOB.placeholders(), identity.URN: None}
+        props = {
+            **FINE_TUNING_JOB.placeholders(),
+            identity.URN: None,
+            LIFECYCLE: program.lifecycle_overrides(),
+        }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         Resource.__init__(
             job, FineTuningJobProvider(), resource_name, props, _options(FINE_TUNING_JOB, opts)
@@ -331,6 +357,8 @@ class TrainingFileArgs:
     """Provider option: OpenAI organization header."""
     project: pulumi.Input[str] | None = None
     """Provider option: OpenAI project header."""
+    host: pulumi.Input[str] | None = None
+    """Whose API the endpoint is (see `FineTuningJobArgs.host`); a change replaces the file."""
 
 
 class TrainingFile(Resource, module="finetune", name="TrainingFile"):
@@ -356,6 +384,7 @@ class TrainingFile(Resource, module="finetune", name="TrainingFile"):
     :param base_url: Endpoint base URL.
     :param organization: OpenAI organization.
     :param project: OpenAI project.
+    :param host: openai, azure, nebius or compatible (else config, else from the base URL).
     """
 
     file_id: pulumi.Output[str]
@@ -386,6 +415,8 @@ class TrainingFile(Resource, module="finetune", name="TrainingFile"):
     """The file's processing status as last seen."""
     created_at: pulumi.Output[int]
     """Unix seconds."""
+    host: pulumi.Output[str]
+    """The host the file was uploaded to (see `FineTuningJob.host`)."""
 
     def __init__(
         self,

@@ -126,13 +126,14 @@ class Table:
 
     @property
     def copied_by_update(self) -> tuple[str, ...]:
-        """What an in-place update takes from the new inputs: every input and locally computed
-        value that a change does not replace (API answers stay as last seen)."""
+        """What an in-place update takes from the new inputs: every input that a change does not
+        replace, and every locally computed value (API answers stay as last seen). A computed
+        value that replaces on change is the same in an update, unless the state predates it."""
         return tuple(
             a.name
             for a in self.attributes
-            if a.change is not Change.REPLACE
-            and (a.kind in (Kind.OPTION, Kind.INTERNAL) or a.output is Source.CHECK)
+            if (a.change is not Change.REPLACE and a.kind in (Kind.OPTION, Kind.INTERNAL))
+            or a.output is Source.CHECK
         )
 
     @property
@@ -209,12 +210,25 @@ CONNECTION = (
     _option("project", "OpenAI project header"),
 )
 CONNECTION_OPTIONS = tuple(a.name for a in CONNECTION)
+# The host whose API this is (see `pulumi_finetune.hosts` and `pulumi_finetune.settings`):
+# resolved by check from the argument, `finetune:host` or the effective base URL, so that moving
+# a resource to another host (even by stack config alone) replaces it: a job or file of one host
+# does not exist at another. A state recorded before this row existed has no host: not a diff.
+HOST = Attribute(
+    "host",
+    Kind.OPTION,
+    Change.REPLACE,
+    "openai, azure, nebius or compatible (else finetune:host, else from the base URL)",
+    output=Source.CHECK,
+)
 
 # Internal inputs of a FineTuningJob for its cost estimate (see `pulumi_finetune.prices`): the
 # figures of its training file when that is a TrainingFile of the program, and the stack's price
 # overrides. Never a diff: changing prices or counts re-estimates, never replaces.
 TRAINING_DATA = "_training_data"
 TRAINING_PRICES = "_training_prices"
+# Internal input: the stack's overrides of the lifecycle table (see `pulumi_finetune.lifecycle`).
+LIFECYCLE = "_lifecycle"
 
 FINE_TUNING_JOB = Table(
     "FineTuningJob",
@@ -248,17 +262,23 @@ FINE_TUNING_JOB = Table(
             "take over this existing job instead of creating one (first up only)",
         ),
         *CONNECTION,
+        HOST,
         _internal(identity.RESOURCE_KEY, "project/stack/resource name"),
         _internal(identity.STACK_INSTANCE, "id of the stack's provider resource"),
         _internal(identity.OWNED_JOB, "the job the stack's state records"),
         _internal(identity.URN, "the resource's URN, for progress on its row"),
         _internal(TRAINING_DATA, "{example_count, billed_tokens_per_epoch} of the training file"),
         _internal(TRAINING_PRICES, "stack config finetune:trainingPrices (model: USD per 1M)"),
+        _internal(LIFECYCLE, "stack config finetune:lifecycle (host: {jobs_end, models})"),
         _checked("estimated_epochs", "declared n_epochs, else OpenAI's default for the file"),
         _checked("estimated_billed_tokens", "file's billed tokens per epoch × epochs"),
         _checked("estimated_cost_usd", "billed tokens × the model's training price"),
         _checked("price_date", "date of the price table the estimate uses"),
         _checked("estimated_cost_note", "how the estimate was made, or why there is none"),
+        _checked(
+            "model_retires_on",
+            "ISO date the fine-tuned model stops serving (its base model retires), '' if unknown",
+        ),
         _api_output("job_id", "ftjob-... (also the resource's id)", api_name="id"),
         _api_output("status", "validating_files ... succeeded, failed, cancelled"),
         _api_output("fine_tuned_model", "ft:... once succeeded, else ''", absent=""),
@@ -304,6 +324,7 @@ TRAINING_FILE = Table(
         _option("format", "chat, completions, preference or reinforcement (inferred)"),
         _option("model", "the model the data is for: tokenizer, token limit"),
         *CONNECTION,
+        HOST,
         _api_output("file_id", "file-... (also the resource's id)", api_name="id"),
         _api_output("filename", "the name it was uploaded under"),
         _api_output("bytes", "size in bytes"),

@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
-from .. import identity
+from .. import identity, lifecycle
 from .. import spec as jobspec
 from ..errors import (
+    APIError,
     BadRequestError,
     ConflictError,
     FinetuneError,
@@ -47,9 +48,9 @@ from ..errors import (
 from ..prices import CONFIG_NAME as PRICES_CONFIG
 from ..prices import estimate
 from ..rules import resolved_epochs
-from ..schema import FINE_TUNING_JOB, TRAINING_DATA, TRAINING_PRICES, Table
-from . import common, waiting
-from .failures import explained
+from ..schema import FINE_TUNING_JOB, LIFECYCLE, TRAINING_DATA, TRAINING_PRICES, Table
+from . import common, waiting, winddown
+from .failures import EXPLANATION, explained
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -114,6 +115,10 @@ def _live_outputs(client: Client, job: Mapping[str, Any]) -> dict[str, Any]:
     with contextlib.suppress(NotFoundError, BadRequestError):
         outs["metrics"] = waiting.latest_metrics(client.latest_events(job_id))
     return outs
+
+
+def _mapping(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
 
 
 def _count(value: Any) -> int | None:
@@ -208,9 +213,36 @@ class FineTuningJobProvider(common.TableProvider):
         if inputs.get("model") == "":
             failures.insert(0, ("model", EMPTY_MODEL))
         failures.extend(common.check_connection_options(inputs))
+        failures.extend(common.check_host(self, inputs))
         failures.extend(_price_failures(inputs.get(TRAINING_PRICES)))
         inputs.update(_estimate(inputs))
+        failures.extend(self._check_dates(inputs, olds, unchanged))
         return failures
+
+    def _check_dates(
+        self, inputs: dict[str, Any], olds: Mapping[str, Any], unchanged: bool
+    ) -> list[tuple[str, str]]:
+        """`model_retires_on`; a failure for a job that would be created where its host takes
+        no more jobs (or on a retired base model); warnings on the job's row 60 days ahead."""
+        overrides = inputs.get(LIFECYCLE)
+        if jobspec.is_unknown(overrides):
+            overrides = None
+        bad = list(lifecycle.override_failures(overrides))
+        if bad:
+            return bad
+        old_host = olds.get("host")
+        same_host = old_host is None or old_host == inputs.get("host")  # None: recorded before
+        adopts = bool(inputs.get("adopt_job_id")) and not olds
+        found = winddown.assess(
+            inputs,
+            creates=not adopts and not (unchanged and same_host),
+            today=lifecycle.today(),
+            overrides=overrides,
+        )
+        inputs["model_retires_on"] = found.retires_on
+        if not found.failures:
+            winddown.warn(inputs, found.warnings)
+        return found.failures
 
     @explained("Unable to compare the fine-tuning job with its state")
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -240,6 +272,14 @@ class FineTuningJobProvider(common.TableProvider):
                 news,
                 f"job {job_id} failed ({why}); it is not re-run automatically. "
                 f"`pulumi up --replace '{urn}'` starts it again (billed again)",
+            )
+        if "host" in (result.replaces or []):
+            _say(
+                news,
+                f"job {job_id} moves from host {olds.get('host')} to {news.get('host')}: a new "
+                "job is created there, then the old one is destroyed through the stack's current "
+                f"settings; if they point at another endpoint, it stays on {olds.get('host')} as "
+                "it is, with its model",
             )
         return result
 
@@ -275,7 +315,16 @@ class FineTuningJobProvider(common.TableProvider):
         body["metadata"] = {**spec.get("metadata", {}), jobspec.MARKER_KEY: marker}
         orphans = _Orphans(client, marker, props.get(identity.OWNED_JOB))
         found = orphans.find()
-        return found if found is not None else _create_once(client, body, orphans)
+        if found is not None:
+            return found
+        try:
+            return _create_once(client, body, orphans)
+        except APIError as exc:
+            host = str(props.get("host") or common.host_of(self, props))
+            why = winddown.refusal(exc, host, spec.get("model"), props.get(LIFECYCLE))
+            if why:
+                setattr(exc, EXPLANATION, why)
+            raise
 
     def _steer(self, client: Client, props: Mapping[str, Any], job: JSON) -> JSON:
         """Bring the job to the declared state: paused or not; waited on if asked."""
@@ -301,6 +350,11 @@ class FineTuningJobProvider(common.TableProvider):
             live = _live_outputs(client, job)
         outs = {**common.inputs_of(props), **job_outputs(job, self.table), **live}
         outs.setdefault(SPEC_OUTPUT, jobspec.api_spec(props, self.table.api_fields))
+        outs["host"] = outs.get("host") or common.host_of(self, props)
+        retires = lifecycle.retires_on(
+            str(outs["host"]), job.get("model"), _mapping(props.get(LIFECYCLE))
+        )
+        outs["model_retires_on"] = retires.day if retires else ""
         return ReadResult(id_, self.table.stable(outs))
 
     @explained("Unable to update the fine-tuning job", common.base_url_of)
@@ -343,12 +397,29 @@ class FineTuningJobProvider(common.TableProvider):
             try:
                 job = client.retrieve_job(id_)
             except NotFoundError:
+                _moved_away(self, id_, props)
                 return
             job = _cancel_until_stopped(client, job)
             model = job.get("fine_tuned_model")
             if behaviour == "delete_model" and job.get("status") == "succeeded" and model:
                 with contextlib.suppress(NotFoundError):
                     client.delete_model(model)
+
+
+def _moved_away(provider: common.TableProvider, job_id: str, props: Mapping[str, Any]) -> None:
+    """Say so when a job is not found because the stack now points at another host: the engine
+    destroys a replaced job through the stack's current settings, so the old host is not asked,
+    and the job (with its model) stays there as it is."""
+    recorded = props.get("host")
+    current = common.host_of(provider, {**props, "host": None})  # what the settings say now
+    if isinstance(recorded, str) and recorded and recorded != current:
+        _say(
+            props,
+            f"job {job_id} was created on host {recorded}, but the stack's settings now point at "
+            f"{current} ({common.base_url_of(provider, props)}), where it does not exist: it is "
+            f"forgotten, not cancelled or deleted. On {recorded} it and its fine-tuned model stay "
+            "as they are; cancel or delete them there if you mean to",
+        )
 
 
 class _Orphans:
