@@ -1,0 +1,49 @@
+"""Projects in other languages for the real-engine tests of the plugin (and its benchmarks).
+
+A `PluginProject` is a `pulumi_finetune.local.testing.Project` whose program is YAML or
+TypeScript: its PULUMI_HOME holds the plugin (`pulumi-finetune plugin install`), and its CLI
+sits beside the YAML and Node.js language hosts (`scripts/install-language-hosts.sh`).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..local.testing import Project, pulumi_env
+from . import install
+
+HOSTS_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "install-language-hosts.sh"
+
+
+def language_hosts_dir() -> Path:
+    """The pinned CLI with the YAML and Node.js language hosts beside it (built once, cached)."""
+    out = subprocess.run(["bash", str(HOSTS_SCRIPT)], check=True, capture_output=True, text=True)
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class PluginProject(Project):
+    """A YAML (`runtime: yaml`) or TypeScript (`runtime: nodejs`) project using the plugin."""
+
+    runtime: str = "yaml"
+    program: str = ""
+    """The YAML program (the resources, outputs, ... of Pulumi.yaml) or `index.ts`."""
+
+    def __post_init__(self) -> None:
+        self.dir = self.root / "project"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        (self.root / "state").mkdir(exist_ok=True)
+        self.env = {**pulumi_env(self.root, self.engine), **self.env}
+        install.install(Path(self.env["PULUMI_HOME"]))
+        self.write_program(self.program)
+        self.init_stack()
+
+    def write_program(self, program: str) -> None:
+        header = f"name: {self.name}\nruntime: {self.runtime}\n"
+        if self.runtime == "yaml":
+            (self.dir / "Pulumi.yaml").write_text(header + program)
+        else:
+            (self.dir / "Pulumi.yaml").write_text(header)
+            (self.dir / "index.ts").write_text(program)
