@@ -147,3 +147,35 @@ def test_one_sigint_stops_the_wait_keeps_the_job_and_the_next_up_resumes_without
     assert _posts(ep) == 0
     assert _job(project)["outputs"]["status"] == "succeeded"
     assert project.outputs()["model"].startswith("ft:")
+
+
+def test_pulumi_import_takes_over_a_job_and_the_next_preview_shows_no_changes(
+    ep: Endpoint, yaml_project: Callable[..., PluginProject]
+) -> None:
+    training_file = ep.api.upload(DATASET)
+    job = ep.api.post("fine_tuning/jobs", {"model": MODEL, "training_file": training_file})
+    project = yaml_project(ep, wait=False)
+    project.write_program("")
+
+    imported = project.pulumi(
+        "import", "finetune:index:FineTuningJob", "adopted", job["id"], "--yes"
+    )
+    # The program Pulumi generates from the plugin's schema and the imported inputs.
+    assert f"trainingFile: {training_file}" in imported.stdout, imported.stdout
+    assert _job(project)["outputs"]["status"] == job["status"]
+
+    project.write_program(
+        f"""resources:
+  adopted:
+    type: finetune:index:FineTuningJob
+    properties:
+      model: {MODEL}
+      trainingFile: {training_file}
+    options:
+      protect: true
+"""
+    )
+    ep.api.reset_stats()
+    project.preview("--expect-no-changes")
+    project.up("--expect-no-changes")
+    assert _posts(ep) == 0
