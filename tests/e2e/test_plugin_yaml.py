@@ -15,35 +15,18 @@ import pytest
 from pulumi_finetune.local.testing import start_pulumi
 from pulumi_finetune.plugin.testing import PluginProject, language_hosts_dir
 
-from .conftest import DATASET, MODEL, Endpoint, wait_until
+from .conftest import DATASET, MODEL, REPO, Endpoint, wait_until
 
 POSTS = "POST /v1/fine_tuning/jobs"
 
 
+EXAMPLE = REPO / "examples" / "yaml" / "Pulumi.yaml"
+
+
 def program(wait: bool) -> str:
-    return f"""resources:
-  data:
-    type: finetune:index:TrainingFile
-    properties:
-      path: train.jsonl
-  support-bot:
-    type: finetune:index:FineTuningJob
-    properties:
-      model: {MODEL}
-      trainingFile: ${{data.id}}
-      suffix: support
-      method:
-        type: supervised
-        supervised:
-          hyperparameters:
-            n_epochs: 3
-      waitForCompletion: {"true" if wait else "false"}
-outputs:
-  jobId: ${{support-bot.jobId}}
-  status: ${{support-bot.status}}
-  model: ${{support-bot.fineTunedModel}}
-  cost: ${{support-bot.estimatedCostUsd}}
-"""
+    """The example's program (its resources and outputs), waiting for the job or not."""
+    body = "resources:" + EXAMPLE.read_text().split("\nresources:", 1)[1]
+    return body.replace("waitForCompletion: true", f"waitForCompletion: {str(wait).lower()}")
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +46,8 @@ def yaml_project(hosts: Path, tmp_path: Path) -> Iterator[Callable[..., PluginPr
             api_key=endpoint.key,
             program=program(wait),
         )
-        (project.dir / "train.jsonl").write_bytes(DATASET.read_bytes())
+        (project.dir / "data").mkdir()
+        (project.dir / "data" / "train.jsonl").write_bytes(DATASET.read_bytes())
         made.append(project)
         return project
 
@@ -93,7 +77,7 @@ def test_yaml_up_creates_one_job_then_no_requests_refresh_and_destroy_cancels(
     project.up()
     outputs = project.outputs()
     assert _posts(ep) == 1
-    assert outputs["jobId"].startswith("ftjob-") and outputs["cost"] > 0
+    assert outputs["jobId"].startswith("ftjob-") and outputs["estimatedCostUsd"] > 0
     job = ep.api.get(f"fine_tuning/jobs/{outputs['jobId']}")
     assert job["method"]["supervised"]["hyperparameters"]["n_epochs"] == 3
     assert job["metadata"]["pulumi_finetune"]  # the marker, as on the Python face
@@ -162,7 +146,8 @@ def test_pulumi_import_takes_over_a_job_and_the_next_preview_shows_no_changes(
     )
     # The program Pulumi generates from the plugin's schema and the imported inputs.
     assert f"trainingFile: {training_file}" in imported.stdout, imported.stdout
-    assert _job(project)["outputs"]["status"] == job["status"]
+    recorded = _job(project)
+    assert recorded["id"] == job["id"] and recorded["outputs"]["trainingFile"] == training_file
 
     project.write_program(
         f"""resources:
