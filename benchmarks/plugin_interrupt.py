@@ -22,11 +22,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from plugin_waits import DATASET, FILE, program  # type: ignore[import-not-found]
+
 from pulumi_finetune.local.server import LocalEndpoint
 from pulumi_finetune.local.testing import EndpointClient, start_pulumi
 from pulumi_finetune.plugin.testing import PluginProject, language_hosts_dir
-
-from plugin_waits import DATASET, FILE, program  # type: ignore[import-not-found]
 
 
 def one_run(root: Path, hosts: Path, jobs: int) -> tuple[float, int, Counter[str], int]:
