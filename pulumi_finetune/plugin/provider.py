@@ -219,7 +219,8 @@ class FinetuneProvider(Provider):
         result = await self._run(core.create, props)
         outs = dict(result.outs or {})
         self.created[request.urn] = result.id
-        self._remember(request.urn, core.table, outs)
+        if core.table is TRAINING_FILE:
+            self._remember(request.urn, core.table, outs)  # its figures, for its jobs' check
         if (
             core.table is FINE_TUNING_JOB
             and waiting.STOP.is_set()

@@ -7,12 +7,15 @@ sits beside the YAML and Node.js language hosts (`scripts/install-language-hosts
 
 from __future__ import annotations
 
+import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..local.testing import Project, pulumi_env
 from . import install
+from .values import camel
 
 HOSTS_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "install-language-hosts.sh"
 
@@ -40,6 +43,11 @@ class PluginProject(Project):
         self.write_program(self.program)
         self.init_stack()
 
+    def write(self, program: dict[str, Any]) -> None:
+        """The Python test program's description (`{"files": ..., "jobs": ...}`, see
+        `pulumi_finetune.local.testing`), as the same YAML program."""
+        self.write_program(yaml_program(program))
+
     def write_program(self, program: str) -> None:
         header = f"name: {self.name}\nruntime: {self.runtime}\n"
         if self.runtime == "yaml":
@@ -47,3 +55,19 @@ class PluginProject(Project):
         else:
             (self.dir / "Pulumi.yaml").write_text(header)
             (self.dir / "index.ts").write_text(program)
+
+
+def yaml_program(program: dict[str, Any]) -> str:
+    """A YAML program of the resources the Python test program declares for the same
+    description: `files` as TrainingFiles, `jobs` as FineTuningJobs ("@name": that file's id)."""
+    lines = ["resources:"]
+    kinds = (("files", "TrainingFile"), ("jobs", "FineTuningJob"))
+    for key, kind in kinds:
+        for name, args in (program.get(key) or {}).items():
+            props = {
+                camel(k): f"${{{v[1:]}.id}}" if isinstance(v, str) and v.startswith("@") else v
+                for k, v in args.items()
+            }
+            lines += [f"  {name}:", f"    type: finetune:index:{kind}"]
+            lines.append(f"    properties: {json.dumps(props)}")
+    return "\n".join(lines) + "\n" if len(lines) > 1 else "resources: {}\n"

@@ -212,3 +212,27 @@ def test_plugin_install_writes_a_launcher_of_this_python(tmp_path: Path) -> None
     assert sys.executable in script.read_text()
     help_text = subprocess.run([str(script), "--help"], capture_output=True, text=True)
     assert "pulumi-resource-finetune" in help_text.stdout
+
+
+def test_a_create_with_no_state_adopts_the_marked_job_and_its_old_delete_leaves_it(
+    plugin: Plugin,
+) -> None:
+    # `pulumi up --replace` of an unchanged job: the engine sends the plugin no state of the
+    # resource it replaces, so the current job looks like an orphan of this resource.
+    api = EndpointClient(plugin.endpoint.url, plugin.endpoint.key)
+    props = plugin.check(JOB, "bot", {"model": MODEL, "trainingFile": api.upload(DATA)})
+    first, _ = plugin.create(JOB, "bot", props)
+    again, _ = plugin.create(JOB, "bot", props)
+    assert again == first and len(api.jobs()) == 1  # kept, not posted again
+    plugin.stub.Delete(
+        provider_pb2.DeleteRequest(urn=urn(JOB, "bot"), id=first, properties=struct(props))
+    )
+    assert api.get(f"fine_tuning/jobs/{first}")["status"] != "cancelled"
+
+
+def test_the_cli_installs_the_plugin(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pulumi_finetune.cli import main
+
+    assert main(["plugin", "install", "--pulumi-home", str(tmp_path)]) == 0
+    assert (install.plugin_dir(tmp_path) / install.EXECUTABLE).is_file()
+    assert str(install.plugin_dir(tmp_path)) in capsys.readouterr().out
