@@ -28,11 +28,13 @@ def language_hosts_dir() -> Path:
 
 @dataclass
 class PluginProject(Project):
-    """A YAML (`runtime: yaml`) or TypeScript (`runtime: nodejs`) project using the plugin."""
+    """A YAML (`runtime: yaml`), TypeScript (`runtime: nodejs`) or Python project using the
+    plugin."""
 
     runtime: str = "yaml"
     program: str = ""
-    """The YAML program (the resources, outputs, ... of Pulumi.yaml) or `index.ts`."""
+    """The YAML program (the resources, outputs, ... of Pulumi.yaml), `index.ts` or
+    `__main__.py`."""
 
     def __post_init__(self) -> None:
         self.dir = self.root / "project"
@@ -54,7 +56,8 @@ class PluginProject(Project):
             (self.dir / "Pulumi.yaml").write_text(header + program)
         else:
             (self.dir / "Pulumi.yaml").write_text(header)
-            (self.dir / "index.ts").write_text(program)
+            main = "__main__.py" if self.runtime == "python" else "index.ts"
+            (self.dir / main).write_text(program)
 
 
 def yaml_program(program: dict[str, Any]) -> str:
