@@ -4,6 +4,7 @@ an honest refresh, a destroy that cancels, and a first Ctrl-C that stops a wait.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -111,6 +112,9 @@ def test_one_sigint_stops_the_wait_keeps_the_job_and_the_next_up_resumes_without
     earlier = {job["id"] for job in ep.api.jobs()}
     run = start_pulumi(project, "up", "--yes", "--skip-preview")
     wait_until(lambda: "Ctrl-C stops waiting" in run.output(), timeout=120)
+    # The progress is on the job's own row, naming the job and its status.
+    row = r"FineTuningJob support-bot creating \(\d+s\) ftjob-\w+ validating_files\. Ctrl-C"
+    assert re.search(row, run.output()), run.output()
     (started,) = [job for job in ep.api.jobs() if job["id"] not in earlier]
 
     sent = time.monotonic()

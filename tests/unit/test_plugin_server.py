@@ -69,11 +69,12 @@ class Plugin:
 
 
 @pytest.fixture
-def plugin(tmp_path: Path) -> Iterator[Plugin]:
+def plugin(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Plugin]:
+    """The plugin process, on an endpoint whose clock runs at `request.param` (default 1.0)."""
     engine = socket.socket()
     engine.bind(("127.0.0.1", 0))
     engine.listen()
-    endpoint = LocalEndpoint(tmp_path / "endpoint", clock_speed=1.0)
+    endpoint = LocalEndpoint(tmp_path / "endpoint", clock_speed=getattr(request, "param", 1.0))
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PULUMI_"))},
         "OPENAI_API_KEY": endpoint.key,
@@ -236,3 +237,25 @@ def test_the_cli_installs_the_plugin(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["plugin", "install", "--pulumi-home", str(tmp_path)]) == 0
     assert (install.plugin_dir(tmp_path) / install.EXECUTABLE).is_file()
     assert str(install.plugin_dir(tmp_path)) in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("plugin", [0.01], indirect=True)  # the job validates for minutes
+def test_cancel_also_ends_waiting_to_pause_a_job_not_yet_running(plugin: Plugin) -> None:
+    api = EndpointClient(plugin.endpoint.url, plugin.endpoint.key)
+    props = plugin.check(
+        JOB, "pausing", {"model": MODEL, "trainingFile": api.upload(DATA), "paused": True}
+    )
+    done: list[tuple[str, dict[str, Any]]] = []
+    thread = threading.Thread(target=lambda: done.append(plugin.create(JOB, "pausing", props)))
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not api.jobs() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    plugin.stub.Cancel(empty_pb2.Empty())
+    thread.join(timeout=10)
+    assert not thread.is_alive(), "waiting to pause did not stop after Cancel"
+    (job,) = api.jobs()
+    # Recorded as it is (not paused yet): the next `pulumi up` diffs `paused` and pauses it.
+    assert done, "no answer"
+    assert (done[0][1]["status"], done[0][1]["paused"]) == (job["status"], False), job["status"]
