@@ -204,12 +204,15 @@ class FinetuneProvider(Provider):
         news = from_wire(request.new_inputs)
         result = await self._run(core.diff, request.resource_id, olds, news)
         replaces = [camel(k) for k in result.replaces or []]
-        detailed = {k: PropertyDiff(PropertyDiffKind.UPDATE_REPLACE, True) for k in replaces}
+        updates = [camel(k) for k in core.updated_in_place(olds, news)] if result.changes else []
+        # What `pulumi preview --diff` marks (the SDK's server always sends a detailed diff).
+        detailed = {k: PropertyDiff(PropertyDiffKind.UPDATE, True) for k in updates}
+        detailed.update({k: PropertyDiff(PropertyDiffKind.UPDATE_REPLACE, True) for k in replaces})
         return DiffResponse(
             changes=result.changes,
             replaces=replaces,
             delete_before_replace=False,
-            diffs=replaces,
+            diffs=sorted(detailed),
             detailed_diff=detailed,
         )
 

@@ -102,15 +102,19 @@ class TableProvider(ResourceProvider):
             for key in self.table.replace_on_change
             if is_unknown(new.get(key)) or old.get(key) != new.get(key)
         ]
-        updates = [
-            attr.name
-            for attr in self.table.update_in_place
-            if _or_default(old.get(attr.name), attr.default)
-            != _or_default(new.get(attr.name), attr.default)
-        ]
+        updates = self.updated_in_place(old, new)
         return DiffResult(
             changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False
         )
+
+    def updated_in_place(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+        """The attributes a change of which updates in place that differ (unset: default)."""
+        return [
+            attr.name
+            for attr in self.table.update_in_place
+            if _or_default(olds.get(attr.name), attr.default)
+            != _or_default(news.get(attr.name), attr.default)
+        ]
 
     @explained("Unable to update the resource", lambda p, props: base_url_of(p, props))
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

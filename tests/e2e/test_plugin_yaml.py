@@ -94,6 +94,8 @@ def test_yaml_up_creates_one_job_then_no_requests_refresh_and_destroy_cancels(
     assert _job(project)["outputs"]["fineTunedModel"].startswith("ft:")
 
     project.write_program(program(wait=False).replace("suffix: support", "suffix: other"))
+    diff = project.preview().stdout
+    assert re.search(r"~ suffix\s*: \"support\" => \"other\"", diff), diff  # what replaces
     project.up()  # a replacement: a new job, running
     running = project.outputs()["jobId"]
     assert _posts(ep) == 1 and ep.api.get(f"fine_tuning/jobs/{running}")["status"] != "cancelled"
