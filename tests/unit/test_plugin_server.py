@@ -259,3 +259,15 @@ def test_cancel_also_ends_waiting_to_pause_a_job_not_yet_running(plugin: Plugin)
     # Recorded as it is (not paused yet): the next `pulumi up` diffs `paused` and pauses it.
     assert done, "no answer"
     assert (done[0][1]["status"], done[0][1]["paused"]) == (job["status"], False), job["status"]
+
+
+def test_a_job_gone_at_the_endpoint_leaves_the_state_on_refresh(plugin: Plugin) -> None:
+    resp = plugin.stub.Read(
+        provider_pb2.ReadRequest(
+            urn=urn(JOB, "gone"),
+            id="ftjob-gone",
+            properties=struct({"jobId": "ftjob-gone", "model": MODEL}),
+            inputs=struct({"model": MODEL}),
+        )
+    )
+    assert resp.id == ""  # the engine drops a resource whose read answers no id
