@@ -375,8 +375,9 @@ class TrainingFile(Resource, module="finetune", name="TrainingFile"):
     billed_tokens_per_epoch: pulumi.Output[int | None]
     """Σ min(limit, tokens): the billed tokens of one pass over the data."""
     estimated_billed_tokens: pulumi.Output[int | None]
-    """Σ min(limit, tokens) × the default number of epochs (one job with n_epochs "auto"; each
-    FineTuningJob has its own `estimated_billed_tokens`)."""
+    """Σ min(limit, tokens) × `default_epochs`: assumes OpenAI's default epochs (one job with
+    n_epochs "auto"). A job that declares n_epochs bills its own: read the FineTuningJob's
+    `estimated_billed_tokens`."""
     default_epochs: pulumi.Output[int | None]
     """Epochs OpenAI picks for this many examples when n_epochs is "auto"."""
     tokenizer: pulumi.Output[str | None]

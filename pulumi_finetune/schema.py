@@ -314,7 +314,7 @@ TRAINING_FILE = Table(
         _checked("total_tokens", "tokens over all examples"),
         _checked("max_example_tokens", "tokens of the longest example"),
         _checked("billed_tokens_per_epoch", "Σ min(limit, tokens): billed tokens of one epoch"),
-        _checked("estimated_billed_tokens", "Σ min(limit, tokens) × default epochs"),
+        _checked("estimated_billed_tokens", "Σ min(limit, tokens) × OpenAI's default epochs"),
         _checked("default_epochs", "epochs OpenAI picks for n_epochs 'auto'"),
         _checked("tokenizer", "the tokenizer of the counts"),
     ),

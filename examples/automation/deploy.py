@@ -47,7 +47,7 @@ def program() -> None:
     )
     pulumi.export("job_id", job.id)
     pulumi.export("status", job.status)
-    pulumi.export("billed_tokens_estimate", data.estimated_billed_tokens)
+    pulumi.export("billed_tokens_estimate", job.estimated_billed_tokens)  # the job's epochs
 
 
 def stack() -> auto.Stack:

@@ -242,7 +242,8 @@ def summary(stack: str, reports: list[DataReport], plan: dict[str, Any], ok: boo
         tokens = [c.tokens for c in changes if c.tokens is not None]
         costs = [c.cost for c in changes if c.cost is not None]
         out.append(
-            f"| **total** ({len(changes)} jobs) | | | {count(sum(tokens) if tokens else None)} "
+            f"| **total** ({len(changes)} job{'' if len(changes) == 1 else 's'}) | | | "
+            f"{count(sum(tokens) if tokens else None)} "
             f"| {money(sum(costs) if costs else None)} |"
         )
         notes = sorted({c.note for c in changes if c.note})

@@ -27,7 +27,11 @@ job = FineTuningJob(
 )
 
 pulumi.export("training_file", data.id)
-pulumi.export("estimated_billed_tokens", data.estimated_billed_tokens)
+# The job's own estimate, at its 3 epochs (known in `pulumi preview`); the file's estimate
+# assumes OpenAI's default epochs for 12 examples, not this job's.
+pulumi.export("estimated_billed_tokens", job.estimated_billed_tokens)
+pulumi.export("estimated_cost_usd", job.estimated_cost_usd)
 pulumi.export("job", job.id)
 pulumi.export("status", job.status)
 pulumi.export("model", job.fine_tuned_model)
+pulumi.export("trained_tokens", job.trained_tokens)  # what the endpoint bills, once it finished
