@@ -1,5 +1,6 @@
 // A TypeScript program using pulumi-finetune's provider plugin (see the README's
 // "Other languages (the provider plugin)"): one training file, one job waited for.
+// Before the first run: `npm install` and `python -m pulumi_finetune.plugin.typescript finetune.ts`.
 import * as pulumi from "@pulumi/pulumi";
 import { FineTuningJob, TrainingFile } from "./finetune";
 

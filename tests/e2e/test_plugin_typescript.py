@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pulumi_finetune.plugin import typescript
 from pulumi_finetune.plugin.testing import PluginProject, language_hosts_dir
 
 from .conftest import DATASET, REPO, Endpoint
@@ -38,8 +39,9 @@ def project(ep: Endpoint, tmp_path: Path) -> Iterator[PluginProject]:
         # The program is typechecked once below, with tsc; the runs only transpile it.
         env={"PULUMI_NODEJS_TRANSPILE_ONLY": "true"},
     )
-    for name in ("finetune.ts", "tsconfig.json", "package.json"):
+    for name in ("tsconfig.json", "package.json"):
         (made.dir / name).write_bytes((EXAMPLE / name).read_bytes())
+    typescript.main([str(made.dir / "finetune.ts")])  # as the README says to render it
     (made.dir / "data").mkdir()
     (made.dir / "data" / "train.jsonl").write_bytes(DATASET.read_bytes())
     (made.dir / "node_modules").symlink_to(node_modules())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from pulumi_finetune import settings
 from pulumi_finetune.plugin import schema as package
 from pulumi_finetune.plugin.values import camel, snake
 from pulumi_finetune.schema import FINE_TUNING_JOB, TRAINING_FILE, Attribute, Change, Kind, Table
@@ -100,4 +101,5 @@ def test_secret_outputs_are_secret_in_the_schema() -> None:
 def test_the_api_key_config_is_secret() -> None:
     config = package.package_schema()["config"]["variables"]
     assert config["apiKey"]["secret"] is True
-    assert {"apiKey", "baseUrl", "organization", "project", "trainingPrices"} == set(config)
+    assert {"apiKey", "baseUrl", "organization", "project", "trainingPrices"} <= set(config)
+    assert set(config) == {*settings.CONFIG_NAMES, "trainingPrices"}  # what configure reads

@@ -1,19 +1,22 @@
-"""The TypeScript SDK of the plugin's resources is the one its package schema renders."""
+"""The TypeScript SDK of the plugin's resources follows its package schema."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from pulumi_finetune.plugin import typescript
 from pulumi_finetune.plugin.schema import TABLES, package_schema, token
 
 
-def test_the_committed_sdk_is_current() -> None:
-    assert typescript.main(["--check"]) == 0, "run: python -m pulumi_finetune.plugin.typescript"
+def test_it_writes_the_sdk_where_asked(tmp_path: Path) -> None:
+    out = tmp_path / "sdk" / "finetune.ts"
+    assert typescript.main([str(out)]) == 0
+    assert out.read_text() == typescript.render()
 
 
 def test_every_schema_property_is_a_typed_output_and_every_input_an_argument() -> None:
-    sdk = typescript.DEFAULT_OUT.read_text()
+    sdk = typescript.render()
     resources = package_schema()["resources"]
     for table in TABLES:
         resource = resources[token(table)]
