@@ -1,9 +1,10 @@
 """The plugin's Pulumi package schema, generated from the resources' tables (`schema.py`).
 
-Each table becomes a resource `finetune:index:<Table.resource>`: its arguments (API fields and
-provider options) are the input properties, its outputs and arguments the properties, under
-Pulumi's camelCase names, with each row's doc as the description and the table's secret outputs
-marked secret. Internal inputs are not in the schema: the plugin computes them itself.
+Each table becomes a resource `finetune:index:<Table.resource>`: its arguments
+(`Table.arguments`: request fields and provider options) are the input properties, its outputs
+and arguments the properties, under Pulumi's camelCase names, with each row's doc as the
+description and the table's secret outputs marked secret. Internal inputs are not in the
+schema: the plugin computes them itself.
 
 A row's type comes from, in order: OpenAI's JSON Schema of the field (`schemas/`: the
 create-job request for API arguments, the job or file object for API outputs); the Python type
@@ -163,7 +164,8 @@ def _property(table: Table, attr: Attribute) -> dict[str, Any]:
 
 
 def arguments(table: Table) -> tuple[Attribute, ...]:
-    return tuple(a for a in table.attributes if a.kind in (Kind.API, Kind.OPTION))
+    """What a program may set: the table's arguments (its `...Args` fields in Python)."""
+    return tuple(table[name] for name in table.arguments)
 
 
 def state(table: Table) -> tuple[Attribute, ...]:

@@ -33,7 +33,7 @@ def test_each_table_is_a_resource_of_the_finetune_package() -> None:
 def test_inputs_are_the_tables_arguments_and_properties_everything_but_internal_inputs() -> None:
     for table in package.TABLES:
         resource = _resource(table)
-        arguments = {camel(a.name) for a in table.attributes if a.kind in (Kind.API, Kind.OPTION)}
+        arguments = {camel(name) for name in table.arguments}
         recorded = {camel(a.name) for a in table.attributes if a.kind is not Kind.INTERNAL}
         assert set(resource["inputProperties"]) == arguments  # type: ignore[arg-type]
         assert set(resource["properties"]) == recorded  # type: ignore[arg-type]
