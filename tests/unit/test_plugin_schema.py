@@ -77,16 +77,16 @@ def test_required_inputs_come_from_openais_schema_and_defaults_from_the_table() 
 
 def test_a_new_row_is_in_the_schema_with_no_other_edit() -> None:
     rows = (
-        Attribute("training_type", Kind.OPTION, Change.UPDATE, "how it trains", default="full"),
-        Attribute("model_retires_on", Kind.OUTPUT, Change.NONE, "date", output=package.Source.API),
-        Attribute("extra_body", Kind.API, Change.REPLACE, "host fields", absent={}),
+        Attribute("future_option", Kind.OPTION, Change.UPDATE, "an option", default="full"),
+        Attribute("future_date", Kind.OUTPUT, Change.NONE, "a date", output=package.Source.API),
+        Attribute("future_field", Kind.API, Change.REPLACE, "a request field", absent={}),
     )
     grown = package.resource_schema(FINE_TUNING_JOB.with_rows(*rows))
-    assert grown["inputProperties"]["trainingType"]["type"] == "string"
-    assert grown["inputProperties"]["extraBody"]["type"] == "object"
-    assert grown["properties"]["modelRetiresOn"] == {
+    assert grown["inputProperties"]["futureOption"]["type"] == "string"
+    assert grown["inputProperties"]["futureField"]["type"] == "object"
+    assert grown["properties"]["futureDate"] == {
         "$ref": "pulumi.json#/Any",
-        "description": "date",
+        "description": "a date",
     }
 
 
