@@ -8,6 +8,10 @@ script, not the page).
 
     python benchmarks/reliability.py            # all scenarios, writes docs/reliability.md
     python benchmarks/reliability.py --no-write # print only
+    python benchmarks/reliability.py --face plugin  # one face only
+
+Both faces run every scenario: the Python program (dynamic provider) and the same resources in a
+YAML program through the provider plugin (`pulumi_finetune.plugin`).
 
 Bounded: every pulumi command has a timeout and the run stops starting scenarios after
 --budget seconds (default 420); it takes about 2 minutes on 2 cores. Exit status 1 if a
@@ -35,6 +39,7 @@ from readme_block import replace_block
 
 from pulumi_finetune.local.server import LocalEndpoint
 from pulumi_finetune.local.testing import EndpointClient, Project, engine_dir, start_pulumi
+from pulumi_finetune.plugin.testing import PluginProject, language_hosts_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,8 +51,26 @@ CREATE = "POST /v1/fine_tuning/jobs"
 CANCEL = "POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel"
 RETRIEVE = "GET /v1/fine_tuning/jobs/{fine_tuning_job_id}"
 JOB_ROUTES = "* /v1/fine_tuning/jobs*"
-TYPE = "pulumi-python:dynamic/finetune:FineTuningJob"
-URN = f"urn:pulumi:dev::e2e::{TYPE}::bot"
+
+
+@dataclass(frozen=True)
+class Face:
+    """How a program declares the resources: the Python face, or YAML through the plugin."""
+
+    name: str
+    job_type: str
+    make: Callable[..., Project]
+    engine: Callable[[], Path]
+
+    @property
+    def urn(self) -> str:
+        return f"urn:pulumi:dev::e2e::{self.job_type}::bot"
+
+
+FACES = {
+    "python": Face("python", "pulumi-python:dynamic/finetune:FineTuningJob", Project, engine_dir),
+    "plugin": Face("plugin", "finetune:index:FineTuningJob", PluginProject, language_hosts_dir),
+}
 ACTIVE = {"validating_files", "queued", "running", "paused"}
 TIMEOUT = 180.0  # per pulumi command
 JOB: dict[str, Any] = {"model": MODEL, "training_file": "@data", "metadata": {"team": "billing"}}
@@ -70,19 +93,22 @@ def summary(statuses: list[str]) -> str:
 class Scenario:
     """One endpoint, one project; helpers to count what the stack started."""
 
-    def __init__(self, root: Path, engine: Path) -> None:
+    def __init__(self, root: Path, engine: Path, face: Face) -> None:
         self.server = LocalEndpoint(
             data_dir=root / "endpoint", key="sk-local-" + secrets.token_hex(16), clock_speed=1.0
         )
         self.api = EndpointClient(self.server.url, self.server.key)
-        self.project = Project(
-            root=root / "project",
-            engine=engine,
-            endpoint_url=self.server.url,
-            api_key=self.server.key,
-        )
-        shutil.copy(DATASET, self.project.dir / "train.jsonl")
+        self.face = face
+        self.engine = engine
+        self.project = self.new_project(root / "project")
         self.training_file = ""
+
+    def new_project(self, root: Path) -> Project:
+        project = self.face.make(
+            root=root, engine=self.engine, endpoint_url=self.server.url, api_key=self.server.key
+        )
+        shutil.copy(DATASET, project.dir / "train.jsonl")
+        return project
 
     def pulumi(self, *args: str, check: bool = True) -> str:
         result = self.project.pulumi(*args, check=check, timeout=TIMEOUT)
@@ -190,24 +216,30 @@ def replace_unchanged(s: Scenario) -> Outcome:
     s.project.write(program())
     s.up()
     s.server.reset_stats()
-    s.up("--replace", URN)
+    s.up("--replace", s.face.urn)
+    if s.face.name == "plugin":
+        # The engine sends the plugin nothing of the resource a --replace replaces (no old
+        # inputs to check, no diff): it keeps the current job (README, "Other languages").
+        return with_posts(summary(["active"]), 0), with_posts(summary(s.statuses()), s.posts())
     expected = with_posts(summary(["cancelled", "active"]), 1)
     return expected, with_posts(summary(s.statuses()), s.posts())
 
 
 def killed_during_replace(s: Scenario) -> Outcome:
+    if s.face.name == "plugin":
+        return "not applicable", "not applicable"  # a --replace of an unchanged job posts nothing
     s.upload()
     s.project.write(program())
     s.up()
     s.server.reset_stats()
     s.server.add_fault(CREATE, "slow", delay=3.0)
-    run = start_pulumi(s.project, "up", "--yes", "--skip-preview", "--replace", URN)
+    run = start_pulumi(s.project, "up", "--yes", "--skip-preview", "--replace", s.face.urn)
     s.wait_for(lambda: s.posts() == 1)
     run.kill()
     run.kill_leftovers()
     s.wait_for(lambda: s.server.stats()["jobs_created"] == 1)
     s.pulumi("cancel", "--yes")
-    s.up("--replace", URN)
+    s.up("--replace", s.face.urn)
     expected = with_posts(summary(["cancelled", "active"]), 1)
     return expected, with_posts(summary(s.statuses()), s.posts())
 
@@ -216,13 +248,8 @@ def teammate_same_stack_name(s: Scenario) -> Outcome:
     s.upload()
     s.project.write(program())
     s.up()
-    teammate = Project(
-        root=s.project.root.parent / "teammate",  # own file backend; same project and stack name
-        engine=s.project.engine,
-        endpoint_url=s.server.url,
-        api_key=s.server.key,
-    )
-    shutil.copy(DATASET, teammate.dir / "train.jsonl")
+    # own file backend; same project and stack name
+    teammate = s.new_project(s.project.root.parent / "teammate")
     teammate.write(program())
     teammate.pulumi("up", "--yes", "--skip-preview", timeout=TIMEOUT)
     theirs = {r["id"] for r in teammate.state_resources() if r["urn"].endswith("::bot")}
@@ -377,8 +404,8 @@ def scenario_dir() -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def run_all(budget: float, only: str | None) -> list[Row]:
-    engine = engine_dir()
+def run_all(budget: float, only: str | None, face: Face) -> list[Row]:
+    engine = face.engine()
     rows: list[Row] = []
     started = time.monotonic()
     for name, injected, fn in SCENARIOS:
@@ -390,7 +417,7 @@ def run_all(budget: float, only: str | None) -> list[Row]:
         t0 = time.monotonic()
         outcome: Outcome
         with scenario_dir() as root:
-            scenario = Scenario(root, engine)
+            scenario = Scenario(root, engine, face)
             try:
                 outcome = fn(scenario)
             except Exception as exc:  # the table says what went wrong; the exit status fails
@@ -404,7 +431,7 @@ def run_all(budget: float, only: str | None) -> list[Row]:
             row = Row(row_name, row_injected, expected, found, seconds)
             rows.append(row)
             mark = "ok  " if row.ok else "FAIL"
-            print(f"{mark} {seconds:5.1f}s  {row_name}: {found}", file=sys.stderr)
+            print(f"{mark} {seconds:5.1f}s  {face.name}: {row_name}: {found}", file=sys.stderr)
     return rows
 
 
@@ -420,7 +447,8 @@ PAGE = """# Reliability: no duplicate jobs, no orphans, faults survived
 
 <!-- Generated by `python benchmarks/reliability.py`; edit the script, not this page. -->
 
-Each row runs the real `pulumi` CLI ({pulumi}) on a file backend against the local endpoint,
+Each row runs the real `pulumi` CLI ({pulumi}) on a file backend against the local endpoint, once
+with the Python program and once with the same resources in a YAML program through the plugin,
 with the faults in "injected" scripted at the endpoint, then counts the fine-tuning jobs at the
 endpoint that the stack started ("active": validating, queued or running) and, where it
 matters, the create requests (POSTs) the endpoint received.
@@ -448,6 +476,13 @@ matters, the create requests (POSTs) the endpoint received.
   replaces) and anything older (an earlier incarnation) is never adopted, so `--replace` starts
   a new job and then cancels the old one (a finished one is left as it is). A newer marked job is
   the orphan of an interrupted run: it is adopted.
+- **The plugin face** (a YAML program through `pulumi-resource-finetune`) keeps the same marker:
+  its stack instance is the id the engine drew for the stack's `finetune` provider resource (sent
+  to the plugin in `Configure`), and the owned job is what the state the engine sends to `diff`,
+  `update`, `read` and `delete` records. For `pulumi up --replace` the engine sends the plugin
+  nothing about the resource it replaces, so an unchanged job is kept (no POST, nothing
+  cancelled) rather than risk taking it for an orphan; the scenario that kills that `--replace`
+  does not apply.
 - **Retries.** 429 waits for `retry-after-ms`/`retry-after` (up to 60 s), 408/409/5xx/dropped
   connections back off 0.5 s x 2^n (cap 8 s) with jitter, at most 6 retries within 300 s per
   request; a create is never re-sent by the client once it may have reached the server. At most 4
@@ -487,22 +522,28 @@ requests have ended (at most the client's 120 s read timeout) before step 3.
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=420.0, help="seconds; then stop")
+    parser.add_argument("--budget", type=float, default=420.0, help="seconds per face; then stop")
     parser.add_argument("--only", help="run the scenarios whose name contains this")
+    parser.add_argument("--face", choices=[*FACES, "both"], default="both")
     parser.add_argument("--no-write", action="store_true", help="print, do not write the page")
     args = parser.parse_args()
 
     started = time.monotonic()
-    rows = run_all(args.budget, args.only)
-    text = table(rows)
+    faces = list(FACES.values()) if args.face == "both" else [FACES[args.face]]
+    tables, failed, total = [], [], 0
+    for face in faces:
+        rows = run_all(args.budget, args.only, face)
+        total += len(rows)
+        failed += [row for row in rows if not row.ok]
+        tables.append(f"**{FACE_TITLES[face.name]}**\n\n{table(rows)}")
+    text = "\n\n".join(tables)
     print(text)
-    failed = [row for row in rows if not row.ok]
-    if not args.no_write and not args.only:
+    if not args.no_write and not args.only and args.face == "both":
         version = _pulumi_version(engine_dir())
         verdict = (
-            f"All {len(rows)} scenarios found what they expected."
+            f"All {total} scenarios (both faces) found what they expected."
             if not failed
-            else f"{len(failed)} of {len(rows)} scenarios did NOT find what they expected."
+            else f"{len(failed)} of {total} scenarios did NOT find what they expected."
         )
         OUT.parent.mkdir(exist_ok=True)
         OUT.write_text(
@@ -519,6 +560,12 @@ def main() -> int:
         replace_block("reliability", f"{verdict} ({version}, {_commit()})\n\n{text}")
         print(f"wrote {OUT.relative_to(REPO)} and the table in README.md", file=sys.stderr)
     return 1 if failed else 0
+
+
+FACE_TITLES = {
+    "python": "Python program (the dynamic provider)",
+    "plugin": "YAML program through the provider plugin (`pulumi_finetune.plugin`)",
+}
 
 
 def _commit() -> str:

@@ -23,6 +23,7 @@ from pulumi_finetune.datasets import (
     ValidationReport,
     validate_file,
 )
+from pulumi_finetune.plugin import install as plugin_install
 
 __all__ = ["main"]
 
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         help="list at most N errors and N warnings (default 20)",
     )
     watch.add_parser(sub)
+    plugin_install.add_parser(sub)
     return p
 
 
@@ -171,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _validate(args, parser)
     if args.command == "watch":
         return watch.run(args)
+    if args.command == "plugin":
+        return plugin_install.run(args)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover
 
 

@@ -104,12 +104,7 @@ class TableProvider(ResourceProvider):
             if (is_unknown(new.get(key)) or old.get(key) != new.get(key))
             and not self._recorded_before(key, old)
         ]
-        updates = [
-            attr.name
-            for attr in self.table.update_in_place
-            if _or_default(old.get(attr.name), attr.default)
-            != _or_default(new.get(attr.name), attr.default)
-        ]
+        updates = self.updated_in_place(old, new)
         return DiffResult(
             changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False
         )
@@ -118,6 +113,15 @@ class TableProvider(ResourceProvider):
         """Whether the state predates `key`, a value check computes (an upgrade added it): no
         diff then, or every existing resource would be replaced by the upgrade alone."""
         return self.table[key].output is Source.CHECK and old.get(key) is None
+
+    def updated_in_place(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+        """The attributes a change of which updates in place that differ (unset: default)."""
+        return [
+            attr.name
+            for attr in self.table.update_in_place
+            if _or_default(olds.get(attr.name), attr.default)
+            != _or_default(news.get(attr.name), attr.default)
+        ]
 
     @explained("Unable to update the resource", lambda p, props: base_url_of(p, props))
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

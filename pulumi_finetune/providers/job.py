@@ -522,11 +522,11 @@ def _pause_when_running(
             except (BadRequestError, ConflictError):
                 pass  # not a step trained yet: try again shortly
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if remaining <= 0 or waiting.STOP.is_set():
             return job
         if progress.due(job):
             progress.report(job, {})
-        time.sleep(min(cadence.after(False), remaining, 5.0))
+        waiting.stopped_sleep(min(cadence.after(False), remaining, 5.0))
         job = client.retrieve_job(str(job["id"]))
     return job
 

@@ -8,9 +8,11 @@ reached that way, a line on stderr (shown on the stack's row) names the resource
 
 Pulumi's dynamic-provider host ignores the engine's Cancel, so the first Ctrl-C of `pulumi up`
 does not end a wait; the second ends `pulumi up` within seconds and the job keeps running, to be
-picked up by the next `pulumi up`. Every progress line says so. A `pulumi` process killed
-outright leaves its provider processes behind: `watch_engine` makes ours exit within seconds of
-the engine's port closing, instead of polling on.
+picked up by the next `pulumi up`. Every progress line says so. The provider plugin
+(`pulumi_finetune.plugin`) does receive Cancel: it sets `STOP`, which ends every wait at once
+with the job as last seen (`serve_interruptibly` switches the hint and the engine's address). A
+`pulumi` process killed outright leaves its provider processes behind: `watch_engine` makes ours
+exit within seconds of the engine's port closing, instead of polling on.
 """
 
 from __future__ import annotations
@@ -33,6 +35,14 @@ if TYPE_CHECKING:
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 STOP_HINT = "Ctrl-C twice stops waiting; the job keeps running and the next `pulumi up` picks it up"
+INTERRUPTIBLE_HINT = (
+    "Ctrl-C stops waiting; the job keeps running and the next `pulumi up` waits for it again"
+)
+
+STOP = threading.Event()
+"""Set when the engine cancels the operation (the plugin's Cancel: a Ctrl-C, or the end of a
+run): waits stop polling and return the job as last seen. Never set in the dynamic provider."""
+_hint = STOP_HINT
 
 ENGINE_CHECK_SECONDS = 2.0
 ENGINE_MISSES = 2
@@ -122,6 +132,19 @@ class EngineLog:
             return False
 
 
+def serve_interruptibly(address: str | None) -> None:
+    """In the provider plugin: progress goes to the engine at `address`, and says that one
+    Ctrl-C stops waiting (the plugin sets `STOP` on the engine's Cancel)."""
+    global _engine_log, _hint
+    _engine_log = EngineLog(address)
+    _hint = INTERRUPTIBLE_HINT
+
+
+def stopped_sleep(seconds: float) -> None:
+    """Sleep `seconds`, or until `STOP` is set."""
+    STOP.wait(seconds)
+
+
 def engine_address() -> str | None:
     """The engine's address, when this process is Pulumi's dynamic-provider host (whose first
     argument it is); None elsewhere (tests, the program side)."""
@@ -159,7 +182,7 @@ class Progress:
         )
 
     def report(self, job: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
-        message = f"{describe(job, metrics)}. {STOP_HINT}"
+        message = f"{describe(job, metrics)}. {_hint}"
         if not self.log.status(self.urn, message):
             print(f"{self.name}: {message}", file=sys.stderr, flush=True)
         self._last_status = str(job.get("status"))
@@ -172,9 +195,10 @@ def wait_for_job(
     job: dict[str, Any],
     timeout: float,
     progress: Progress,
-    sleep: Callable[[float], Any] = time.sleep,
+    sleep: Callable[[float], Any] = stopped_sleep,
 ) -> dict[str, Any]:
-    """Poll until the job ends or `timeout` passes, reporting progress; the job as last seen.
+    """Poll until the job ends, `timeout` passes or `STOP` is set, reporting progress; the job
+    as last seen.
 
     A job still running at the timeout, or when the endpoint stops answering (the client's
     retries and deadline exhausted), is returned as observed: raising would make Pulumi forget a
@@ -196,9 +220,11 @@ def wait_for_job(
     report()
     while job.get("status") not in TERMINAL_STATUSES:
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if remaining <= 0 or STOP.is_set():
             return job
         sleep(min(cadence.after(changed), remaining))
+        if STOP.is_set():
+            return job
         try:
             latest = client.retrieve_job(str(job["id"]))
         except FinetuneError:
