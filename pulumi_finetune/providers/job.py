@@ -487,7 +487,8 @@ def _declared_vs_live(
             yield field, spec[field], job.get(field)
     suffix = spec.get("suffix")
     model = job.get("fine_tuned_model")
-    if suffix and model and f":{suffix}:" not in str(model):
+    # OpenAI: ft:BASE:ORG:SUFFIX:ID; Azure OpenAI: BASE.ft-HEX-SUFFIX
+    if suffix and model and not (f":{suffix}:" in model or str(model).endswith(f"-{suffix}")):
         yield "suffix", suffix, model
     for key, value in (spec.get("metadata") or {}).items():
         live = (job.get("metadata") or {}).get(key)
