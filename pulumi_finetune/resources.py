@@ -96,10 +96,11 @@ class IntegrationArgsDict(TypedDict):
 class FineTuningJobArgs:
     """The inputs of a FineTuningJob. Every field but the provider options is sent to the API.
 
-    Changing any API field replaces the job (fine-tuning jobs cannot be edited). Changing a
-    provider option (`wait_for_completion`, `wait_timeout_seconds`, `on_destroy`, `paused`,
-    `base_url`, `organization`, `project`) updates in place; only `paused` (pause or resume)
-    and turning waiting on (wait for the job) call the API.
+    Changing any API field, or the host (`host`, or a base URL of another host), replaces the
+    job (fine-tuning jobs cannot be edited or moved). Changing a provider option
+    (`wait_for_completion`, `wait_timeout_seconds`, `on_destroy`, `paused`, `base_url` within
+    one host, `organization`, `project`) updates in place; only `paused` (pause or resume) and
+    turning waiting on (wait for the job) call the API.
     """
 
     model: pulumi.Input[str]
@@ -145,6 +146,11 @@ class FineTuningJobArgs:
     """Provider option: OpenAI organization header."""
     project: pulumi.Input[str] | None = None
     """Provider option: OpenAI project header."""
+    host: pulumi.Input[str] | None = None
+    """Whose API the endpoint is: `openai`, `azure`, `nebius` or `compatible` (else stack config
+    `finetune:host`, else the host the base URL names; any URL it does not know is
+    `compatible`). Set it for a proxy or gateway in front of a known host. It decides the
+    lifecycle dates that apply; a change replaces the job (a job does not move between hosts)."""
 
 
 JOB_TYPE = "pulumi-python:dynamic/finetune:FineTuningJob"
@@ -200,6 +206,7 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
     :param base_url: Endpoint base URL.
     :param organization: OpenAI organization.
     :param project: OpenAI project.
+    :param host: openai, azure, nebius or compatible (else config, else from the base URL).
     """
 
     job_id: pulumi.Output[str]
@@ -264,6 +271,9 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
     estimated_cost_note: pulumi.Output[str]
     """How the estimate was made (tokens × epochs at what price, from where), or why there is
     none."""
+    host: pulumi.Output[str]
+    """The host the job lives on: the `host` argument, else `finetune:host`, else the one the
+    base URL names (`compatible` for any other)."""
 
     def __init__(
         self,
@@ -331,6 +341,8 @@ class TrainingFileArgs:
     """Provider option: OpenAI organization header."""
     project: pulumi.Input[str] | None = None
     """Provider option: OpenAI project header."""
+    host: pulumi.Input[str] | None = None
+    """Whose API the endpoint is (see `FineTuningJobArgs.host`); a change replaces the file."""
 
 
 class TrainingFile(Resource, module="finetune", name="TrainingFile"):
@@ -356,6 +368,7 @@ class TrainingFile(Resource, module="finetune", name="TrainingFile"):
     :param base_url: Endpoint base URL.
     :param organization: OpenAI organization.
     :param project: OpenAI project.
+    :param host: openai, azure, nebius or compatible (else config, else from the base URL).
     """
 
     file_id: pulumi.Output[str]
@@ -385,6 +398,8 @@ class TrainingFile(Resource, module="finetune", name="TrainingFile"):
     """The file's processing status as last seen."""
     created_at: pulumi.Output[int]
     """Unix seconds."""
+    host: pulumi.Output[str]
+    """The host the file was uploaded to (see `FineTuningJob.host`)."""
 
     def __init__(
         self,

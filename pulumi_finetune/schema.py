@@ -126,13 +126,14 @@ class Table:
 
     @property
     def copied_by_update(self) -> tuple[str, ...]:
-        """What an in-place update takes from the new inputs: every input and locally computed
-        value that a change does not replace (API answers stay as last seen)."""
+        """What an in-place update takes from the new inputs: every input that a change does not
+        replace, and every locally computed value (API answers stay as last seen). A computed
+        value that replaces on change is the same in an update, unless the state predates it."""
         return tuple(
             a.name
             for a in self.attributes
-            if a.change is not Change.REPLACE
-            and (a.kind in (Kind.OPTION, Kind.INTERNAL) or a.output is Source.CHECK)
+            if (a.change is not Change.REPLACE and a.kind in (Kind.OPTION, Kind.INTERNAL))
+            or a.output is Source.CHECK
         )
 
     @property
@@ -209,6 +210,17 @@ CONNECTION = (
     _option("project", "OpenAI project header"),
 )
 CONNECTION_OPTIONS = tuple(a.name for a in CONNECTION)
+# The host whose API this is (see `pulumi_finetune.hosts` and `pulumi_finetune.settings`):
+# resolved by check from the argument, `finetune:host` or the effective base URL, so that moving
+# a resource to another host (even by stack config alone) replaces it: a job or file of one host
+# does not exist at another. A state recorded before this row existed has no host: not a diff.
+HOST = Attribute(
+    "host",
+    Kind.OPTION,
+    Change.REPLACE,
+    "openai, azure, nebius or compatible (else finetune:host, else from the base URL)",
+    output=Source.CHECK,
+)
 
 # Internal inputs of a FineTuningJob for its cost estimate (see `pulumi_finetune.prices`): the
 # figures of its training file when that is a TrainingFile of the program, and the stack's price
@@ -248,6 +260,7 @@ FINE_TUNING_JOB = Table(
             "take over this existing job instead of creating one (first up only)",
         ),
         *CONNECTION,
+        HOST,
         _internal(identity.RESOURCE_KEY, "project/stack/resource name"),
         _internal(identity.STACK_INSTANCE, "id of the stack's provider resource"),
         _internal(identity.OWNED_JOB, "the job the stack's state records"),
@@ -304,6 +317,7 @@ TRAINING_FILE = Table(
         _option("format", "chat, completions, preference or reinforcement (inferred)"),
         _option("model", "the model the data is for: tokenizer, token limit"),
         *CONNECTION,
+        HOST,
         _api_output("file_id", "file-... (also the resource's id)", api_name="id"),
         _api_output("filename", "the name it was uploaded under"),
         _api_output("bytes", "size in bytes"),

@@ -9,6 +9,11 @@
    `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`),
 4. defaults (`https://api.openai.com/v1`).
 
+The host (`pulumi_finetune.hosts`: whose API this is, which decides its lifecycle dates and
+quirks) is the resource's `host` argument, else `finetune:host`, else the host the effective base
+URL names (`hosts.infer`: `compatible` for any URL it does not know, such as a proxy in front of
+OpenAI, which then sets `finetune:host openai`). It has no environment variable.
+
 Settings are resolved inside the provider process, never pickled.
 """
 
@@ -19,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import hosts
 from .errors import SettingsError
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -31,8 +37,10 @@ _SOURCES: dict[str, tuple[str | None, str, str]] = {
     "organization": ("organization", "organization", "OPENAI_ORG_ID"),
     "project": ("project", "project", "OPENAI_PROJECT_ID"),
 }
+HOST_ARGUMENT = "host"
+HOST_CONFIG = "host"
 # The stack config keys (`finetune:<name>`) the program hands to the provider; the key is secret.
-CONFIG_NAMES = tuple(config_name for _, config_name, _ in _SOURCES.values())
+CONFIG_NAMES = (*(config_name for _, config_name, _ in _SOURCES.values()), HOST_CONFIG)
 SECRET_CONFIG_NAMES = frozenset({"apiKey"})
 API_KEY_ENV = _SOURCES["api_key"][2]
 
@@ -45,6 +53,8 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     organization: str | None = None
     project: str | None = None
+    host: str = hosts.COMPATIBLE.name
+    """The host's name in `pulumi_finetune.hosts` (see `resolve_host`)."""
 
     def require_key(self) -> str:
         if not self.api_key:
@@ -60,6 +70,34 @@ def config_key(name: str) -> str:
     return f"{CONFIG_NAMESPACE}:{name}"
 
 
+def _value(
+    name: str, resource_args: Mapping[str, Any], config: Mapping[str, Any], env: Mapping[str, str]
+) -> str | None:
+    arg, config_name, env_name = _SOURCES[name]
+    candidates = (
+        resource_args.get(arg) if arg else None,
+        config.get(config_key(config_name)),
+        env.get(env_name),
+    )
+    return next((str(v) for v in candidates if isinstance(v, str) and v.strip()), None)
+
+
+def effective_base_url(
+    resource_args: Mapping[str, Any],
+    config: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """The base URL from the four sources (see the module)."""
+    env = os.environ if env is None else env
+    base_url = (_value("base_url", resource_args, config, env) or DEFAULT_BASE_URL).rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise SettingsError(
+            f"base_url {base_url!r} must start with http:// or https:// "
+            "(resource argument base_url, config finetune:baseUrl or OPENAI_BASE_URL)"
+        )
+    return base_url
+
+
 def resolve(
     resource_args: Mapping[str, Any] | None = None,
     config: Mapping[str, Any] | None = None,
@@ -69,23 +107,40 @@ def resolve(
     resource_args = resource_args or {}
     config = config or {}
     env = os.environ if env is None else env
-    values: dict[str, str | None] = {}
-    for name, (arg, config_name, env_name) in _SOURCES.items():
-        candidates = (
-            resource_args.get(arg) if arg else None,
-            config.get(config_key(config_name)),
-            env.get(env_name),
-        )
-        values[name] = next((str(v) for v in candidates if isinstance(v, str) and v.strip()), None)
-    base_url = (values["base_url"] or DEFAULT_BASE_URL).rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        raise SettingsError(
-            f"base_url {base_url!r} must start with http:// or https:// "
-            "(resource argument base_url, config finetune:baseUrl or OPENAI_BASE_URL)"
-        )
+    values = {name: _value(name, resource_args, config, env) for name in _SOURCES}
+    base_url = effective_base_url(resource_args, config, env)
     return Settings(
         base_url=base_url,
         api_key=values["api_key"],
         organization=values["organization"],
         project=values["project"],
+        host=resolve_host(resource_args.get(HOST_ARGUMENT), config, base_url).name,
     )
+
+
+def declared_host(argument: Any, config: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(name as written, where) of the host the resource argument or stack config names; None
+    when neither does (blank counts as unset)."""
+    for value, where in (
+        (argument, "host"),
+        (config.get(config_key(HOST_CONFIG)), config_key(HOST_CONFIG)),
+    ):
+        if isinstance(value, str) and value.strip():
+            return value, where
+    return None
+
+
+def resolve_host(argument: Any, config: Mapping[str, Any], base_url: str) -> hosts.Host:
+    """The host: the `host` argument > `finetune:host` > the one `base_url` names."""
+    declared = declared_host(argument, config)
+    if declared is None:
+        return hosts.infer(base_url)
+    value, where = declared
+    host = hosts.by_name(value)
+    if host is None:
+        raise SettingsError(unknown_host(value, where))
+    return host
+
+
+def unknown_host(value: str, where: str) -> str:
+    return f"{where} {value!r} is not a known host; must be one of {', '.join(hosts.NAMES)}"

@@ -23,7 +23,8 @@ from pulumi.dynamic import (
 )
 
 from .. import settings as settings_mod
-from ..schema import CONNECTION_OPTIONS, Table
+from ..errors import SettingsError
+from ..schema import CONNECTION_OPTIONS, Source, Table
 from ..spec import is_unknown
 from .failures import explained, quiet_tracebacks
 
@@ -100,7 +101,8 @@ class TableProvider(ResourceProvider):
         replaces = [
             key
             for key in self.table.replace_on_change
-            if is_unknown(new.get(key)) or old.get(key) != new.get(key)
+            if (is_unknown(new.get(key)) or old.get(key) != new.get(key))
+            and not self._recorded_before(key, old)
         ]
         updates = [
             attr.name
@@ -111,6 +113,11 @@ class TableProvider(ResourceProvider):
         return DiffResult(
             changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False
         )
+
+    def _recorded_before(self, key: str, old: Mapping[str, Any]) -> bool:
+        """Whether the state predates `key`, a value check computes (an upgrade added it): no
+        diff then, or every existing resource would be replaced by the upgrade alone."""
+        return self.table[key].output is Source.CHECK and old.get(key) is None
 
     @explained("Unable to update the resource", lambda p, props: base_url_of(p, props))
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -158,6 +165,35 @@ def client_for(provider: object, props: Mapping[str, Any]) -> Client:
     from ..client import Client
 
     return Client(settings_for(provider, props))
+
+
+def host_of(provider: object, props: Mapping[str, Any]) -> str:
+    """The host of `props` (argument > `finetune:host` > base URL), for read: a state recorded
+    before the host existed, or a `.get`, learns it from the settings in force."""
+    return settings_for(provider, props).host
+
+
+def check_host(provider: object, inputs: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Set `inputs["host"]` to the resolved host (unknown while what decides it is), or say why
+    the declared one is not a host. Local: no request."""
+    config = getattr(provider, _CONFIG_ATTR, None) or {}
+    argument, base_url = inputs.get(settings_mod.HOST_ARGUMENT), inputs.get("base_url")
+    if is_unknown(argument):
+        return
+    if argument is not None and not isinstance(argument, str):
+        yield "host", f"got {argument!r}; must be a string"
+        return
+    if settings_mod.declared_host(argument, config) is None and is_unknown(base_url):
+        inputs[settings_mod.HOST_ARGUMENT] = base_url  # unknown too: known at `pulumi up`
+        return
+    try:
+        url = settings_mod.effective_base_url({"base_url": base_url}, config)
+    except SettingsError:
+        return  # check_connection_options names the bad base URL
+    try:
+        inputs[settings_mod.HOST_ARGUMENT] = settings_mod.resolve_host(argument, config, url).name
+    except SettingsError as exc:
+        yield "host", str(exc)
 
 
 def check_connection_options(news: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

@@ -92,6 +92,7 @@ class TrainingFileProvider(common.TableProvider):
     ) -> list[tuple[str, str]]:
         """Validates the data and adds what `check` computes from it (see the table)."""
         failures = list(common.check_connection_options(inputs))
+        failures.extend(common.check_host(self, inputs))
         purpose = inputs.get("purpose")
         if purpose not in PURPOSES and not is_unknown(purpose):
             failures.append(("purpose", f"got {purpose!r}; must be 'fine-tune'"))
@@ -187,7 +188,9 @@ class TrainingFileProvider(common.TableProvider):
                 live = client.retrieve_file(id_)
             except NotFoundError:
                 return ReadResult("", {})
-        return ReadResult(id_, {**common.inputs_of(props), **self.table.from_api(live)})
+        outs = {**common.inputs_of(props), **self.table.from_api(live)}
+        outs["host"] = outs.get("host") or common.host_of(self, props)
+        return ReadResult(id_, outs)
 
     @explained("Unable to delete the training file", common.base_url_of)
     def delete(self, id_: str, props: dict[str, Any]) -> None:

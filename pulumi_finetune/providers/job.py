@@ -208,6 +208,7 @@ class FineTuningJobProvider(common.TableProvider):
         if inputs.get("model") == "":
             failures.insert(0, ("model", EMPTY_MODEL))
         failures.extend(common.check_connection_options(inputs))
+        failures.extend(common.check_host(self, inputs))
         failures.extend(_price_failures(inputs.get(TRAINING_PRICES)))
         inputs.update(_estimate(inputs))
         return failures
@@ -301,6 +302,7 @@ class FineTuningJobProvider(common.TableProvider):
             live = _live_outputs(client, job)
         outs = {**common.inputs_of(props), **job_outputs(job, self.table), **live}
         outs.setdefault(SPEC_OUTPUT, jobspec.api_spec(props, self.table.api_fields))
+        outs["host"] = outs.get("host") or common.host_of(self, props)
         return ReadResult(id_, self.table.stable(outs))
 
     @explained("Unable to update the fine-tuning job", common.base_url_of)

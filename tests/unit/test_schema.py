@@ -185,7 +185,8 @@ def test_a_new_option_is_defaulted_updated_in_place_and_copied_once_its_row_is_a
     checked = provider.check({}, news)
     assert checked.failures == [] and checked.inputs["poll_seconds"] == 5.0
     olds = {**checked.inputs, "job_id": "ftjob-1", "status": "running", "spec": {**news}}
-    assert not provider.diff("ftjob-1", olds, {**news}).changes  # unset means the default
+    unset = {**checked.inputs, "poll_seconds": None}
+    assert not provider.diff("ftjob-1", olds, unset).changes  # unset means the default
     changed = {**checked.inputs, "poll_seconds": 10.0}
     diff = provider.diff("ftjob-1", olds, changed)
     assert diff.changes and diff.replaces == []

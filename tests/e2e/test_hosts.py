@@ -1,0 +1,64 @@
+"""The host of a job under the real pulumi CLI: `finetune:host` (a proxy playing OpenAI), the
+`host` output, a host change previewed as a replacement, and stacks recorded before the host
+existed previewing "no changes" with no request."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from .conftest import MODEL
+from .test_job_lifecycle import assert_no_changes
+
+JOB = {"model": MODEL, "training_file": "@data", "suffix": "support", "wait_for_completion": True}
+PROGRAM = {"files": {"data": {"path": "train.jsonl"}}, "jobs": {"support-bot": JOB}}
+# What this change added to the state of every job and file (see the e2e test below).
+ADDED = ("host", "model_retires_on")
+
+
+def test_a_proxy_playing_openai_records_its_host_and_a_host_change_replaces(
+    fast_endpoint, make_project
+):
+    project = make_project(fast_endpoint)
+    project.pulumi("config", "set", "finetune:host", "openai")
+    project.write(PROGRAM)
+    project.up()
+    assert project.resource_outputs("support-bot")["host"] == "openai"
+    assert project.resource_outputs("data")["host"] == "openai"
+
+    # Moving the stack to another host by stack config alone: the file and the job are replaced.
+    project.pulumi("config", "rm", "finetune:host")
+    fast_endpoint.api.reset_stats()
+    preview = project.preview()
+
+    assert fast_endpoint.api.stats()["requests"] == 0
+    assert "2 to replace" in preview.stdout, preview.stdout
+    moved = re.findall(r'~ host\s+: "openai" => "compatible"', preview.stdout)
+    assert len(moved) == 2, preview.stdout  # the file's and the job's
+
+
+def test_a_stack_recorded_before_the_host_existed_previews_no_changes(fast_endpoint, make_project):
+    project = make_project(fast_endpoint)
+    project.write(PROGRAM)
+    project.up()
+    deployment = json.loads(project.export())
+    stripped = 0
+    for resource in deployment["deployment"]["resources"]:
+        for props in (resource.get("inputs") or {}, resource.get("outputs") or {}):
+            for key in ADDED:
+                stripped += props.pop(key, None) is not None
+    assert stripped >= 4  # the file's and the job's host, in inputs and outputs
+    state = project.root / "old-state.json"
+    state.write_text(json.dumps(deployment))
+    project.pulumi("stack", "import", "--file", str(state))
+    fast_endpoint.api.reset_stats()
+
+    preview = project.preview()
+    up = project.up()
+
+    assert fast_endpoint.api.stats()["requests"] == 0
+    assert_no_changes(preview.stdout)
+    assert_no_changes(up.stdout)
+    # `pulumi refresh` records the host of a state that predates it
+    project.refresh()
+    assert project.resource_outputs("support-bot")["host"] == "compatible"
