@@ -243,6 +243,7 @@ class MultipartUpload:
                 "purpose": self.purpose,
                 "bytes": self.size,
                 "mime_type": MIME_TYPE,
+                **self.client.upload_expiry(),
             },
         )
         if not self.upload_id:
