@@ -237,6 +237,9 @@ class EndpointClient(Control):
         self.key = key
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {key}"
+        # A flavor whose host takes the key in a header of its own (Azure: `api-key`) reads it
+        # there first; the others ignore it.
+        self.session.headers["api-key"] = key
 
     def get(self, path: str, **params: Any) -> Any:
         response = self.session.get(f"{self.url}/{path}", params=params, timeout=10)

@@ -1,0 +1,211 @@
+"""Each host under the real pulumi CLI, against the local endpoint playing it (`--flavor`):
+create, wait, refresh, replace and destroy; what each host is sent (Azure: `trainingType` and
+the key as `api-key`); what names the trained model (`result_model`: Nebius's final checkpoint);
+an Azure reinforcement job paused by the host at its cost cap that `pulumi up --refresh` does
+not resume; and preview refusals naming the host, with no request."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pulumi_finetune.local.server import LocalEndpoint
+from pulumi_finetune.local.testing import EndpointClient, Project
+
+from .conftest import MODEL, wait_until
+from .test_job_lifecycle import assert_no_changes
+
+REPO = Path(__file__).resolve().parents[2]
+RFT_DATA = REPO / "examples" / "reinforcement" / "data" / "train.jsonl"
+OPEN_MODEL = "meta-llama/Meta-Llama-3.1-8B-Instruct"
+GRADER = {
+    "type": "string_check",
+    "name": "label",
+    "input": "{{sample.output_text}}",
+    "reference": "{{item.reference_answer}}",
+    "operation": "eq",
+}
+RESUME = "POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/resume"
+CREATE = "POST /v1/fine_tuning/jobs"
+
+
+@pytest.fixture(autouse=True)
+def conformance() -> Iterator[None]:
+    """These flavors answer in their hosts' shapes, not OpenAI's: no OpenAI schema check."""
+    yield None
+
+
+@dataclass
+class Flavored:
+    server: LocalEndpoint
+    url: str
+    key: str
+    api: EndpointClient
+
+
+def _flavored(tmp: Path, flavor: str, clock_speed: float) -> Iterator[Flavored]:
+    key = "sk-local-" + secrets.token_hex(16)
+    with LocalEndpoint(tmp, key=key, clock_speed=clock_speed, flavor=flavor) as server:
+        yield Flavored(server, server.url, key, EndpointClient(server.url, key))
+
+
+@pytest.fixture(scope="module")
+def azure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flavored]:
+    yield from _flavored(tmp_path_factory.mktemp("azure"), "azure", 500.0)
+
+
+@pytest.fixture(scope="module")
+def nebius(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flavored]:
+    yield from _flavored(tmp_path_factory.mktemp("nebius"), "nebius", 500.0)
+
+
+@pytest.fixture
+def hosted(engine: Path, tmp_path: Path) -> Iterator[object]:
+    made: list[Project] = []
+
+    def make(endpoint: Flavored, host: str, data: Path | None = None) -> Project:
+        root = tmp_path / f"p{len(made)}"
+        project = Project(root=root, engine=engine, endpoint_url=endpoint.url, api_key=endpoint.key)
+        project.pulumi("config", "set", "finetune:host", host)
+        shutil.copy(
+            data or REPO / "tests" / "data" / "valid" / "chat_12.jsonl", project.dir / "train.jsonl"
+        )
+        made.append(project)
+        return project
+
+    yield make
+    for project in made:
+        project.cleanup()
+
+
+def _program(**job: object) -> dict[str, object]:
+    return {
+        "files": {"data": {"path": "train.jsonl"}},
+        "jobs": {"bot": {"training_file": "@data", **job}},
+    }
+
+
+def test_azure_job_lifecycle_sends_training_type_and_api_key(azure: Flavored, hosted) -> None:
+    project = hosted(azure, "azure")
+    job = {
+        "model": MODEL,
+        "suffix": "notes",
+        "training_type": "globalstandard",
+        "wait_for_completion": True,
+    }
+    project.write(_program(**job))
+    project.up()
+    out = project.resource_outputs("bot")
+    received = azure.server.job_request(out["job_id"])["received"]
+    assert received["auth"] == "api-key"
+    assert received["body"]["trainingType"] == "globalstandard"
+    assert "training_type" not in received["body"]
+    assert re.fullmatch(r"gpt-4o-mini-2024-07-18\.ft-[0-9a-f]{32}-notes", out["fine_tuned_model"])
+    assert out["result_model"] == out["fine_tuned_model"]
+
+    azure.server.reset_stats()
+    assert_no_changes(project.preview().stdout)
+    assert azure.server.stats()["requests"] == 0
+    project.refresh()
+    assert project.resource_outputs("bot")["result_model"] == out["fine_tuned_model"]
+
+    # another tier is another job: the preview says replace, the up makes exactly one more
+    project.write(_program(**{**job, "training_type": "Developer"}))
+    preview = project.preview()
+    assert "1 to replace" in preview.stdout, preview.stdout
+    azure.server.reset_stats()
+    project.up()
+    assert azure.server.stats()["by_route"].get(CREATE) == 1
+    assert project.resource_outputs("bot")["job_id"] != out["job_id"]
+    project.destroy()
+    assert project.state_resources() == [] or all(
+        "bot" not in r["urn"] for r in project.state_resources()
+    )
+
+
+def test_nebius_result_model_is_the_final_checkpoint(nebius: Flavored, hosted) -> None:
+    project = hosted(nebius, "nebius")
+    hyper = {"learning_rate": 0.0001, "lora": True, "lora_r": 16, "n_epochs": 2}
+    method = {"type": "supervised", "supervised": {"hyperparameters": hyper}}
+    project.write(_program(model=OPEN_MODEL, method=method, wait_for_completion=True))
+    project.up()
+    out = project.resource_outputs("bot")
+    assert out["status"] == "succeeded"
+    assert out["fine_tuned_model"] == ""
+    final = max(out["checkpoints"], key=lambda c: c["step_number"])
+    assert out["result_model"] == f"{out['job_id']}:{final['id']}"
+    received = nebius.server.job_request(out["job_id"])["received"]["body"]
+    assert received["method"]["supervised"]["hyperparameters"]["learning_rate"] == 0.0001
+
+    project.refresh()
+    assert project.resource_outputs("bot")["result_model"] == out["result_model"]
+    nebius.server.reset_stats()
+    assert_no_changes(project.preview().stdout)
+    assert nebius.server.stats()["requests"] == 0
+    project.destroy()
+
+
+def test_azure_job_paused_at_its_cost_cap_is_not_resumed_by_up_refresh(
+    azure: Flavored, hosted
+) -> None:
+    project = hosted(azure, "azure", RFT_DATA)
+    method = {"type": "reinforcement", "reinforcement": {"grader": GRADER}}
+    project.write(_program(model="o4-mini", method=method))
+    azure.server.set_cost_cap(500)
+    try:
+        project.up()
+    finally:
+        azure.server.set_cost_cap(None)
+    job_id = project.resource_outputs("bot")["job_id"]
+    wait_until(lambda: azure.api.get(f"fine_tuning/jobs/{job_id}")["status"] == "paused")
+    azure.server.reset_stats()
+
+    up = project.up("--refresh")
+
+    assert azure.server.stats()["by_route"].get(RESUME, 0) == 0
+    assert "stays paused" in up.output and "training cost cap" in up.output, up.output
+    out = project.resource_outputs("bot")
+    assert out["status"] == "paused" and "cost cap" in out["pause_reason"]
+    assert azure.api.get(f"fine_tuning/jobs/{job_id}")["status"] == "paused"
+
+    # the documented act: resume_cost_capped=True for the up that approves it
+    project.write(_program(model="o4-mini", method=method, resume_cost_capped=True))
+    project.up()
+    assert azure.server.stats()["by_route"].get(RESUME, 0) == 1
+    project.destroy()
+
+
+@pytest.mark.parametrize(
+    ("host", "job", "words"),
+    [
+        (
+            "nebius",
+            {"model": OPEN_MODEL, "hyperparameters": {"learning_rate_multiplier": 2}},
+            "Nebius Token Factory does not take `learning_rate_multiplier`",
+        ),
+        (
+            "openai",
+            {"model": MODEL, "hyperparameters": {"learning_rate": 0.0001}},
+            "OpenAI does not take `learning_rate`",
+        ),
+        ("nebius", {"model": OPEN_MODEL, "paused": True}, "Nebius Token Factory cannot pause"),
+        ("openai", {"model": MODEL, "training_type": "Standard"}, "OpenAI has no training tiers"),
+    ],
+)
+def test_preview_refuses_what_the_host_does_not_take_naming_it(
+    nebius: Flavored, hosted, host: str, job: dict[str, object], words: str
+) -> None:
+    project = hosted(nebius, host)
+    project.write(_program(**job))
+    nebius.server.reset_stats()
+    preview = project.preview(check=False)
+    assert preview.returncode != 0
+    assert words in preview.output, preview.output
+    assert "Traceback" not in preview.output
+    assert nebius.server.stats()["requests"] == 0
