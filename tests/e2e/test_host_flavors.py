@@ -6,6 +6,7 @@ not resume; and preview refusals naming the host, with no request."""
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import shutil
@@ -209,3 +210,36 @@ def test_preview_refuses_what_the_host_does_not_take_naming_it(
     assert words in preview.output, preview.output
     assert "Traceback" not in preview.output
     assert nebius.server.stats()["requests"] == 0
+
+
+# What this change added to the state of a job (inputs and outputs).
+ADDED = ("training_type", "extra_body", "resume_cost_capped", "result_model", "pause_reason")
+
+
+def test_a_stack_recorded_before_host_fields_existed_previews_no_changes(
+    azure: Flavored, hosted
+) -> None:
+    project = hosted(azure, "azure")
+    project.write(_program(model=MODEL, wait_for_completion=True))
+    project.up()
+    deployment = json.loads(project.export())
+    stripped = 0
+    for resource in deployment["deployment"]["resources"]:
+        for props in (resource.get("inputs") or {}, resource.get("outputs") or {}):
+            for key in ADDED:
+                stripped += props.pop(key, None) is not None
+    assert stripped >= 3  # resume_cost_capped (input, output), result_model
+    state = project.root / "old-state.json"
+    state.write_text(json.dumps(deployment))
+    project.pulumi("stack", "import", "--file", str(state))
+    azure.server.reset_stats()
+
+    preview = project.preview()
+    up = project.up()
+
+    assert azure.server.stats()["requests"] == 0
+    assert_no_changes(preview.stdout)
+    assert_no_changes(up.stdout)
+    project.refresh()  # a refresh fills the new outputs in
+    out = project.resource_outputs("bot")
+    assert out["result_model"] == out["fine_tuned_model"] != ""

@@ -281,3 +281,15 @@ def test_openai_flavor_refuses_hosts_fields(api: Api) -> None:
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "trainingType"
     assert json.loads(response.text)["error"]["type"] == "invalid_request_error"
+
+
+def test_the_command_plays_a_flavor(tmp_path: Path) -> None:
+    from pulumi_finetune.local.server import start_subprocess
+
+    process = start_subprocess(tmp_path / "cli", extra_args=["--flavor", "azure"])
+    try:
+        assert process.url.endswith("/openai/v1")
+        response = requests.get(process.url + "/models", headers={"api-key": process.key})
+        assert response.status_code == 200 and response.headers.get("apim-request-id")
+    finally:
+        process.stop()
