@@ -180,8 +180,9 @@ NEBIUS = Host(
         "https://docs.tokenfactory.nebius.com/post-training/how-to-fine-tune",
     ),
 )
-COMPATIBLE = Host("compatible", "an OpenAI-compatible endpoint")
-"""Any other endpoint: OpenAI's fields; nothing about its lifecycle or extensions is assumed."""
+COMPATIBLE = Host("compatible", "an OpenAI-compatible endpoint", price_table="openai")
+"""Any other endpoint: OpenAI's fields and, for an estimate, OpenAI's prices (a proxy in front
+of OpenAI, the local endpoint); nothing about its lifecycle or extensions is assumed."""
 
 HOSTS: tuple[Host, ...] = (OPENAI, AZURE, NEBIUS, COMPATIBLE)
 NAMES: tuple[str, ...] = tuple(h.name for h in HOSTS)

@@ -46,6 +46,7 @@ from ..errors import (
 )
 from ..prices import CONFIG_NAME as PRICES_CONFIG
 from ..prices import estimate
+from ..prices import training_price as model_price
 from ..rules import resolved_epochs
 from ..schema import FINE_TUNING_JOB, TRAINING_DATA, TRAINING_PRICES, Table
 from . import common, waiting
@@ -190,7 +191,18 @@ def _estimate(inputs: Mapping[str, Any]) -> dict[str, Any]:
         tokens_per_epoch=_count(data.get("billed_tokens_per_epoch")),
         overrides=prices if isinstance(prices, Mapping) else None,
     )
-    return {"estimated_epochs": epochs, **result.outputs()}
+    outputs = {"estimated_epochs": epochs, **result.outputs()}
+    host = hosts.by_name(str(inputs.get("host")))
+    overridden = (
+        isinstance(model, str)
+        and isinstance(prices, Mapping)
+        and model_price(model, prices) not in (None, model_price(model, None))
+    )
+    if host is not None and host.price_table is None and not overridden:
+        # The host's prices are not tabled: no figure from another host's table (the stack's
+        # finetune:trainingPrices still prices it).
+        outputs.update(estimated_cost_usd=None, price_date="", estimated_cost_note=host.price_note)
+    return outputs
 
 
 def _price_failures(prices: Any) -> Iterator[tuple[str, str]]:

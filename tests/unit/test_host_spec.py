@@ -123,3 +123,28 @@ def test_a_pause_by_the_hosts_cost_cap_is_told_apart(
     assert bool(reason) is expected
     if expected:
         assert "cost cap ($5,000" in reason and "resume_cost_capped=True" in reason
+
+
+def estimated(host: str, prices: dict[str, float] | None = None) -> dict[str, Any]:
+    news = {
+        **FINE_TUNING_JOB.placeholders(),
+        "model": "gpt-4o-mini-2024-07-18",
+        "training_file": "file-1",
+        "host": host,
+        "_training_data": {"example_count": 12, "billed_tokens_per_epoch": 1000},
+        "_training_prices": prices,
+    }
+    inputs: dict[str, Any] = FineTuningJobProvider().check({}, news).inputs
+    return inputs
+
+
+def test_a_host_without_a_price_table_gets_a_note_not_another_hosts_price() -> None:
+    assert estimated("openai")["estimated_cost_usd"] is not None
+    azure = estimated("azure")
+    assert azure["estimated_cost_usd"] is None
+    assert azure["estimated_cost_note"] == hosts.AZURE.price_note
+    assert azure["estimated_billed_tokens"] == estimated("openai")["estimated_billed_tokens"]
+    priced = estimated("azure", {"gpt-4o-mini-2024-07-18": 2.0})
+    assert priced["estimated_cost_usd"] is not None and "trainingPrices" in str(
+        priced["estimated_cost_note"]
+    )
