@@ -18,6 +18,7 @@ import pulumi
 import pulumi.runtime
 
 from . import identity
+from .lifecycle import CONFIG_NAME as LIFECYCLE_CONFIG_NAME
 from .prices import CONFIG_NAME as PRICES_CONFIG_NAME
 from .settings import CONFIG_NAMES, CONFIG_NAMESPACE, SECRET_CONFIG_NAMES, config_key
 
@@ -158,11 +159,21 @@ def urn_of(name: str, type_: str, opts: pulumi.ResourceOptions | None) -> str | 
     return pulumi.resource.create_urn(name, type_, parent)
 
 
-def training_prices() -> Any:
-    """The stack's `finetune:trainingPrices` (model → USD per 1M training tokens), or None.
-    A value that is not JSON is passed on as text, for check to name."""
+def _config_object(name: str) -> Any:
+    """The stack's `finetune:<name>` as JSON, or None. A value that is not JSON is passed on as
+    text, for check to name."""
     config = pulumi.Config(CONFIG_NAMESPACE)
     try:
-        return config.get_object(PRICES_CONFIG_NAME)
+        return config.get_object(name)
     except Exception:  # pulumi.ConfigTypeError: not JSON
-        return config.get(PRICES_CONFIG_NAME)
+        return config.get(name)
+
+
+def training_prices() -> Any:
+    """The stack's `finetune:trainingPrices` (model → USD per 1M training tokens), or None."""
+    return _config_object(PRICES_CONFIG_NAME)
+
+
+def lifecycle_overrides() -> Any:
+    """The stack's `finetune:lifecycle` (see `pulumi_finetune.lifecycle`), or None."""
+    return _config_object(LIFECYCLE_CONFIG_NAME)

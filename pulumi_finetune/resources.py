@@ -17,7 +17,14 @@ from pulumi.dynamic import Resource
 from . import identity, program
 from .providers.file import TrainingFileProvider
 from .providers.job import FineTuningJobProvider
-from .schema import FINE_TUNING_JOB, TRAINING_DATA, TRAINING_FILE, TRAINING_PRICES, Table
+from .schema import (
+    FINE_TUNING_JOB,
+    LIFECYCLE,
+    TRAINING_DATA,
+    TRAINING_FILE,
+    TRAINING_PRICES,
+    Table,
+)
 
 __all__ = [
     "DestroyBehavior",
@@ -319,6 +326,10 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
     host: pulumi.Output[str]
     """The host the job lives on: the `host` argument, else `finetune:host`, else the one the
     base URL names (`compatible` for any other)."""
+    model_retires_on: pulumi.Output[str]
+    """The day (ISO date) the job's fine-tuned model stops serving: its base model's retirement
+    on the host, from a dated table (`pulumi_finetune.lifecycle`) or the stack's
+    `finetune:lifecycle`; `""` when not known (always on a `compatible` host)."""
 
     def __init__(
         self,
@@ -335,6 +346,7 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
         props: dict[str, Any] = {**FINE_TUNING_JOB.placeholders(), **values}
         props[TRAINING_DATA] = _training_data(values.get("training_file"))
         props[TRAINING_PRICES] = program.training_prices()
+        props[LIFECYCLE] = program.lifecycle_overrides()
         resource_key = _resource_key(resource_name)
         props[identity.RESOURCE_KEY] = resource_key
         props[identity.STACK_INSTANCE] = program.stack_instance()
@@ -358,7 +370,11 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
         alone. (`pulumi import` cannot work for dynamic providers; to take a job over, declare
         it with `adopt_job_id`.)"""
         job = FineTuningJob.__new__(FineTuningJob)
-        props = {**FINE_TUNING_JOB.placeholders(), identity.URN: None}
+        props = {
+            **FINE_TUNING_JOB.placeholders(),
+            identity.URN: None,
+            LIFECYCLE: program.lifecycle_overrides(),
+        }
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         Resource.__init__(
             job, FineTuningJobProvider(), resource_name, props, _options(FINE_TUNING_JOB, opts)

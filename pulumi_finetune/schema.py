@@ -243,6 +243,8 @@ HOST = Attribute(
 # overrides. Never a diff: changing prices or counts re-estimates, never replaces.
 TRAINING_DATA = "_training_data"
 TRAINING_PRICES = "_training_prices"
+# Internal input: the stack's overrides of the lifecycle table (see `pulumi_finetune.lifecycle`).
+LIFECYCLE = "_lifecycle"
 
 FINE_TUNING_JOB = Table(
     "FineTuningJob",
@@ -303,11 +305,16 @@ FINE_TUNING_JOB = Table(
         _internal(identity.URN, "the resource's URN, for progress on its row"),
         _internal(TRAINING_DATA, "{example_count, billed_tokens_per_epoch} of the training file"),
         _internal(TRAINING_PRICES, "stack config finetune:trainingPrices (model: USD per 1M)"),
+        _internal(LIFECYCLE, "stack config finetune:lifecycle (host: {jobs_end, models})"),
         _checked("estimated_epochs", "declared n_epochs, else OpenAI's default for the file"),
         _checked("estimated_billed_tokens", "file's billed tokens per epoch × epochs"),
         _checked("estimated_cost_usd", "billed tokens × the model's training price"),
         _checked("price_date", "date of the price table the estimate uses"),
         _checked("estimated_cost_note", "how the estimate was made, or why there is none"),
+        _checked(
+            "model_retires_on",
+            "ISO date the fine-tuned model stops serving (its base model retires), '' if unknown",
+        ),
         _api_output("job_id", "ftjob-... (also the resource's id)", api_name="id"),
         _api_output("status", "validating_files ... succeeded, failed, cancelled"),
         _api_output("fine_tuned_model", "ft:... once succeeded, else ''", absent=""),

@@ -1,8 +1,9 @@
-"""The steps of a GitOps pipeline for fine-tuning jobs: `pr`, `merge` and `drift`.
+"""The steps of a GitOps pipeline for fine-tuning jobs: `pr`, `merge`, `drift` and `lifecycle`.
 
-    python gitops.py pr    [--cwd DIR] [--stack S] [--base REF | --data FILE ...] [--refresh]
-    python gitops.py merge [--cwd DIR] [--stack S]
-    python gitops.py drift [--cwd DIR] [--stack S]
+    python gitops.py pr        [--cwd DIR] [--stack S] [--base REF | --data FILE ...] [--refresh]
+    python gitops.py merge     [--cwd DIR] [--stack S]
+    python gitops.py drift     [--cwd DIR] [--stack S]
+    python gitops.py lifecycle [--cwd DIR] [--stack S] [--days N]
 
 `pr` validates every changed data file with `pulumi-finetune validate` (all errors of all
 files in one run) and runs `pulumi preview --diff --json`; it writes a short Markdown summary to
@@ -10,7 +11,11 @@ files in one run) and runs `pulumi preview --diff --json`; it writes a short Mar
 tokens and estimated cost, the data errors, and for each replacement what happens to the old
 job. It fails when any data file has errors or the preview fails. `merge` runs `pulumi up`.
 `drift` runs `pulumi preview --refresh --expect-no-changes` and fails when the live jobs differ
-from the program (e.g. a job cancelled outside Pulumi).
+from the program (e.g. a job cancelled outside Pulumi). `lifecycle` fails when the fine-tuned
+model of a job the stack manages stops serving within `--days` (default 30) because its base
+model retires on its host (the job's `model_retires_on`, as `pulumi preview` computes it from
+pulumi-finetune's dated table and the stack's `finetune:lifecycle`; no API call), listing each
+such job with its model, host and date. `PULUMI_FINETUNE_TODAY` (YYYY-MM-DD) sets "today".
 
 Only the `pulumi` and `pulumi-finetune` commands are used (from PATH; `PULUMI` names another
 `pulumi`), so it runs the same on a laptop and in CI. The workflow: `workflow.yml`.
@@ -26,6 +31,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -311,10 +317,80 @@ def drift(opts: argparse.Namespace) -> int:
     return check.returncode or 1
 
 
+@dataclass
+class Retirement:
+    name: str
+    model: str
+    host: str
+    day: date
+
+
+def today() -> date:
+    value = os.environ.get("PULUMI_FINETUNE_TODAY", "").strip()
+    return date.fromisoformat(value) if value else datetime.now(UTC).date()
+
+
+def retirements(plan: dict[str, Any]) -> list[Retirement]:
+    """The managed jobs (recorded in state) whose model has a retirement date."""
+    found = []
+    for step in plan.get("steps") or []:
+        old = (step.get("oldState") or {}).get("outputs") or {}
+        new = (step.get("newState") or {}).get("inputs") or {}
+        if JOB_TYPE not in str(step.get("urn", "")) or not old.get("job_id"):
+            continue
+        day = new.get("model_retires_on") or old.get("model_retires_on")
+        if not isinstance(day, str) or not day:
+            continue
+        model = old.get("fine_tuned_model") or f"{old.get('model')} (not trained yet)"
+        host = str(new.get("host") or old.get("host") or "?")
+        found.append(
+            Retirement(step["urn"].rsplit("::", 1)[-1], model, host, date.fromisoformat(day))
+        )
+    return sorted(found, key=lambda r: (r.day, r.name))
+
+
+def lifecycle(opts: argparse.Namespace) -> int:
+    check = pulumi(["preview", "--json", "--show-sames"], opts)
+    plan = read_plan(check)
+    if check.returncode != 0:
+        echo(check)
+        lines = ["## Model lifecycle: ❌ the preview failed", ""]
+        lines += [f"- {error}" for error in diagnostics(plan)]
+        write_summary("\n".join(lines) + "\n")
+        return 1
+    now = today()
+    soon = [r for r in retirements(plan) if (r.day - now).days <= opts.days]
+    if not soon:
+        write_summary(f"## Model lifecycle: ✅ no managed model retires within {opts.days} days\n")
+        return 0
+    lines = [
+        f"## Model lifecycle: ❌ models that stop serving within {opts.days} days",
+        "",
+        "| job | model | host | retires on | days left |",
+        "|---|---|---|---|---:|",
+    ]
+    lines += [
+        f"| `{r.name}` | `{r.model}` | {r.host} | {r.day.isoformat()} | {(r.day - now).days} |"
+        for r in soon
+    ]
+    lines += [
+        "",
+        "A fine-tuned model stops serving when its base model retires on its host. Move the job "
+        "to another host (changing `finetune:baseUrl`/`finetune:host` replaces it; the old model "
+        "serves until the new job succeeds) or to another base model. If a date is wrong, "
+        "override it: `pulumi config set --path 'finetune:lifecycle.<host>.models[\"<model>\"]' "
+        "YYYY-MM-DD`.",
+    ]
+    write_summary("\n".join(lines) + "\n")
+    for r in soon:
+        print(f"{r.name}: {r.model} on {r.host} retires on {r.day}", file=sys.stderr)
+    return 1
+
+
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("pr", "merge", "drift"):
+    for name in ("pr", "merge", "drift", "lifecycle"):
         command = sub.add_parser(name)
         command.add_argument("--cwd", default=".", help="the Pulumi project's directory")
         command.add_argument("--stack", default="", help="the stack (default: selected one)")
@@ -325,12 +401,17 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
             command.add_argument(
                 "--refresh", action="store_true", help="read live job status before previewing"
             )
+        if name == "lifecycle":
+            command.add_argument(
+                "--days", type=int, default=30, help="fail for a retirement within N days"
+            )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     opts = parse(argv)
-    return {"pr": pr, "merge": merge, "drift": drift}[opts.command](opts)
+    steps = {"pr": pr, "merge": merge, "drift": drift, "lifecycle": lifecycle}
+    return steps[opts.command](opts)
 
 
 if __name__ == "__main__":

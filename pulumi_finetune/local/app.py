@@ -24,6 +24,7 @@ from .ids import request_id
 from .stats import Stats
 from .store import Page, Store
 from .validation import parse_create_job
+from .winddown import WindDown
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -59,6 +60,7 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/_local/faults", "local_list_faults"),
     ("POST", "/_local/faults", "local_add_fault"),
     ("DELETE", "/_local/faults", "local_clear_faults"),
+    ("POST", "/_local/wind_down", "local_wind_down"),
     ("GET", "/_local/stats", "local_stats"),
     ("POST", "/_local/stats/reset", "local_reset_stats"),
     ("POST", "/_local/clock", "local_clock"),
@@ -201,6 +203,7 @@ class LocalApp:
         )
         self.faults = Faults(config.fault_rate, config.fault_seed)
         self.stats = Stats()
+        self.wind_down = WindDown(config.jobs_end, dict(config.retired_models))
         self.url_map = Map(
             [
                 Rule(
@@ -261,6 +264,7 @@ class LocalApp:
         try:
             if handler_name in _UPLOAD_ROUTES:
                 self._check_upload_size(request)
+            self.wind_down.guard(handler_name, request, args, self.store.now())
             response = handler(self, request, args)
         except errors.APIError as exc:
             response = self._error(exc)
@@ -533,6 +537,9 @@ class LocalApp:
     def h_local_reset_stats(self, request: Request, args: dict[str, str]) -> Response:
         self.stats.reset()
         return _json(self.stats.snapshot())
+
+    def h_local_wind_down(self, request: Request, args: dict[str, str]) -> Response:
+        return _json(self.wind_down.update(_body(request)))
 
     def h_local_clock(self, request: Request, args: dict[str, str]) -> Response:
         body = _body(request)

@@ -18,6 +18,7 @@ from .config import DEFAULT_MAX_UPLOAD_BYTES, EndpointConfig
 from .datacheck import warm_up
 from .errors import DataDirInUse
 from .http import make_server
+from .winddown import add_arguments as _winddown_arguments
 
 KEY_ENV = "PULUMI_FINETUNE_LOCAL_KEY"
 TOKEN_ENV = "PULUMI_FINETUNE_LOCAL_ENTRA_TOKEN"
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how many times faster than real time jobs progress (default: 1.0; "
         "a default job takes ~34 s at 1.0)",
     )
+    _winddown_arguments(parser)
     parser.add_argument(
         "--org",
         default="personal",
@@ -126,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             data_dir=args.data_dir,
             key=key,
             clock_speed=args.clock_speed,
+            jobs_end=args.jobs_end,
+            retired_models=tuple(args.retire_model),
             org=args.org,
             max_upload_bytes=args.max_upload_bytes,
             fault_rate=args.fault_rate,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from ..rules import SINGLE_REQUEST_MAX_BYTES
@@ -28,6 +29,9 @@ class EndpointConfig:
     data_dir: Path
     key: str
     clock_speed: float = 1.0
+    # Playing a wind-down (see `winddown`): the day new jobs are refused; base models' retirements.
+    jobs_end: date | None = None
+    retired_models: tuple[tuple[str, date], ...] = ()
     org: str = "personal"
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     fault_rate: float = 0.0

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
@@ -83,6 +84,13 @@ class Control:
         """``POST /_local/stats/reset``."""
         self._call("POST", "/_local/stats/reset")
 
+    def wind_down(self, **settings: Any) -> dict[str, Any]:
+        """``POST /_local/wind_down``: ``wind_down(jobs_end="2027-01-06")`` refuses new jobs
+        from that day (None: never); ``wind_down(retire={"gpt-4o-mini": "2027-01-14"})``
+        retires base models (a None date un-retires)."""
+        result: dict[str, Any] = self._call("POST", "/_local/wind_down", settings)
+        return result
+
     def advance_clock(self, seconds: float) -> None:
         """``POST /_local/clock``: pretend ``seconds`` of wall time passed for every job."""
         self._call("POST", "/_local/clock", {"advance_seconds": seconds})
@@ -112,6 +120,8 @@ class LocalEndpoint(Control):
         *,
         key: str | None = None,
         clock_speed: float = 1.0,
+        jobs_end: date | None = None,
+        retired_models: tuple[tuple[str, date], ...] = (),
         org: str = "personal",
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         fault_rate: float = 0.0,
@@ -129,6 +139,8 @@ class LocalEndpoint(Control):
             data_dir=self.data_dir,
             key=self.key,
             clock_speed=clock_speed,
+            jobs_end=jobs_end,
+            retired_models=retired_models,
             org=org,
             max_upload_bytes=max_upload_bytes,
             fault_rate=fault_rate,

@@ -37,6 +37,10 @@ DEBUG_ENV = "PULUMI_FINETUNE_DEBUG"
 # override calling `super()`) explains it once.
 _EXPLAINED = "_pulumi_finetune_explained"
 
+# Set on an error by the code that knows why it happened (e.g. a create refused by a host that
+# is winding down fine-tuning): the lines shown after it, instead of the generic fix.
+EXPLANATION = "_pulumi_finetune_explanation"
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -86,10 +90,11 @@ def fix_for(error: BaseException, base_url: str | None) -> str:
 
 
 def explain(summary: str, error: BaseException, base_url: str | None) -> str:
-    """One paragraph: summary (at the base URL), the error's own message, the fix."""
+    """One paragraph: summary (at the base URL), the error's own message, the fix (or, where
+    the provider knows more about this error, its `EXPLANATION`)."""
     where = f" at {base_url}" if base_url else ""
     text = f"{summary}{where}: {error}"
-    fix = fix_for(error, base_url)
+    fix = getattr(error, EXPLANATION, None) or fix_for(error, base_url)
     return f"{text}\n{fix}" if fix else text
 
 

@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
-from .. import hosts, identity
+from .. import hosts, identity, lifecycle
 from .. import spec as jobspec
 from ..errors import (
+    APIError,
     BadRequestError,
     ConflictError,
     FinetuneError,
@@ -48,9 +49,9 @@ from ..prices import CONFIG_NAME as PRICES_CONFIG
 from ..prices import estimate
 from ..prices import training_price as model_price
 from ..rules import resolved_epochs
-from ..schema import FINE_TUNING_JOB, TRAINING_DATA, TRAINING_PRICES, Table
-from . import common, waiting
-from .failures import explained
+from ..schema import FINE_TUNING_JOB, LIFECYCLE, TRAINING_DATA, TRAINING_PRICES, Table
+from . import common, waiting, winddown
+from .failures import EXPLANATION, explained
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -166,6 +167,10 @@ def _live_outputs(client: Client, job: Mapping[str, Any]) -> dict[str, Any]:
     return outs
 
 
+def _mapping(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, Mapping) else None
+
+
 def _count(value: Any) -> int | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return int(value)
@@ -231,12 +236,14 @@ class FineTuningJobProvider(common.TableProvider):
         host_failures = list(common.check_host(self, inputs))
         known = not host_failures and not jobspec.is_unknown(inputs.get("host"))
         host = hosts.by_name(str(inputs.get("host"))) if known else None
-        watched = (*self.table.request_fields, "host")
+        watched = self.table.request_fields
         unchanged = bool(olds) and all(olds.get(key) == inputs.get(key) for key in watched)
+        same_host = olds.get("host") in (None, inputs.get("host"))  # None: recorded before
         # A spec that was accepted when it was recorded, for the same host, is not validated
         # again: an unchanged program's preview stays cheap, and a package upgrade never turns
         # old specs into errors. A spec moving to another host is checked for that host.
-        failures = [] if unchanged else jobspec.validate(inputs, fields, host or hosts.COMPATIBLE)
+        recheck = not (unchanged and same_host)
+        failures = jobspec.validate(inputs, fields, host or hosts.COMPATIBLE) if recheck else []
         wait = inputs.get("wait_for_completion")
         if wait is not None and not jobspec.is_unknown(wait) and not isinstance(wait, bool):
             failures.append(("wait_for_completion", "must be true or false"))
@@ -282,7 +289,33 @@ class FineTuningJobProvider(common.TableProvider):
         failures.extend(host_failures)
         failures.extend(_price_failures(inputs.get(TRAINING_PRICES)))
         inputs.update(_estimate(inputs))
+        failures.extend(self._check_dates(inputs, olds, unchanged))
         return failures
+
+    def _check_dates(
+        self, inputs: dict[str, Any], olds: Mapping[str, Any], unchanged: bool
+    ) -> list[tuple[str, str]]:
+        """`model_retires_on`; a failure for a job that would be created where its host takes
+        no more jobs (or on a retired base model); warnings on the job's row 60 days ahead."""
+        overrides = inputs.get(LIFECYCLE)
+        if jobspec.is_unknown(overrides):
+            overrides = None
+        bad = list(lifecycle.override_failures(overrides))
+        if bad:
+            return bad
+        old_host = olds.get("host")
+        same_host = old_host is None or old_host == inputs.get("host")  # None: recorded before
+        adopts = bool(inputs.get("adopt_job_id")) and not olds
+        found = winddown.assess(
+            inputs,
+            creates=not adopts and not (unchanged and same_host),
+            today=lifecycle.today(),
+            overrides=overrides,
+        )
+        inputs["model_retires_on"] = found.retires_on
+        if not found.failures:
+            winddown.warn(inputs, found.warnings)
+        return found.failures
 
     @explained("Unable to compare the fine-tuning job with its state")
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -359,7 +392,16 @@ class FineTuningJobProvider(common.TableProvider):
         body["metadata"] = {**spec.get("metadata", {}), jobspec.MARKER_KEY: marker}
         orphans = _Orphans(client, marker, props.get(identity.OWNED_JOB))
         found = orphans.find()
-        return found if found is not None else _create_once(client, body, orphans)
+        if found is not None:
+            return found
+        try:
+            return _create_once(client, body, orphans)
+        except APIError as exc:
+            host = str(props.get("host") or common.host_of(self, props))
+            why = winddown.refusal(exc, host, spec.get("model"), props.get(LIFECYCLE))
+            if why:
+                setattr(exc, EXPLANATION, why)
+            raise
 
     def _steer(self, client: Client, props: Mapping[str, Any], job: JSON) -> JSON:
         """Bring the job to the declared state: paused or not; waited on if asked."""
@@ -389,6 +431,10 @@ class FineTuningJobProvider(common.TableProvider):
         outs.update(_host_outputs(self, job, outs, {**props, "host": outs["host"]}))
         if outs["pause_reason"] and not props.get("pause_reason"):
             _say(props, f"job {id_} is paused: {outs['pause_reason']}")
+        retires = lifecycle.retires_on(
+            str(outs["host"]), job.get("model"), _mapping(props.get(LIFECYCLE))
+        )
+        outs["model_retires_on"] = retires.day if retires else ""
         return ReadResult(id_, self.table.stable(outs))
 
     @explained("Unable to update the fine-tuning job", common.base_url_of)

@@ -91,6 +91,14 @@ class EngineLog:
 
     def status(self, urn: str, message: str) -> bool:
         """Show `message` on the row of `urn`; False if the engine could not be told."""
+        return self._log("INFO", urn, message, ephemeral=True)
+
+    def warning(self, urn: str, message: str) -> bool:
+        """A warning on the row of `urn`, kept (and repeated under "Diagnostics" at the end);
+        False if the engine could not be told."""
+        return self._log("WARNING", urn, message, ephemeral=False)
+
+    def _log(self, severity: str, urn: str, message: str, *, ephemeral: bool) -> bool:
         if self._failed or not urn:
             return False
         try:
@@ -101,7 +109,10 @@ class EngineLog:
                 self._stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(self.address))
             self._stub.Log(
                 engine_pb2.LogRequest(
-                    severity=engine_pb2.INFO, message=message, urn=urn, ephemeral=True
+                    severity=getattr(engine_pb2, severity),
+                    message=message,
+                    urn=urn,
+                    ephemeral=ephemeral,
                 ),
                 timeout=5,
             )

@@ -171,6 +171,46 @@ def test_the_workflow_runs_each_step_of_the_script_on_its_event():
     )
     assert "gitops.py merge" in commands["apply"]
     assert "gitops.py drift" in commands["drift"]
+    assert "gitops.py lifecycle" in commands["drift"] and "--days 30" in commands["drift"]
+
+
+def test_the_lifecycle_step_fails_for_a_model_retiring_within_30_days(endpoint, make_project):
+    # A proxy in front of OpenAI: gpt-4o-mini-2024-07-18 retires there on 2027-01-14.
+    project = make_project(endpoint, env={"PULUMI_FINETUNE_TODAY": "2026-12-04"})
+    project.pulumi("config", "set", "finetune:host", "openai")
+    project.write(program({"bot": job(suffix="life"), "other": job(suffix="other")}))
+    project.up()
+    endpoint.server.advance_clock(24 * 3600)
+    project.refresh()
+    model = project.resource_outputs("bot")["fine_tuned_model"]
+    endpoint.api.reset_stats()
+
+    calm = gitops(project, "lifecycle")  # 41 days ahead
+
+    assert calm.returncode == 0, calm.log
+    assert "no managed model retires within 30 days" in calm.summary
+    assert endpoint.api.stats()["requests"] == 0
+
+    project.env["PULUMI_FINETUNE_TODAY"] = "2026-12-20"  # 25 days ahead
+    run = gitops(project, "lifecycle")
+
+    assert run.returncode == 1, run.log
+    assert "Model lifecycle: ❌" in run.summary
+    assert f"| `bot` | `{model}` | openai | 2027-01-14 | 25 |" in run.summary, run.summary
+    assert "| `other` |" in run.summary
+    assert gitops(project, "lifecycle", "--days", "20").returncode == 0
+    assert endpoint.api.stats()["requests"] == 0
+
+
+def test_the_lifecycle_step_assumes_no_date_for_a_compatible_host(endpoint, make_project):
+    project = make_project(endpoint, env={"PULUMI_FINETUNE_TODAY": "2027-01-10"})
+    project.write(program({"bot": job(suffix="compat")}))
+    project.up()
+
+    run = gitops(project, "lifecycle")
+
+    assert run.returncode == 0, run.log
+    assert "no managed model retires within 30 days" in run.summary
 
 
 def test_the_example_program_previews_its_jobs_with_costs(endpoint, engine, tmp_path):
