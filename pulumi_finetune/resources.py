@@ -35,7 +35,10 @@ __all__ = [
     "MethodArgsDict",
     "TrainingFile",
     "TrainingFileArgs",
+    "host_provider",
 ]
+
+host_provider = program.host_provider
 
 
 class DestroyBehavior(StrEnum):
