@@ -379,6 +379,8 @@ class FineTuningJobProvider(common.TableProvider):
         outs = {**common.inputs_of(props), **job_outputs(job, self.table), **live}
         outs[SPEC_OUTPUT] = spec
         outs.update(_host_outputs(self, job, outs, props))
+        if outs["pause_reason"]:
+            _say(props, f"job {job['id']} is paused: {outs['pause_reason']}")
         return CreateResult(job["id"], self.table.stable(outs))
 
     def _start(self, client: Client, props: Mapping[str, Any], spec: dict[str, Any]) -> JSON:

@@ -243,3 +243,55 @@ def test_a_stack_recorded_before_host_fields_existed_previews_no_changes(
     project.refresh()  # a refresh fills the new outputs in
     out = project.resource_outputs("bot")
     assert out["result_model"] == out["fine_tuned_model"] != ""
+
+
+@pytest.mark.parametrize("flavor", ["azure", "nebius"])
+def test_a_lost_create_answer_leaves_exactly_one_job_on_each_host(
+    azure: Flavored, nebius: Flavored, hosted, flavor: str
+) -> None:
+    endpoint = {"azure": azure, "nebius": nebius}[flavor]
+    model = {"azure": MODEL, "nebius": OPEN_MODEL}[flavor]
+    project = hosted(endpoint, flavor)
+    project.write(_program(model=model, metadata={"team": "billing"}))
+    before = {job["id"] for job in endpoint.api.jobs()}
+    endpoint.server.reset_stats()
+    endpoint.server.add_fault(CREATE, "commit_then_500", times=1)
+    try:
+        project.up()
+    finally:
+        endpoint.server.clear_faults()
+    new = [job for job in endpoint.api.jobs() if job["id"] not in before]
+    assert len(new) == 1, new
+    assert endpoint.server.stats()["jobs_created"] == 1
+    assert project.resource_outputs("bot")["job_id"] == new[0]["id"]
+
+
+def test_an_insufficient_quota_error_on_azure_names_its_request_id(azure: Flavored, hosted) -> None:
+    project = hosted(azure, "azure")
+    project.write(_program(model=MODEL))
+    azure.server.add_fault(CREATE, "insufficient_quota", times=1)
+    try:
+        up = project.up(check=False)
+    finally:
+        azure.server.clear_faults()
+    assert up.returncode != 0
+    assert "insufficient_quota" in up.output and "request id req_" in up.output
+    assert "Traceback" not in up.output and azure.key not in up.output
+
+
+def test_a_waited_job_the_host_pauses_at_its_cap_ends_the_wait(azure: Flavored, hosted) -> None:
+    project = hosted(azure, "azure", RFT_DATA)
+    method = {"type": "reinforcement", "reinforcement": {"grader": GRADER}}
+    project.write(_program(model="o4-mini", method=method, wait_for_completion=True))
+    azure.server.set_cost_cap(500)
+    try:
+        up = project.up()
+    finally:
+        azure.server.set_cost_cap(None)
+    out = project.resource_outputs("bot")
+    assert out["status"] == "paused" and out["paused"] is True
+    assert "training cost cap" in out["pause_reason"]
+    assert "is paused: Azure OpenAI" in up.output
+    azure.server.reset_stats()
+    assert_no_changes(project.preview().stdout)  # paused=False stays a wish, not a resume
+    assert azure.server.stats()["requests"] == 0
