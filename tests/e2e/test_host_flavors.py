@@ -12,6 +12,7 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -70,9 +71,13 @@ def nebius(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flavored]:
 def hosted(engine: Path, tmp_path: Path) -> Iterator[object]:
     made: list[Project] = []
 
-    def make(endpoint: Flavored, host: str, data: Path | None = None) -> Project:
+    def make(
+        endpoint: Flavored, host: str, data: Path | None = None, env: dict[str, str] | None = None
+    ) -> Project:
         root = tmp_path / f"p{len(made)}"
-        project = Project(root=root, engine=engine, endpoint_url=endpoint.url, api_key=endpoint.key)
+        project = Project(
+            root=root, engine=engine, endpoint_url=endpoint.url, api_key=endpoint.key, env=env or {}
+        )
         project.pulumi("config", "set", "finetune:host", host)
         shutil.copy(
             data or REPO / "tests" / "data" / "valid" / "chat_12.jsonl", project.dir / "train.jsonl"
@@ -295,3 +300,25 @@ def test_a_waited_job_the_host_pauses_at_its_cap_ends_the_wait(azure: Flavored, 
     azure.server.reset_stats()
     assert_no_changes(project.preview().stdout)  # paused=False stays a wish, not a resume
     assert azure.server.stats()["requests"] == 0
+
+
+def test_an_expired_azure_upload_stays_in_state_and_retrains_nothing(
+    azure: Flavored, hosted
+) -> None:
+    project = hosted(azure, "azure")
+    project.write(_program(model=MODEL, wait_for_completion=True))
+    project.up()
+    file_id = project.resource_outputs("data")["file_id"]
+    job_id = project.resource_outputs("bot")["job_id"]
+    # Azure deletes the upload when its expires_after runs out (30 days)
+    assert azure.api.session.delete(f"{azure.url}/files/{file_id}", timeout=10).ok
+    later = (datetime.now(UTC).date() + timedelta(days=31)).isoformat()
+    project.env["PULUMI_FINETUNE_TODAY"] = later
+
+    project.refresh()
+
+    assert project.resource_outputs("data")["status"] == "expired"
+    azure.server.reset_stats()
+    assert_no_changes(project.up().stdout)
+    assert azure.server.stats()["by_route"].get(CREATE, 0) == 0
+    assert project.resource_outputs("bot")["job_id"] == job_id
