@@ -87,6 +87,9 @@ class Host:
     """The hyperparameters of a supervised job on this host."""
     methods: tuple[str, ...] = ("supervised", "dpo", "reinforcement")
     """The fine-tuning methods (`method.type`) the host takes."""
+    method_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Fields of `method.<type>` the host takes besides OpenAI's (Azure: a reinforcement job's
+    `response_format`)."""
     can_pause: bool = True
     """Whether the host has pause and resume."""
     cost_caps: dict[str, float] = field(default_factory=dict)
@@ -132,6 +135,7 @@ AZURE = Host(
     error_shape="azure",
     create_fields=("trainingType",),
     training_types=("Standard", "GlobalStandard", "Developer", "developerTier"),
+    method_fields={"reinforcement": ("response_format",)},
     cost_caps={"reinforcement": 5000.0},
     fine_tuned_id="{base}.ft-{hex}",
     checkpoint_prefix="ftchkpt-",

@@ -277,12 +277,17 @@ def _supervised_hyperparameters(spec: Mapping[str, Any]) -> Iterator[tuple[str, 
 
 
 def _schema_view(spec: Mapping[str, Any], host: hosts.Host) -> dict[str, Any]:
-    """`spec` as OpenAI's schema sees it: a host whose supervised hyperparameters are its own
-    (not OpenAI's) has them checked by `host_failures` instead."""
-    if host.hyperparameters == hosts.OPENAI_HYPERPARAMETERS:
-        return dict(spec)
-    view = {k: v for k, v in spec.items() if k != "hyperparameters"}
+    """`spec` as OpenAI's schema sees it: what is the host's own (supervised hyperparameters
+    that are not OpenAI's, fields of a method beyond OpenAI's) is checked by `host_failures`."""
+    view = dict(spec)
     method = view.get("method")
+    for kind, extra in host.method_fields.items():
+        if isinstance(method, Mapping) and isinstance(method.get(kind), Mapping):
+            method = {**method, kind: {k: v for k, v in method[kind].items() if k not in extra}}
+            view["method"] = method
+    if host.hyperparameters == hosts.OPENAI_HYPERPARAMETERS:
+        return view
+    view.pop("hyperparameters", None)
     if isinstance(method, Mapping) and isinstance(method.get("supervised"), Mapping):
         supervised = {k: v for k, v in method["supervised"].items() if k != "hyperparameters"}
         view["method"] = {**method, "supervised": supervised}
@@ -312,6 +317,21 @@ def host_failures(spec: Mapping[str, Any], host: hosts.Host) -> Iterator[tuple[s
                 yield f"{path}.{name}", hosts.refused_hyperparameter(host, name) or ""
     method = spec.get("method")
     method_type = method.get("type") if isinstance(method, Mapping) else None
+    detail = method.get(method_type) if isinstance(method, Mapping) and method_type else None
+    if isinstance(detail, Mapping):
+        takes = host.method_fields.get(str(method_type), ())
+        others = {f for h in hosts.HOSTS for f in h.method_fields.get(str(method_type), ())}
+        for name in sorted(set(detail) & others - set(takes)):
+            takers = " and ".join(
+                h.title for h in hosts.HOSTS if name in h.method_fields.get(str(method_type), ())
+            )
+            yield (
+                f"method.{method_type}.{name}",
+                f"{host.title} does not take it (only {takers} does)",
+            )
+        for name in takes:
+            if name in detail and not isinstance(detail[name], Mapping):
+                yield f"method.{method_type}.{name}", "must be an object"
     if isinstance(method_type, str) and method_type not in host.methods:
         yield (
             "method.type",

@@ -70,6 +70,13 @@ def render() -> str:
         ("`training_type`", *(_code(list(h.training_types)) for h in hosts.HOSTS)),
         ("supervised hyperparameters", *(_hyperparameters(h) for h in hosts.HOSTS)),
         ("methods", *(_code(list(h.methods)) for h in hosts.HOSTS)),
+        (
+            "own method fields",
+            *(
+                _code([f"{m}.{f}" for m, fs in h.method_fields.items() for f in fs])
+                for h in hosts.HOSTS
+            ),
+        ),
         ("pause / resume", *(_pause(h) for h in hosts.HOSTS)),
         ("`result_model` is", *(_result(h) for h in hosts.HOSTS)),
         (

@@ -290,8 +290,10 @@ def parse_create_job(body: object, flavor: Flavor = OPENAI) -> JobRequest:
             detail = {}
         if not isinstance(detail, dict):
             raise InvalidRequest(f"'method.{method_type}' must be an object.", param="method")
-        allowed_keys = {"hyperparameters"} | (
-            {"grader"} if method_type == "reinforcement" else set()
+        allowed_keys = (
+            {"hyperparameters"}
+            | ({"grader"} if method_type == "reinforcement" else set())
+            | set(flavor.host.method_fields.get(method_type, ()))
         )
         for key in detail:
             if key not in allowed_keys:

@@ -293,3 +293,16 @@ def test_the_command_plays_a_flavor(tmp_path: Path) -> None:
         assert response.status_code == 200 and response.headers.get("apim-request-id")
     finally:
         process.stop()
+
+
+def test_azure_takes_a_response_format_for_reinforcement(az: HostApi) -> None:
+    fmt = {"type": "json_schema", "json_schema": {"name": "label", "schema": {"type": "object"}}}
+    body = {
+        "model": "o4-mini",
+        "training_file": _azure_file(az, RFT_DATA.read_bytes()),
+        "method": {
+            "type": "reinforcement",
+            "reinforcement": {"grader": GRADER, "response_format": fmt},
+        },
+    }
+    assert az.post("/fine_tuning/jobs", json=body).status_code == 200

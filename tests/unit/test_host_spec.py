@@ -148,3 +148,20 @@ def test_a_host_without_a_price_table_gets_a_note_not_another_hosts_price() -> N
     assert priced["estimated_cost_usd"] is not None and "trainingPrices" in str(
         priced["estimated_cost_note"]
     )
+
+
+def test_azures_reinforcement_response_format_is_azures_only() -> None:
+    grader = {
+        "type": "string_check",
+        "name": "g",
+        "input": "a",
+        "reference": "b",
+        "operation": "eq",
+    }
+    fmt = {"type": "json_schema", "json_schema": {"name": "label", "schema": {"type": "object"}}}
+    method = {"type": "reinforcement", "reinforcement": {"grader": grader, "response_format": fmt}}
+    assert failures(hosts.AZURE, model="o4-mini", method=method) == {}
+    why = failures(hosts.OPENAI, model="o4-mini", method=method)
+    assert (
+        "OpenAI does not take it (only Azure OpenAI" in why["method.reinforcement.response_format"]
+    )
