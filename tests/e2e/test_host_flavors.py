@@ -322,3 +322,24 @@ def test_an_expired_azure_upload_stays_in_state_and_retrains_nothing(
     assert_no_changes(project.up().stdout)
     assert azure.server.stats()["by_route"].get(CREATE, 0) == 0
     assert project.resource_outputs("bot")["job_id"] == job_id
+
+
+def test_a_job_chained_on_an_azure_fine_tuned_model(azure: Flavored, hosted) -> None:
+    project = hosted(azure, "azure")
+    first = {"model": MODEL, "training_file": "@data", "wait_for_completion": True}
+    second = {**first, "model": "@first.result_model", "suffix": "second"}
+    project.write(
+        {"files": {"data": {"path": "train.jsonl"}}, "jobs": {"first": first, "second": second}}
+    )
+    project.up()
+    base = project.resource_outputs("first")["result_model"]
+    chained = project.resource_outputs("second")
+    assert base.startswith("gpt-4o-mini-2024-07-18.ft-")
+    assert chained["model"] == base and chained["status"] == "succeeded"
+    assert chained["result_model"].startswith("gpt-4o-mini-2024-07-18.ft-")
+    assert (
+        chained["estimated_cost_note"] == project.resource_outputs("first")["estimated_cost_note"]
+    )
+    azure.server.reset_stats()
+    assert_no_changes(project.preview().stdout)
+    assert azure.server.stats()["requests"] == 0
