@@ -352,6 +352,14 @@ class FineTuningJobProvider(common.TableProvider):
                 f"job {job_id} failed ({why}); it is not re-run automatically. "
                 f"`pulumi up --replace '{urn}'` starts it again (billed again)",
             )
+        if "host" in (result.replaces or []):
+            _say(
+                news,
+                f"job {job_id} moves from host {olds.get('host')} to {news.get('host')}: a new "
+                "job is created there, then the old one is destroyed through the stack's current "
+                f"settings; if they point at another endpoint, it stays on {olds.get('host')} as "
+                "it is, with its model",
+            )
         return result
 
     def compared(self, props: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -483,12 +491,29 @@ class FineTuningJobProvider(common.TableProvider):
             try:
                 job = client.retrieve_job(id_)
             except NotFoundError:
+                _moved_away(self, id_, props)
                 return
             job = _cancel_until_stopped(client, job)
             model = job.get("fine_tuned_model")
             if behaviour == "delete_model" and job.get("status") == "succeeded" and model:
                 with contextlib.suppress(NotFoundError):
                     client.delete_model(model)
+
+
+def _moved_away(provider: common.TableProvider, job_id: str, props: Mapping[str, Any]) -> None:
+    """Say so when a job is not found because the stack now points at another host: the engine
+    destroys a replaced job through the stack's current settings, so the old host is not asked,
+    and the job (with its model) stays there as it is."""
+    recorded = props.get("host")
+    current = common.host_of(provider, {**props, "host": None})  # what the settings say now
+    if isinstance(recorded, str) and recorded and recorded != current:
+        _say(
+            props,
+            f"job {job_id} was created on host {recorded}, but the stack's settings now point at "
+            f"{current} ({common.base_url_of(provider, props)}), where it does not exist: it is "
+            f"forgotten, not cancelled or deleted. On {recorded} it and its fine-tuned model stay "
+            "as they are; cancel or delete them there if you mean to",
+        )
 
 
 class _Orphans:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from .conftest import MODEL
+from .conftest import MODEL, running_endpoint
 from .test_job_lifecycle import assert_no_changes
 
 JOB = {"model": MODEL, "training_file": "@data", "suffix": "support", "wait_for_completion": True}
@@ -62,3 +62,40 @@ def test_a_stack_recorded_before_the_host_existed_previews_no_changes(fast_endpo
     # `pulumi refresh` records the host of a state that predates it
     project.refresh()
     assert project.resource_outputs("support-bot")["host"] == "compatible"
+
+
+def test_moving_the_stack_to_another_endpoint_replaces_and_leaves_the_old_job_alone(
+    fast_endpoint, make_project, tmp_path
+):
+    old = fast_endpoint
+    project = make_project(old)
+    project.pulumi("config", "set", "finetune:host", "openai")
+    project.write(
+        {
+            "files": {"data": {"path": "train.jsonl"}},
+            "jobs": {"support-bot": {**JOB, "on_destroy": "delete_model"}},
+        }
+    )
+    project.up()
+    before = project.resource_outputs("support-bot")
+
+    with running_endpoint(tmp_path / "new-host", 500.0) as new:
+        project.pulumi("config", "set", "finetune:baseUrl", new.url)
+        project.pulumi("config", "set", "--secret", "finetune:apiKey", new.key)
+        project.pulumi("config", "rm", "finetune:host")
+        preview = project.preview()
+        assert "2 to replace" in preview.stdout, preview.stdout
+        assert "moves from host openai to compatible" in preview.output, preview.output
+        old.api.reset_stats()
+
+        up = project.up()
+
+        after = project.resource_outputs("support-bot")
+        assert after["host"] == "compatible" and after["job_id"] != before["job_id"]
+        assert new.api.get(f"fine_tuning/jobs/{after['job_id']}")["status"] == "succeeded"
+        # the engine destroys the old job through the new settings: the old host is not asked
+        assert old.api.stats()["requests"] == 0
+        assert f"job {before['job_id']} was created on host openai" in up.output, up.output
+        assert "it is forgotten, not cancelled or deleted" in up.output
+    model = old.api.session.get(f"{old.url}/models/{before['fine_tuned_model']}", timeout=10)
+    assert model.status_code == 200  # still serving on the old host
