@@ -28,6 +28,6 @@ reinforcement job on ``azure`` pauses itself at ``--cost-cap-usd``).
 Control API for tests under ``/_local`` (same bearer key, not counted, never faulted):
 ``POST /_local/faults``, ``GET /_local/faults``, ``DELETE /_local/faults``, ``GET /_local/stats``,
 ``POST /_local/stats/reset``, ``POST /_local/clock``, ``GET /_local/jobs/<id>/request`` (a job's
-create body as received and its credential kind), ``POST /_local/cost_cap``. Stats count requests for no route in one
-bucket per method (``"GET (no such route)"``), never per path.
+create body as received and its credential kind), ``POST /_local/cost_cap``. Stats count
+requests for no route in one bucket per method (``"GET (no such route)"``), never per path.
 """
