@@ -12,10 +12,11 @@ What each flavor follows, and where its documentation was read:
 - azure: Azure's v1 OpenAPI (Azure/azure-rest-api-specs, `OpenAI.v1/azure-v1-v1-generated.json`:
   paths under `/openai/v1`, `AzureErrorResponse`, `apim-request-id` and no `x-request-id`,
   `expires_after` required on `POST /files`, reinforcement graders limited to string_check,
-  text_similarity, score_model and multi) and Microsoft's pages where the spec is silent
-  (MicrosoftDocs/azure-ai-docs: `trainingType`, `api-key` or an Entra ID bearer token, ids
-  `BASE.ft-HEX[-SUFFIX]` and `ftchkpt-...`, no dots in a suffix, pause, a reinforcement job
-  pausing itself at $5,000 of training).
+  text_similarity, score_model and multi, a reinforcement `response_format`) and Microsoft's
+  pages where the spec is silent (MicrosoftDocs/azure-ai-docs: `trainingType`, `api-key` or an
+  Entra ID bearer token, ids `BASE.ft-HEX[-SUFFIX]` and `ftchkpt-...`, no dots in a suffix, a
+  reinforcement job pausing itself at $5,000 of training). Where the two disagree it follows
+  the pages: `trainingType`, the `paused` status, `/uploads` and `DELETE /models/{id}` exist.
 - nebius: Nebius Token Factory's API reference (docs.tokenfactory.nebius.com
   `api-reference/fine-tuning/`: its hyperparameters, `tags`, `from_checkpoint`, `trained_steps`
   and `total_steps`, no `fine_tuned_model`, FastAPI's `{"detail": ...}` errors with 422 for a

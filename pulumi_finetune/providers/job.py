@@ -273,6 +273,14 @@ class FineTuningJobProvider(common.TableProvider):
             failures.append(("paused", f"got {paused!r}; must be true or false"))
         if paused is True and host is not None and not host.can_pause:
             failures.append(("paused", f"{host.title} cannot pause a job (it has no pause)"))
+        if on_destroy == "delete_model" and host is not None and not host.can_delete_models:
+            failures.append(
+                (
+                    "on_destroy",
+                    f"{host.title} has no fine-tuned model to delete (its result is a "
+                    "checkpoint): use cancel or keep",
+                )
+            )
         capped = inputs.get("resume_cost_capped")
         if capped is not None and not jobspec.is_unknown(capped) and not isinstance(capped, bool):
             failures.append(("resume_cost_capped", f"got {capped!r}; must be true or false"))

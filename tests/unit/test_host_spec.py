@@ -165,3 +165,12 @@ def test_azures_reinforcement_response_format_is_azures_only() -> None:
     assert (
         "OpenAI does not take it (only Azure OpenAI" in why["method.reinforcement.response_format"]
     )
+
+
+def test_delete_model_is_refused_where_the_result_is_no_model() -> None:
+    reasons = check(model=OPEN_MODEL, host="nebius", on_destroy="delete_model")
+    assert reasons == [
+        "on_destroy: Nebius Token Factory has no fine-tuned model to delete (its result is a "
+        "checkpoint): use cancel or keep"
+    ]
+    assert check(model="gpt-4o-mini", host="azure", on_destroy="delete_model") == []
