@@ -18,7 +18,8 @@ Sources, checked 2026-12 (each row's `sources` names its own):
 - Nebius Token Factory: docs.tokenfactory.nebius.com `api-reference/fine-tuning/` (create body:
   `hyperparameters` with an absolute `learning_rate` and LoRA settings, `from_checkpoint`, `tags`;
   job object with `trained_steps`/`total_steps` and no `fine_tuned_model`; checkpoints at
-  OpenAI's path; errors from FastAPI, `{"detail": ...}`, schema errors as 422) and
+  OpenAI's path; errors from FastAPI, `{"detail": ...}`, schema errors as 422; files by one
+  `POST /files`, its multipart uploads being for datasets only) and
   `post-training/how-to-fine-tune` (a checkpoint is deployed with `source: "JOB_ID:CHECKPOINT_ID"`).
   No pause or resume route is documented.
 Where a host's spec and its pages disagree (Azure's spec has no `trainingType`, no `paused`,
@@ -107,6 +108,9 @@ class Host:
     upload_expires_after: int | None = None
     """When the host requires `expires_after` on an upload: the seconds sent (anchor
     `created_at`); None when it is optional and not sent."""
+    uploads_api: bool = True
+    """Whether the host has OpenAI's multipart Uploads API (`/uploads`); without it a file of
+    any size goes in one `POST /files`."""
     can_delete_models: bool = True
     """Whether `DELETE /models/{id}` removes a fine-tuned model."""
     price_table: str | None = None
@@ -176,6 +180,7 @@ NEBIUS = Host(
     can_pause=False,
     result="final_checkpoint",
     fine_tuned_id="",
+    uploads_api=False,  # its multipart uploads are for datasets (/v1/datasets/uploads) only
     can_delete_models=False,
     price_note="Nebius bills training per token by model size: see "
     "https://tokenfactory.nebius.com/pricing (not tabled here: no estimate is shown)",

@@ -53,6 +53,13 @@ def _pause(host: hosts.Host) -> str:
     return "yes" + (f"; pauses itself: {caps}" if caps else "")
 
 
+def _uploads(host: hosts.Host) -> str:
+    parts = ["`/files`, and `/uploads` for large files" if host.uploads_api else "`/files` only"]
+    if host.upload_expires_after:
+        parts.append(f"`expires_after` {host.upload_expires_after} s (required)")
+    return "; ".join(parts)
+
+
 def _prices(host: hosts.Host) -> str:
     if host.price_table:
         return f"{host.price_table}'s table (`prices.py`), overridable"
@@ -89,12 +96,7 @@ def render() -> str:
         ),
         (
             "uploads",
-            *(
-                f"`expires_after` {h.upload_expires_after} s (required)"
-                if h.upload_expires_after
-                else "as OpenAI"
-                for h in hosts.HOSTS
-            ),
+            *(_uploads(h) for h in hosts.HOSTS),
         ),
         ("request id header", *(f"`{h.request_id_header}`" for h in hosts.HOSTS)),
         ("error body", *(h.error_shape for h in hosts.HOSTS)),

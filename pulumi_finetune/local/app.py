@@ -67,8 +67,11 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/_local/jobs/{fine_tuning_job_id}/request", "local_job_request"),
     ("POST", "/_local/cost_cap", "local_cost_cap"),
 ]
-# Routes a host without pause and resume does not have.
+# Routes a host without pause and resume, or without OpenAI's Uploads API, does not have.
 _PAUSE_ROUTES = frozenset({"pause_job", "resume_job"})
+_UPLOADS_ROUTES = frozenset(
+    {"create_upload", "add_upload_part", "complete_upload", "cancel_upload"}
+)
 _AUTH_ENV = "pulumi_finetune.local.auth"
 
 _UPLOAD_ROUTES = frozenset({"create_file", "add_upload_part"})
@@ -213,7 +216,8 @@ class LocalApp:
                     strict_slashes=False,
                 )
                 for m, t, h in ROUTES
-                if self.flavor.host.can_pause or h not in _PAUSE_ROUTES
+                if (self.flavor.host.can_pause or h not in _PAUSE_ROUTES)
+                and (self.flavor.host.uploads_api or h not in _UPLOADS_ROUTES)
             ]
         )
         self._key = config.key.encode()

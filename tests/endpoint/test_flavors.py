@@ -306,3 +306,8 @@ def test_azure_takes_a_response_format_for_reinforcement(az: HostApi) -> None:
         },
     }
     assert az.post("/fine_tuning/jobs", json=body).status_code == 200
+
+
+def test_nebius_has_no_uploads_api(nb: HostApi) -> None:
+    body = {"filename": "a.jsonl", "purpose": "fine-tune", "bytes": 10, "mime_type": "text/jsonl"}
+    assert nb.post("/uploads", json=body).status_code == 404

@@ -97,3 +97,18 @@ def test_nebius_validation_errors_name_the_parameter(nebius: LocalEndpoint) -> N
     assert error.param == "hyperparameters.learning_rate_multiplier"
     assert "Unrecognized hyperparameter" in error.message
     assert error.request_id
+
+
+def test_a_host_without_the_uploads_api_gets_a_large_file_in_one_request(
+    nebius: LocalEndpoint,
+) -> None:
+    from pulumi_finetune.uploads import UploadOptions, upload_file
+
+    nebius.reset_stats()
+    with _client(nebius, "nebius") as client:
+        uploaded = upload_file(
+            client, DATA, purpose="fine-tune", options=UploadOptions(threshold=0)
+        )
+    routes = nebius.stats()["by_route"]
+    assert routes == {"POST /v1/files": 1}, routes
+    assert uploaded["bytes"] == DATA.stat().st_size
