@@ -84,4 +84,6 @@ def test_moving_the_job_from_openai_to_azure(engine: Path, tmp_path: Path) -> No
         assert new["model"].startswith("gpt-4.1-mini-2025-04-14.ft-")
         assert not _model_exists(openai, old["model"])  # deleted after the new job succeeded
         assert openai_jobs[0]["status"] == "succeeded"  # the old job itself is history
+        state = project.export()  # each host's key is a secret of its provider, never plain
+        assert openai.key not in state and azure.key not in state
         project.destroy()
