@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         MethodArgsDict,
         TrainingFile,
         TrainingFileArgs,
+        host_provider,
     )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "TrainingFile",
     "TrainingFileArgs",
     "__version__",
+    "host_provider",
 ]
 
 

@@ -1,11 +1,29 @@
-"""The hosts of OpenAI's fine-tuning API, one row each: how a base URL is recognised as the host
-and how the host takes the key. Other facts about a host (its lifecycle dates, fields, models,
-prices) live in their own dated tables keyed by the host's `name`; code asks the row or the
-table, never branches on a host's name.
+"""The hosts of OpenAI's fine-tuning API, one row each: how a base URL is recognised as the host,
+how the host takes credentials, which create fields, hyperparameters and methods it takes, what
+it cannot do (pause, delete models), what names the trained model, how its ids, errors and
+request ids look, and what its uploads require. Lifecycle dates live in their own dated table
+keyed by the host's `name`; code asks the row or the table, never branches on a host's name.
 
-Source: ../shared/reference/hosts.md in the project's steering repository, from the hosts'
-documentation (OpenAI's API reference, Microsoft's Azure OpenAI / Foundry docs and its v1
-OpenAPI description, Nebius Token Factory's API reference), as of 2026-12.
+Sources, checked 2026-12 (each row's `sources` names its own):
+- OpenAI: its API reference and OpenAPI description (openai/openai-openapi, 2026-08), copied to
+  shared/reference/openai-finetuning-openapi.json.
+- Azure OpenAI / Foundry: Azure/azure-rest-api-specs
+  `specification/ai/data-plane/OpenAI.v1/azure-v1-v1-generated.json` (read 2026-12: every answer
+  carries `apim-request-id`; errors are `AzureErrorResponse` `{error: {code, message, param,
+  type: "error", inner_error}}`; `AzureFileExpiryAnchor` is `created_at`; pause and resume
+  routes exist) and MicrosoftDocs/azure-ai-docs `articles/ai-foundry/openai/` (`trainingType`
+  through `extra_body`; `api-key` or an Entra ID bearer token; fine-tuned ids
+  `BASE.ft-<hex>`, checkpoints `ftchkpt-...`, no dots in a suffix; reinforcement jobs pause
+  themselves at $5,000 of training).
+- Nebius Token Factory: docs.tokenfactory.nebius.com `api-reference/fine-tuning/` (create body:
+  `hyperparameters` with an absolute `learning_rate` and LoRA settings, `from_checkpoint`, `tags`;
+  job object with `trained_steps`/`total_steps` and no `fine_tuned_model`; checkpoints at
+  OpenAI's path; errors from FastAPI, `{"detail": ...}`, schema errors as 422; files by one
+  `POST /files`, its multipart uploads being for datasets only) and
+  `post-training/how-to-fine-tune` (a checkpoint is deployed with `source: "JOB_ID:CHECKPOINT_ID"`).
+  No pause or resume route is documented.
+Where a host's spec and its pages disagree (Azure's spec has no `trainingType`, no `paused`,
+no `/uploads`, no model delete; its pages document all four) the row follows the pages.
 
 The host of a resource is its `host` argument, else the stack's `finetune:host`, else the one its
 base URL names (`infer`); a proxy or gateway in front of OpenAI sets it explicitly.
@@ -13,10 +31,30 @@ base URL names (`infer`); a proxy or gateway in front of OpenAI sets it explicit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 from urllib.parse import urlsplit
 
-__all__ = ["COMPATIBLE", "HOSTS", "Host", "by_name", "infer"]
+__all__ = [
+    "AZURE",
+    "COMPATIBLE",
+    "HOSTS",
+    "NEBIUS",
+    "OPENAI",
+    "OPENAI_HYPERPARAMETERS",
+    "REQUEST_ID_HEADERS",
+    "Host",
+    "by_name",
+    "infer",
+    "refused_hyperparameter",
+    "training_type",
+]
+
+ResultSource = Literal["fine_tuned_model", "final_checkpoint"]
+ErrorShape = Literal["openai", "azure", "fastapi"]
+
+#: OpenAI's hyperparameters of a supervised job (its create schema); the other methods add theirs.
+OPENAI_HYPERPARAMETERS: tuple[str, ...] = ("batch_size", "learning_rate_multiplier", "n_epochs")
 
 
 @dataclass(frozen=True)
@@ -29,25 +67,137 @@ class Host:
     """Suffixes of a base URL's host name that mean this host (`infer`)."""
     key_header: str = "Authorization"
     """Where the key goes: `Authorization` (as `Bearer KEY`) or a header of its own (`api-key`)."""
+    bearer_tokens: bool = False
+    """Whether the host also takes an identity token as `Authorization: Bearer TOKEN` besides the
+    key in `key_header` (Azure: a Microsoft Entra ID token)."""
+    token_scope: str | None = None
+    """The scope such a token is requested for (`azure-identity`'s `get_token`)."""
+    api_path: str = "/v1"
+    """Where the API lives under the host's origin (what a base URL ends with)."""
+    request_id_header: str = "x-request-id"
+    """The answer header that names the request, for support."""
+    error_shape: ErrorShape = "openai"
+    """How an error body looks: OpenAI's `{"error": {message, type, param, code}}`, Azure's
+    (the same with `type: "error"` and `inner_error`), or FastAPI's `{"detail": ...}`."""
+    create_fields: tuple[str, ...] = ()
+    """Top-level create-job fields the host takes besides OpenAI's (sent as given)."""
+    training_types: tuple[str, ...] = ()
+    """The values of the host's training tier (`training_type`, sent as `trainingType`),
+    compared case-insensitively; empty when the host has no tiers."""
+    hyperparameters: tuple[str, ...] = OPENAI_HYPERPARAMETERS
+    """The hyperparameters of a supervised job on this host."""
+    methods: tuple[str, ...] = ("supervised", "dpo", "reinforcement")
+    """The fine-tuning methods (`method.type`) the host takes."""
+    method_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Fields of `method.<type>` the host takes besides OpenAI's (Azure: a reinforcement job's
+    `response_format`)."""
+    can_pause: bool = True
+    """Whether the host has pause and resume."""
+    cost_caps: dict[str, float] = field(default_factory=dict)
+    """USD of training after which the host pauses a job of that method by itself."""
+    result: ResultSource = "fine_tuned_model"
+    """What names the trained model (the job's `result_model`): the job's `fine_tuned_model`,
+    or its final checkpoint as `JOB_ID:CHECKPOINT_ID`."""
+    fine_tuned_id: str = "ft:{base}:{org}:{suffix}:{short}"
+    """The form of a fine-tuned model id (for the local endpoint and for reading ids)."""
+    checkpoint_prefix: str = "ftckpt_"
+    """How a checkpoint id starts."""
+    suffix_max: int = 64
+    suffix_forbidden: str = ""
+    """Characters a `suffix` may not hold."""
+    upload_expires_after: int | None = None
+    """When the host requires `expires_after` on an upload: the seconds sent (anchor
+    `created_at`); None when it is optional and not sent."""
+    uploads_api: bool = True
+    """Whether the host has OpenAI's multipart Uploads API (`/uploads`); without it a file of
+    any size goes in one `POST /files`."""
+    can_delete_models: bool = True
+    """Whether `DELETE /models/{id}` removes a fine-tuned model."""
+    price_table: str | None = None
+    """The name of this host's training-price table in `prices`; None when none is tabled."""
+    price_note: str = ""
+    """Where the host's prices are, when they are not tabled."""
+    sources: tuple[str, ...] = ()
 
 
-OPENAI = Host("openai", "OpenAI", hostnames=("api.openai.com",))
+OPENAI = Host(
+    "openai",
+    "OpenAI",
+    hostnames=("api.openai.com",),
+    price_table="openai",
+    sources=("https://platform.openai.com/docs/api-reference/fine-tuning",),
+)
 AZURE = Host(
     "azure",
     "Azure OpenAI / Microsoft Foundry",
     hostnames=(".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com"),
     key_header="api-key",
+    bearer_tokens=True,
+    token_scope="https://cognitiveservices.azure.com/.default",
+    api_path="/openai/v1",
+    request_id_header="apim-request-id",
+    error_shape="azure",
+    create_fields=("trainingType",),
+    training_types=("Standard", "GlobalStandard", "Developer", "developerTier"),
+    method_fields={"reinforcement": ("response_format",)},
+    cost_caps={"reinforcement": 5000.0},
+    fine_tuned_id="{base}.ft-{hex}",
+    checkpoint_prefix="ftchkpt-",
+    suffix_forbidden=".",
+    upload_expires_after=30 * 24 * 3600,
+    price_note="Azure bills training per token or per hour by model and tier and hosting per "
+    "hour: see https://azure.microsoft.com/pricing/details/cognitive-services/openai-service/ "
+    "(not tabled here: no estimate is shown)",
+    sources=(
+        "Azure/azure-rest-api-specs specification/ai/data-plane/OpenAI.v1/"
+        "azure-v1-v1-generated.json",
+        "MicrosoftDocs/azure-ai-docs articles/ai-foundry/openai/includes/fine-tuning-rest.md",
+        "MicrosoftDocs/azure-ai-docs articles/ai-foundry/openai/how-to/"
+        "reinforcement-fine-tuning.md",
+    ),
 )
 NEBIUS = Host(
     "nebius",
     "Nebius Token Factory",
     hostnames=("api.tokenfactory.nebius.com", "api.studio.nebius.com", "api.studio.nebius.ai"),
+    error_shape="fastapi",
+    create_fields=("tags", "from_checkpoint"),
+    hyperparameters=(
+        "batch_size",
+        "learning_rate",
+        "n_epochs",
+        "warmup_ratio",
+        "weight_decay",
+        "packing",
+        "max_grad_norm",
+        "context_length",
+        "lora",
+        "lora_r",
+        "lora_alpha",
+        "lora_dropout",
+    ),
+    methods=("supervised",),
+    can_pause=False,
+    result="final_checkpoint",
+    fine_tuned_id="",
+    uploads_api=False,  # its multipart uploads are for datasets (/v1/datasets/uploads) only
+    can_delete_models=False,
+    price_note="Nebius bills training per token by model size: see "
+    "https://tokenfactory.nebius.com/pricing (not tabled here: no estimate is shown)",
+    sources=(
+        "https://docs.tokenfactory.nebius.com/api-reference/fine-tuning/create-a-fine-tuning-job",
+        "https://docs.tokenfactory.nebius.com/post-training/how-to-fine-tune",
+    ),
 )
-COMPATIBLE = Host("compatible", "an OpenAI-compatible endpoint")
-"""Any other endpoint: nothing about its lifecycle or extensions is assumed."""
+COMPATIBLE = Host("compatible", "an OpenAI-compatible endpoint", price_table="openai")
+"""Any other endpoint: OpenAI's fields and, for an estimate, OpenAI's prices (a proxy in front
+of OpenAI, the local endpoint); nothing about its lifecycle or extensions is assumed."""
 
 HOSTS: tuple[Host, ...] = (OPENAI, AZURE, NEBIUS, COMPATIBLE)
 NAMES: tuple[str, ...] = tuple(h.name for h in HOSTS)
+#: Every request-id header a host sends, OpenAI's first: an error names the request with the
+#: first one its answer carries, whichever host answered.
+REQUEST_ID_HEADERS: tuple[str, ...] = tuple(dict.fromkeys(h.request_id_header for h in HOSTS))
 
 
 def _matches(hostname: str, pattern: str) -> bool:
@@ -69,3 +219,26 @@ def by_name(name: str) -> Host | None:
     """The host called `name` (case-insensitive), or None."""
     wanted = name.strip().lower()
     return next((h for h in HOSTS if h.name == wanted), None)
+
+
+def training_type(host: Host, value: str) -> str | None:
+    """`value` when it names one of the host's training tiers (any case), else None."""
+    wanted = value.strip().lower()
+    return value.strip() if any(t.lower() == wanted for t in host.training_types) else None
+
+
+def refused_hyperparameter(host: Host, name: str) -> str | None:
+    """Why `name` is no hyperparameter of `host` (None when it is one): names the host, and for
+    a learning rate says which one the host takes instead (one is never converted into the
+    other)."""
+    if name in host.hyperparameters:
+        return None
+    if name in ("learning_rate", "learning_rate_multiplier"):
+        other = next(
+            (n for n in ("learning_rate", "learning_rate_multiplier") if n in host.hyperparameters),
+            None,
+        )
+        kind = "an absolute rate" if other == "learning_rate" else "a multiplier of its default"
+        instead = f"; it takes `{other}` ({kind}), never converted from one into the other"
+        return f"{host.title} does not take `{name}`" + (instead if other else "")
+    return f"{host.title} does not take the hyperparameter `{name}`"

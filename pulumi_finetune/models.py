@@ -4,7 +4,10 @@ takes (supervised, dpo, reinforcement), and the snapshots the local endpoint off
 
 Sources: OpenAI's fine-tuning guides (supervised, vision, DPO, reinforcement) and model pages;
 Azure OpenAI's vision fine-tuning guide for gpt-4.1 (a model is given vision when either
-documents it, so that valid data is never refused).
+documents it, so that valid data is never refused). Model ids as each host spells them: OpenAI's
+fine-tuned `ft:BASE:ORG:SUFFIX:ID`, Azure OpenAI's `BASE.ft-HEX` (MicrosoftDocs/azure-ai-docs,
+`how-to/fine-tuning-deploy.md`), and the open-weight `org/name` ids of Nebius Token Factory
+(docs.tokenfactory.nebius.com `post-training/models`, 2026-12).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ __all__ = [
     "FAMILIES",
     "LARGEST_TOKEN_LIMIT",
     "METHOD_OF_FORMAT",
+    "OPEN_SNAPSHOTS",
     "SNAPSHOTS",
     "Family",
     "Method",
@@ -24,6 +28,7 @@ __all__ = [
     "base_model",
     "family",
     "is_completions_model",
+    "is_fine_tuned",
     "known_family",
     "token_limit",
 ]
@@ -113,17 +118,36 @@ SNAPSHOTS: tuple[Snapshot, ...] = (
     Snapshot("davinci-002", 1692634301),
 )
 
+#: Open-weight base models that Nebius Token Factory fine-tunes (its `post-training/models`
+#: page, 2026-12; LoRA on all, full fine-tuning on some), with their Hugging Face release times.
+OPEN_SNAPSHOTS: tuple[Snapshot, ...] = (
+    Snapshot("meta-llama/Meta-Llama-3.1-8B-Instruct", 1721606400),
+    Snapshot("meta-llama/Llama-3.1-70B-Instruct", 1721606400),
+    Snapshot("meta-llama/Llama-3.3-70B-Instruct", 1733356800),
+)
+
 _ALIASES = {s.alias: s.id for s in SNAPSHOTS if s.alias}
+#: Where an Azure OpenAI fine-tuned id's base ends: `gpt-4.1-2025-04-14.ft-0123abcd...`.
+AZURE_FINE_TUNED_MARK = ".ft-"
+
+
+def is_fine_tuned(model: str | None) -> bool:
+    """Whether ``model`` is fine-tuned: OpenAI's ``ft:...`` or Azure's ``BASE.ft-HEX``."""
+    m = (model or "").strip().lower()
+    return m.startswith("ft:") or AZURE_FINE_TUNED_MARK in m
 
 
 def base_model(model: str | None) -> str:
-    """``ft:gpt-4o-mini-2024-07-18:org::id`` → ``gpt-4o-mini-2024-07-18``; lower case; a short
-    alias (``gpt-4o``) → the snapshot it names."""
+    """The base model of an id, lower case: ``ft:gpt-4o-mini-2024-07-18:org::id`` (OpenAI) and
+    ``gpt-4o-mini-2024-07-18.ft-0123abcd`` (Azure OpenAI) → ``gpt-4o-mini-2024-07-18``; a short
+    alias (``gpt-4o``) → the snapshot it names; an open model's ``org/name`` as it is."""
     if not model:
         return ""
     m = model.strip().lower()
     if m.startswith("ft:"):
         m = m.split(":", 2)[1]
+    elif AZURE_FINE_TUNED_MARK in m:
+        m = m.split(AZURE_FINE_TUNED_MARK, 1)[0]
     return _ALIASES.get(m, m)
 
 

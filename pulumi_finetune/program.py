@@ -85,6 +85,35 @@ def waiting_provider(resource_name: str) -> pulumi.ProviderResource:
     return provider
 
 
+def host_provider(
+    name: str,
+    *,
+    base_url: pulumi.Input[str],
+    api_key: pulumi.Input[str] | None = None,
+    host: str | None = None,
+    azure_token: pulumi.Input[str] | None = None,
+) -> pulumi.ProviderResource:
+    """A provider of pulumi-finetune's own, `pulumi-finetune-<name>`, whose settings are these
+    arguments rather than the stack's `finetune:*` config: pass it to the files and jobs that
+    live on that endpoint (`opts=pulumi.ResourceOptions(provider=...)`).
+
+    A stack that moves jobs between hosts declares one per host and keeps declaring the old
+    one until the move is done: the engine deletes the old job (as its `on_destroy` says)
+    through the provider it was created with, after the new job was created (and waited for).
+    The key and token are kept in state as secrets, as every provider's credentials are."""
+    inputs: dict[str, Any] = {
+        identity.STACK_INPUT: pulumi.get_stack(),
+        config_key("baseUrl"): base_url,
+    }
+    if host is not None:
+        inputs[config_key("host")] = host
+    if api_key is not None:
+        inputs[config_key("apiKey")] = pulumi.Output.secret(api_key)
+    if azure_token is not None:
+        inputs[config_key("azureToken")] = pulumi.Output.secret(azure_token)
+    return pulumi.ProviderResource("pulumi-python", f"{identity.PROVIDER_NAME}-{name}", inputs)
+
+
 def with_stack_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
     """`opts` with the stack's provider, unless the caller chose one."""
     if opts is not None and opts.provider is not None:

@@ -35,7 +35,10 @@ __all__ = [
     "MethodArgsDict",
     "TrainingFile",
     "TrainingFileArgs",
+    "host_provider",
 ]
+
+host_provider = program.host_provider
 
 
 class DestroyBehavior(StrEnum):
@@ -68,6 +71,27 @@ class HyperparametersArgsDict(TypedDict, total=False):
     """Reinforcement only."""
     eval_samples: int | Literal["auto"]
     """Reinforcement only."""
+    learning_rate: float
+    """Nebius Token Factory: an absolute learning rate (it has no multiplier; one is never
+    converted into the other). Refused in preview on other hosts."""
+    warmup_ratio: float
+    """Nebius Token Factory only."""
+    weight_decay: float
+    """Nebius Token Factory only."""
+    packing: bool
+    """Nebius Token Factory only."""
+    max_grad_norm: float
+    """Nebius Token Factory only."""
+    context_length: int
+    """Nebius Token Factory only."""
+    lora: bool
+    """Nebius Token Factory only: LoRA (true) or full fine-tuning."""
+    lora_r: int
+    """Nebius Token Factory only: LoRA rank."""
+    lora_alpha: int
+    """Nebius Token Factory only: LoRA alpha."""
+    lora_dropout: float
+    """Nebius Token Factory only: LoRA dropout."""
 
 
 class _MethodSettingsDict(TypedDict, total=False):
@@ -130,6 +154,14 @@ class FineTuningJobArgs:
     """supervised, dpo or reinforcement, with its hyperparameters."""
     metadata: pulumi.Input[dict[str, str]] | None = None
     """Up to 15 key-value pairs (OpenAI allows 16; one holds pulumi-finetune's marker)."""
+    training_type: pulumi.Input[str] | None = None
+    """The host's training tier, sent as `trainingType` (Azure OpenAI: `Standard`,
+    `GlobalStandard` or `Developer`, any case; Standard when unset). Refused in preview on a
+    host without tiers; a change replaces the job."""
+    extra_body: pulumi.Input[dict[str, Any]] | None = None
+    """Fields sent verbatim in the create request (as OpenAI's SDK's `extra_body`), for what no
+    host table knows; a change replaces the job. A field that has an argument of its own (or
+    the host's own field) is refused: set the argument, which is checked."""
     wait_for_completion: pulumi.Input[bool] | None = None
     """Provider option: `pulumi up` waits until the job succeeds (failed/cancelled: an error)."""
     wait_timeout_seconds: pulumi.Input[float] | None = None
@@ -143,6 +175,12 @@ class FineTuningJobArgs:
     one still validating or queued is paused as soon as it runs (`pulumi up` waits for that,
     within `wait_timeout_seconds`). A job paused or resumed elsewhere shows as drift on refresh,
     and `pulumi up --refresh` restores what the program says."""
+    resume_cost_capped: pulumi.Input[bool] | None = None
+    """Provider option (default false): whether `paused=False` resumes a job that the host
+    paused by itself at its cost cap (Azure OpenAI's reinforcement jobs stop at $5,000 of
+    training). Left false, such a job stays paused: refresh and preview say so, and nothing is
+    spent. Set it true for the `pulumi up` that approves training on (at further cost), then
+    back to false."""
     adopt_job_id: pulumi.Input[str] | None = None
     """Provider option: take over this existing job (`ftjob-...`) instead of creating one. The
     first `pulumi up` checks that the declared fields agree with the job and records it; from
@@ -205,10 +243,13 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
     :param seed: Reproducibility seed.
     :param method: supervised / dpo / reinforcement with hyperparameters.
     :param metadata: Up to 15 string pairs.
+    :param training_type: The host's training tier (Azure OpenAI), sent as `trainingType`.
+    :param extra_body: Fields sent verbatim in the create request.
     :param wait_for_completion: Wait in `pulumi up` until the job finishes.
     :param wait_timeout_seconds: Maximum wait (default 6 h).
     :param on_destroy: cancel (default), keep or delete_model.
     :param paused: Desired state: pause (true) or resume (false, default) the job.
+    :param resume_cost_capped: Let `paused=False` resume a job the host paused at its cost cap.
     :param adopt_job_id: Take over this existing job instead of creating one.
     :param base_url: Endpoint base URL.
     :param organization: OpenAI organization.
@@ -221,7 +262,14 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
     status: pulumi.Output[str]
     """validating_files, queued, running, paused, succeeded, failed or cancelled."""
     fine_tuned_model: pulumi.Output[str]
-    """Name of the fine-tuned model once the job succeeded, `ft:...`; `""` until then."""
+    """Name of the fine-tuned model once the job succeeded (`ft:...`; Azure OpenAI:
+    `BASE.ft-...`); `""` until then, and on a host that names no model (Nebius)."""
+    result_model: pulumi.Output[str]
+    """What to deploy or call, on every host: `fine_tuned_model` (OpenAI, Azure OpenAI), or the
+    final checkpoint as `JOB_ID:CHECKPOINT_ID` (Nebius Token Factory, the `source` its
+    deployment API takes); `""` until known."""
+    pause_reason: pulumi.Output[str]
+    """Why the job is paused when Pulumi did not pause it (the host's cost cap), else `""`."""
     trained_tokens: pulumi.Output[int]
     """Billable tokens processed, once finished; 0 until then."""
     result_files: pulumi.Output[list[str]]

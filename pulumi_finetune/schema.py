@@ -23,6 +23,10 @@ class Kind(StrEnum):
 
     API = "api"
     """An argument sent to OpenAI in the create request."""
+    HOST_API = "host_api"
+    """An argument sent in the create request that is not a field of OpenAI's: a host's own
+    field (under `api_name`) or fields sent verbatim (`extra_body`). Checked by host-aware code
+    (`spec.host_failures`, from `pulumi_finetune.hosts`), never by OpenAI's schema."""
     OPTION = "option"
     """An argument that steers the provider; never sent to the API."""
     INTERNAL = "internal"
@@ -109,12 +113,24 @@ class Table:
     @property
     def arguments(self) -> tuple[str, ...]:
         """What the user may set: the fields of the resource's `...Args`."""
-        return tuple(a.name for a in self.attributes if a.kind in (Kind.API, Kind.OPTION))
+        return tuple(
+            a.name for a in self.attributes if a.kind in (Kind.API, Kind.HOST_API, Kind.OPTION)
+        )
 
     @property
     def api_fields(self) -> tuple[str, ...]:
         """The fields of the create request."""
         return tuple(a.name for a in self.attributes if a.kind is Kind.API)
+
+    @property
+    def host_fields(self) -> tuple[str, ...]:
+        """Arguments of the create request that OpenAI's schema does not have."""
+        return tuple(a.name for a in self.attributes if a.kind is Kind.HOST_API)
+
+    @property
+    def request_fields(self) -> tuple[str, ...]:
+        """Everything the create request is made from: OpenAI's fields and the host fields."""
+        return (*self.api_fields, *self.host_fields)
 
     @property
     def replace_on_change(self) -> tuple[str, ...]:
@@ -244,6 +260,21 @@ FINE_TUNING_JOB = Table(
         _request("seed", "reproducibility seed"),
         _request("method", "supervised, dpo or reinforcement"),
         _request("metadata", "up to 15 pairs (+ the marker)", absent={}),
+        # The host's own fields (see `pulumi_finetune.hosts`): a change replaces, like OpenAI's.
+        Attribute(
+            "training_type",
+            Kind.HOST_API,
+            Change.REPLACE,
+            "the host's training tier, sent as trainingType (Azure OpenAI: Standard, "
+            "GlobalStandard or Developer, any case)",
+            api_name="trainingType",
+        ),
+        Attribute(
+            "extra_body",
+            Kind.HOST_API,
+            Change.REPLACE,
+            "fields sent verbatim in the create request, for what no host table knows",
+        ),
         _option("wait_for_completion", "`pulumi up` waits until the job ends", default=False),
         _option("wait_timeout_seconds", "how long to wait", default=6 * 3600.0),
         _option("on_destroy", "cancel, keep or delete_model", default="cancel"),
@@ -253,6 +284,11 @@ FINE_TUNING_JOB = Table(
             Change.UPDATE,
             "desired state: pause (true) or resume (false); as an output, as last seen",
             output=Source.CREATE,
+            default=False,
+        ),
+        _option(
+            "resume_cost_capped",
+            "let paused=false resume a job the host paused at its cost cap (spends more)",
             default=False,
         ),
         Attribute(
@@ -282,6 +318,23 @@ FINE_TUNING_JOB = Table(
         _api_output("job_id", "ftjob-... (also the resource's id)", api_name="id"),
         _api_output("status", "validating_files ... succeeded, failed, cancelled"),
         _api_output("fine_tuned_model", "ft:... once succeeded, else ''", absent=""),
+        Attribute(
+            "result_model",
+            Kind.OUTPUT,
+            Change.NONE,
+            "what to deploy or call: fine_tuned_model, or the final checkpoint where the host "
+            "names the result so (JOB_ID:CHECKPOINT_ID); '' until known",
+            output=Source.CREATE,
+            absent="",
+        ),
+        Attribute(
+            "pause_reason",
+            Kind.OUTPUT,
+            Change.NONE,
+            "why the job is paused when Pulumi did not pause it (the host's cost cap), else ''",
+            output=Source.CREATE,
+            absent="",
+        ),
         _api_output("trained_tokens", "billable tokens, once finished, else 0", absent=0),
         _api_output("result_files", "ids of the results files", absent=[]),
         _api_output("error", "{code, message, param} of a failed job, else {}", absent={}),

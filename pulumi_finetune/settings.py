@@ -36,12 +36,16 @@ _SOURCES: dict[str, tuple[str | None, str, str]] = {
     "base_url": ("base_url", "baseUrl", "OPENAI_BASE_URL"),
     "organization": ("organization", "organization", "OPENAI_ORG_ID"),
     "project": ("project", "project", "OPENAI_PROJECT_ID"),
+    # A Microsoft Entra ID token for a host that takes identity tokens (Azure OpenAI), sent as a
+    # Bearer token instead of the key; the environment variable is the one OpenAI's AzureOpenAI
+    # client reads.
+    "token": (None, "azureToken", "AZURE_OPENAI_AD_TOKEN"),
 }
 HOST_ARGUMENT = "host"
 HOST_CONFIG = "host"
 # The stack config keys (`finetune:<name>`) the program hands to the provider; the key is secret.
 CONFIG_NAMES = (*(config_name for _, config_name, _ in _SOURCES.values()), HOST_CONFIG)
-SECRET_CONFIG_NAMES = frozenset({"apiKey"})
+SECRET_CONFIG_NAMES = frozenset({"apiKey", "azureToken"})
 API_KEY_ENV = _SOURCES["api_key"][2]
 
 
@@ -55,8 +59,22 @@ class Settings:
     project: str | None = None
     host: str = hosts.COMPATIBLE.name
     """The host's name in `pulumi_finetune.hosts` (see `resolve_host`)."""
+    token: str | None = field(default=None, repr=False)
+    """An identity token (`finetune:azureToken`), used where the host takes one."""
+
+    def host_row(self) -> hosts.Host:
+        """The host's row; for `compatible` (settings made without a host, too) the row the base
+        URL names, so that a key still goes where that host takes it."""
+        row = hosts.by_name(self.host)
+        return (
+            row if row is not None and row is not hosts.COMPATIBLE else hosts.infer(self.base_url)
+        )
 
     def require_key(self) -> str:
+        """The credential sent: the identity token where the host takes one and it is set,
+        else the key (SettingsError when there is none)."""
+        if self.token and self.host_row().bearer_tokens:
+            return self.token
         if not self.api_key:
             raise SettingsError(
                 "no API key: set it with `pulumi config set --secret finetune:apiKey <key>` "
@@ -114,6 +132,7 @@ def resolve(
         api_key=values["api_key"],
         organization=values["organization"],
         project=values["project"],
+        token=values["token"],
         host=resolve_host(resource_args.get(HOST_ARGUMENT), config, base_url).name,
     )
 

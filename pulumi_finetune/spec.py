@@ -2,7 +2,10 @@
 
 Validation uses the JSON Schema in `schemas/fine_tuning_job_create.json`, derived from OpenAI's
 OpenAPI description by `scripts/derive_schemas.py`, plus the rules OpenAI states only in prose.
-Every failure names the property path and what the value must be.
+What differs by host (its own fields, hyperparameters and methods, its suffix rules) is checked
+by `host_failures` from the host's row in `pulumi_finetune.hosts`, never by loosening OpenAI's
+schema: a host's own hyperparameters are taken out of the schema's view and checked against
+the row. Every failure names the property path and what the value must be (and the host).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi.output import Unknown
 
+from . import hosts
 from .schema import FINE_TUNING_JOB
 
 if TYPE_CHECKING:
@@ -23,6 +27,10 @@ if TYPE_CHECKING:
 
 # Every field of OpenAI's create-job request, from the resource's table.
 API_FIELDS = FINE_TUNING_JOB.api_fields
+# And the host fields the request is also made from (training_type, extra_body).
+HOST_FIELDS = FINE_TUNING_JOB.host_fields
+REQUEST_FIELDS = FINE_TUNING_JOB.request_fields
+EXTRA_BODY = "extra_body"
 
 # The provider's own bookkeeping in the job's metadata, used to find a job whose create
 # response was lost. It takes one of the 16 metadata slots.
@@ -102,6 +110,21 @@ def api_spec(props: Mapping[str, Any], fields: Sequence[str] = API_FIELDS) -> di
     """The normalised request body the user declared (no provider options, no marker)."""
     result: dict[str, Any] = normalize({k: props.get(k) for k in fields})
     return result
+
+
+def wire_body(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The create request as sent: OpenAI's fields as declared, each host field under its API
+    name (`training_type` as `trainingType`), and `extra_body`'s fields verbatim."""
+    body = {k: v for k, v in spec.items() if k not in HOST_FIELDS}
+    for name in HOST_FIELDS:
+        value = spec.get(name)
+        if value is None:
+            continue
+        if name == EXTRA_BODY and isinstance(value, Mapping):
+            body.update(value)
+        else:
+            body[FINE_TUNING_JOB[name].api_field] = value
+    return body
 
 
 def spec_hash(spec: Mapping[str, Any]) -> str:
@@ -222,21 +245,159 @@ def _method_failures(method: Any, spec: Mapping[str, Any]) -> Iterator[tuple[str
         )
 
 
-def validate(props: Mapping[str, Any], fields: Sequence[str] = API_FIELDS) -> list[tuple[str, str]]:
+# Every hyperparameter any host takes for supervised training: a name one host takes and another
+# does not is refused naming the host (and the rate it takes instead), not as an unknown property.
+_ANY_HOSTS_HYPERPARAMETERS = frozenset(n for h in hosts.HOSTS for n in h.hyperparameters)
+# The kind of each hyperparameter a host takes beyond OpenAI's (OpenAI's schema checks those).
+HYPERPARAMETER_KINDS: dict[str, tuple[type, ...]] = {
+    "learning_rate": (int, float),
+    "warmup_ratio": (int, float),
+    "weight_decay": (int, float),
+    "max_grad_norm": (int, float),
+    "lora_dropout": (int, float),
+    "context_length": (int,),
+    "lora_r": (int,),
+    "lora_alpha": (int,),
+    "packing": (bool,),
+    "lora": (bool,),
+}
+
+
+def _supervised_hyperparameters(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(path, hyperparameters) of a supervised job: top-level, and under method.supervised."""
+    top = spec.get("hyperparameters")
+    if isinstance(top, Mapping):
+        yield "hyperparameters", top
+    method = spec.get("method")
+    if isinstance(method, Mapping) and method.get("type", "supervised") == "supervised":
+        inner = (method.get("supervised") or {}) if isinstance(method, Mapping) else {}
+        hyper = inner.get("hyperparameters") if isinstance(inner, Mapping) else None
+        if isinstance(hyper, Mapping):
+            yield "method.supervised.hyperparameters", hyper
+
+
+def _schema_view(spec: Mapping[str, Any], host: hosts.Host) -> dict[str, Any]:
+    """`spec` as OpenAI's schema sees it: what is the host's own (supervised hyperparameters
+    that are not OpenAI's, fields of a method beyond OpenAI's) is checked by `host_failures`."""
+    view = dict(spec)
+    method = view.get("method")
+    for kind, extra in host.method_fields.items():
+        if isinstance(method, Mapping) and isinstance(method.get(kind), Mapping):
+            method = {**method, kind: {k: v for k, v in method[kind].items() if k not in extra}}
+            view["method"] = method
+    if host.hyperparameters == hosts.OPENAI_HYPERPARAMETERS:
+        return view
+    view.pop("hyperparameters", None)
+    if isinstance(method, Mapping) and isinstance(method.get("supervised"), Mapping):
+        supervised = {k: v for k, v in method["supervised"].items() if k != "hyperparameters"}
+        view["method"] = {**method, "supervised": supervised}
+    return view
+
+
+def host_failures(spec: Mapping[str, Any], host: hosts.Host) -> Iterator[tuple[str, str]]:
+    """What `host` (its row in `pulumi_finetune.hosts`) does not take, naming the host: another
+    host's hyperparameters or fields, a method it lacks, a suffix it refuses."""
+    own = host.hyperparameters != hosts.OPENAI_HYPERPARAMETERS
+    for path, hyper in _supervised_hyperparameters(spec):
+        for name, value in hyper.items():
+            if name in host.hyperparameters:
+                kinds = HYPERPARAMETER_KINDS.get(name)
+                if (
+                    own
+                    and kinds
+                    and value != "auto"
+                    and (
+                        not isinstance(value, kinds)
+                        or (bool not in kinds and isinstance(value, bool))
+                    )
+                ):
+                    names = " or ".join(k.__name__ for k in kinds)
+                    yield f"{path}.{name}", f"got {json.dumps(value)}; must be a {names}"
+            elif own or name in _ANY_HOSTS_HYPERPARAMETERS:
+                yield f"{path}.{name}", hosts.refused_hyperparameter(host, name) or ""
+    method = spec.get("method")
+    method_type = method.get("type") if isinstance(method, Mapping) else None
+    detail = method.get(method_type) if isinstance(method, Mapping) and method_type else None
+    if isinstance(detail, Mapping):
+        takes = host.method_fields.get(str(method_type), ())
+        others = {f for h in hosts.HOSTS for f in h.method_fields.get(str(method_type), ())}
+        for name in sorted(set(detail) & others - set(takes)):
+            takers = " and ".join(
+                h.title for h in hosts.HOSTS if name in h.method_fields.get(str(method_type), ())
+            )
+            yield (
+                f"method.{method_type}.{name}",
+                f"{host.title} does not take it (only {takers} does)",
+            )
+        for name in takes:
+            if name in detail and not isinstance(detail[name], Mapping):
+                yield f"method.{method_type}.{name}", "must be an object"
+    if isinstance(method_type, str) and method_type not in host.methods:
+        yield (
+            "method.type",
+            f"{host.title} does not take method {method_type!r}; "
+            f"it takes {', '.join(host.methods)}",
+        )
+    suffix = spec.get("suffix")
+    if isinstance(suffix, str):
+        bad = sorted({c for c in suffix if c in host.suffix_forbidden})
+        if bad:
+            yield "suffix", f"{host.title} does not allow {' '.join(map(repr, bad))} in a suffix"
+        if len(suffix) > host.suffix_max:
+            yield "suffix", f"{host.title} allows at most {host.suffix_max} characters"
+    tier = spec.get("training_type")
+    if tier is not None:
+        if not host.training_types:
+            tiered = " and ".join(h.title for h in hosts.HOSTS if h.training_types)
+            yield "training_type", f"{host.title} has no training tiers (only {tiered} does)"
+        elif not isinstance(tier, str) or hosts.training_type(host, tier) is None:
+            yield (
+                "training_type",
+                f"got {json.dumps(tier)}; {host.title} takes "
+                f"{', '.join(host.training_types)} (any case)",
+            )
+    yield from _extra_body_failures(spec.get(EXTRA_BODY), host)
+
+
+def _extra_body_failures(extra: Any, host: hosts.Host) -> Iterator[tuple[str, str]]:
+    """`extra_body` carries what no argument covers (a host's field such as Nebius's `tags`, or
+    anything newer than the tables); a field that has an argument is declared there instead,
+    where it is checked for the host."""
+    if extra is None:
+        return
+    if not isinstance(extra, Mapping):
+        yield EXTRA_BODY, f"got {json.dumps(extra)}; must be an object of fields to send"
+        return
+    by_api_name = {FINE_TUNING_JOB[n].api_field: n for n in REQUEST_FIELDS}
+    for key in extra:
+        argument = by_api_name.get(key)
+        if argument is not None and argument != EXTRA_BODY:
+            yield f"{EXTRA_BODY}.{key}", f"is the argument {argument!r}: set it there (checked)"
+
+
+def validate(
+    props: Mapping[str, Any],
+    fields: Sequence[str] = API_FIELDS,
+    host: hosts.Host = hosts.COMPATIBLE,
+) -> list[tuple[str, str]]:
     """(property path, reason) for each problem of the declared job spec; [] when valid.
+    OpenAI's fields are checked against OpenAI's schema, and everything against `host`'s row.
 
     Values not known yet (preview of a program whose inputs come from other resources) pass.
     """
+    present = [*fields, *(k for k in HOST_FIELDS if k not in fields)]
     spec = {
         k: _integral(_strip_unknown(props[k]))
-        for k in fields
+        for k in present
         if k in props and props[k] is not None
     }
     spec = {k: v for k, v in spec.items() if not _is_sentinel(props[k])}
     unknown_required = {k for k in ("model", "training_file") if _is_sentinel(props.get(k))}
-    failures = [
+    openai_view = _schema_view({k: v for k, v in spec.items() if k in fields}, host)
+    failures = list(host_failures(spec, host))
+    failures += [
         (path, reason)
-        for path, reason in _schema_failures(spec)
+        for path, reason in _schema_failures(openai_view)
         if not (reason == "is required" and path in unknown_required)
         and not path.startswith("metadata")
     ]

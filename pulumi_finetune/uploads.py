@@ -183,7 +183,8 @@ def upload_file(
     file_path = Path(path)
     name = filename or file_path.name
     size = file_path.stat().st_size
-    if size <= options.threshold:
+    # A host without OpenAI's Uploads API (Nebius) takes a file of any size in one request.
+    if size <= options.threshold or not client.settings.host_row().uploads_api:
         if expected_sha256 is not None:
             digest, _ = datasets.sha256_file(file_path)
             _require_same(file_path, digest, expected_sha256)
@@ -243,6 +244,7 @@ class MultipartUpload:
                 "purpose": self.purpose,
                 "bytes": self.size,
                 "mime_type": MIME_TYPE,
+                **self.client.upload_expiry(),
             },
         )
         if not self.upload_id:

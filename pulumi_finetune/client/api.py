@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 from requests_toolbelt import MultipartEncoder
 
 from ..settings import Settings
+from .credentials import with_identity_token
 from .responses import JSON, read_answer
 from .retries import RetryPolicy
 from .transport import Body, Call, Transport
@@ -33,6 +34,7 @@ class Client:
         deadline: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        settings = with_identity_token(settings)
         self.settings = settings
         self._key = settings.require_key()
         self._transport = Transport(settings, self._key, timeout=timeout, deadline=deadline)
@@ -127,18 +129,33 @@ class Client:
 
     # -- files ---------------------------------------------------------------------------------
 
+    def upload_expiry(self) -> JSON:
+        """`{"expires_after": ...}` where the host requires it on an upload (Azure OpenAI's v1
+        spec: `{anchor: "created_at", seconds}`), else `{}` (the file does not expire)."""
+        row = self.settings.host_row()
+        if row.upload_expires_after is None:
+            return {}
+        return {"expires_after": {"anchor": "created_at", "seconds": row.upload_expires_after}}
+
     def upload_file(
         self, path: str | os.PathLike[str], *, purpose: str, filename: str | None = None
     ) -> JSON:
-        """Upload a file as multipart, streamed from disk (memory does not grow with its size)."""
+        """Upload a file as multipart, streamed from disk (memory does not grow with its size);
+        with `expires_after` where the host requires it (`upload_expiry`)."""
         file_path = Path(path)
         name = filename or file_path.name
         handles: list[BinaryIO] = []
+        expiry = self.upload_expiry().get("expires_after") or {}
+        form = {f"expires_after[{k}]": str(v) for k, v in expiry.items()}
 
         def body() -> tuple[Any, str]:
             handles.append(file_path.open("rb"))
             encoder = MultipartEncoder(
-                fields={"purpose": purpose, "file": (name, handles[-1], "application/jsonl")}
+                fields={
+                    "purpose": purpose,
+                    **form,
+                    "file": (name, handles[-1], "application/jsonl"),
+                }
             )
             return encoder, encoder.content_type
 

@@ -1,7 +1,10 @@
 """What an answer means: a JSON object on success, otherwise the `APIError` it stands for.
 
-Error messages come from OpenAI's error body (`{"error": {"message", "type", "param", "code"}}`)
-or an excerpt of the body; the key is masked in both, since a server may echo it.
+Error messages come from the host's error body — OpenAI's `{"error": {"message", "type",
+"param", "code"}}`, Azure OpenAI's (the same, `type: "error"`, plus `inner_error`), or FastAPI's
+`{"detail": "..."}` / `{"detail": [{"loc", "msg"}]}` (Nebius Token Factory) — or an excerpt of the
+body; the key is masked in all, since a server may echo it. The request id is the first of the
+hosts' request-id headers (`x-request-id`; Azure's `apim-request-id`) the answer carries.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any, TypedDict
 import requests
 
 from ..errors import APIError, MalformedResponseError, error_class_for
+from ..hosts import REQUEST_ID_HEADERS
 from .retries import retry_after_seconds
 
 JSON = dict[str, Any]
@@ -35,7 +39,9 @@ def answered(method: str, path: str, response: requests.Response) -> Answered:
         method=method,
         path="/" + path.lstrip("/"),
         status=response.status_code,
-        request_id=response.headers.get("x-request-id"),
+        request_id=next(
+            (response.headers[h] for h in REQUEST_ID_HEADERS if response.headers.get(h)), None
+        ),
     )
 
 
@@ -71,6 +77,9 @@ def _api_error(
         err = payload["error"]
         message = str(err.get("message") or message).replace(key, _KEY_MASK)
         code, type_, param = err.get("code"), err.get("type"), err.get("param")
+    elif isinstance(payload, dict) and "detail" in payload:
+        message, param = _fastapi_detail(payload["detail"], message)
+        message = message.replace(key, _KEY_MASK)
     cls = error_class_for(response.status_code, code)
     return cls(
         **answered(method, path, response),
@@ -80,6 +89,19 @@ def _api_error(
         param=_text(param),
         retry_after=retry_after_seconds(response.headers),
     )
+
+
+def _fastapi_detail(detail: Any, fallback: str) -> tuple[str, str | None]:
+    """(message, param) of FastAPI's error body: a string, or a list of `{loc, msg}` whose
+    first `loc` (without its leading `body`) is the parameter."""
+    if isinstance(detail, str):
+        return detail, None
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+        first = detail[0]
+        loc = [str(p) for p in first.get("loc") or [] if p not in ("body", "query", "path")]
+        msgs = "; ".join(str(d.get("msg")) for d in detail if isinstance(d, dict))
+        return msgs or fallback, ".".join(loc) or None
+    return fallback, None
 
 
 def _loads(content: bytes) -> Any:

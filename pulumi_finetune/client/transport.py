@@ -24,7 +24,6 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3.exceptions
 
-from .. import hosts
 from .._version import __version__
 from ..errors import APIConnectionError, APITimeoutError, RedirectError
 from ..settings import Settings
@@ -72,11 +71,16 @@ def origin(url: str) -> str:
 
 
 def auth_headers(settings: Settings, key: str) -> dict[str, str]:
-    """The key where the host takes it (`pulumi_finetune.hosts`): Azure OpenAI as `api-key`,
-    everyone else as a Bearer token."""
+    """The credential where the host takes it (`pulumi_finetune.hosts`): the key in the host's
+    key header (Azure OpenAI: `api-key`, everyone else: `Authorization: Bearer`), or an identity
+    token as a Bearer token where the host takes one and one is set (Azure: Entra ID)."""
     headers = {"User-Agent": USER_AGENT}
-    header = hosts.infer(settings.base_url).key_header
-    headers[header] = f"Bearer {key}" if header == "Authorization" else key
+    host = settings.host_row()
+    header = host.key_header
+    if host.bearer_tokens and settings.token:
+        headers["Authorization"] = f"Bearer {settings.token}"
+    else:
+        headers[header] = f"Bearer {key}" if header == "Authorization" else key
     if settings.organization:
         headers["OpenAI-Organization"] = settings.organization
     if settings.project:

@@ -49,12 +49,18 @@ class Validator:
         self.issues = IssueLog(max_errors)
         self.family = models.known_family(model)
         if model and self.family is None and file_issues:
+            open_model = models.base_model(model) in {s.id.lower() for s in models.OPEN_SNAPSHOTS}
             self.issues.issue(
                 FILE,
                 "$",
-                f"unknown model {model!r}: its token limit, whether it takes images and which "
-                "training methods it takes are not checked (known: "
-                f"{', '.join(s.id for s in models.SNAPSHOTS)}, and ft: models of them)",
+                f"open model {model!r}: tokens are counted with o200k_base, an estimate (the "
+                "model's own tokenizer differs); its token limit is not checked"
+                if open_model
+                else f"unknown model {model!r}: its token limit, whether it takes images and "
+                "which training methods it takes are not checked (known: "
+                f"{', '.join(s.id for s in models.SNAPSHOTS)}, their fine-tuned models "
+                "(ft:... and Azure's BASE.ft-...), and open models on Nebius: "
+                f"{', '.join(s.id for s in models.OPEN_SNAPSHOTS)})",
                 "warning",
             )
         tokenizer = tokens.tokenizer_for_model(model) if count_tokens else None

@@ -21,8 +21,13 @@ body. Choices where OpenAI documents nothing:
   parser are a 400.
 * One endpoint per data directory: a second one refuses to start (``<data-dir>/lock``).
 
+``--flavor azure`` or ``--flavor nebius`` plays that host instead (``flavors.py``: its path, such
+as ``/openai/v1``, its credentials, fields, ids, errors, request-id header and limits; a
+reinforcement job on ``azure`` pauses itself at ``--cost-cap-usd``).
+
 Control API for tests under ``/_local`` (same bearer key, not counted, never faulted):
 ``POST /_local/faults``, ``GET /_local/faults``, ``DELETE /_local/faults``, ``GET /_local/stats``,
-``POST /_local/stats/reset``, ``POST /_local/clock``. Stats count requests for no route in one
-bucket per method (``"GET (no such route)"``), never per path.
+``POST /_local/stats/reset``, ``POST /_local/clock``, ``GET /_local/jobs/<id>/request`` (a job's
+create body as received and its credential kind), ``POST /_local/cost_cap``. Stats count
+requests for no route in one bucket per method (``"GET (no such route)"``), never per path.
 """

@@ -17,7 +17,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
-from . import errors
+from . import errors, flavors
 from .config import EndpointConfig
 from .faults import Fault, Faults
 from .ids import request_id
@@ -64,7 +64,15 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/_local/stats", "local_stats"),
     ("POST", "/_local/stats/reset", "local_reset_stats"),
     ("POST", "/_local/clock", "local_clock"),
+    ("GET", "/_local/jobs/{fine_tuning_job_id}/request", "local_job_request"),
+    ("POST", "/_local/cost_cap", "local_cost_cap"),
 ]
+# Routes a host without pause and resume, or without OpenAI's Uploads API, does not have.
+_PAUSE_ROUTES = frozenset({"pause_job", "resume_job"})
+_UPLOADS_ROUTES = frozenset(
+    {"create_upload", "add_upload_part", "complete_upload", "cancel_upload"}
+)
+_AUTH_ENV = "pulumi_finetune.local.auth"
 
 _UPLOAD_ROUTES = frozenset({"create_file", "add_upload_part"})
 _MULTIPART_OVERHEAD = 64 * 1024
@@ -74,16 +82,21 @@ MAX_JSON_BYTES = 8 * 1024 * 1024
 _SERVER_LIMIT_SLACK = 1024 * 1024
 
 
-def _rule_path(template: str) -> str:
-    return template.replace("{", "<").replace("}", ">")
+def _rule_path(template: str, api_path: str) -> str:
+    """The werkzeug rule of a route template, under the flavor's API path (`/openai/v1` for
+    Azure). A model id may hold slashes (open models: `meta-llama/...`)."""
+    if template.startswith("/v1/"):
+        template = api_path + template.removeprefix("/v1")
+    return template.replace("{model}", "<path:model>").replace("{", "<").replace("}", ">")
 
 
 def _json(body: object, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
-def _error(exc: errors.APIError) -> Response:
-    response = _json(exc.body(), exc.status)
+def _error(exc: errors.APIError, flavor: flavors.Flavor = flavors.OPENAI) -> Response:
+    status, body = flavor.error_body(exc)
+    response = _json(body, status)
     for name, value in exc.headers.items():
         response.headers[name] = value
     return response
@@ -148,7 +161,7 @@ def _require_str(body: JSON, key: str) -> str:
     return value
 
 
-def _fault_response(fault: Fault) -> Response:
+def _fault_response(fault: Fault, flavor: flavors.Flavor) -> Response:
     """The error a fault answers with (kinds 429, 500, 503, insufficient_quota, commit_then_500)."""
     exc: errors.APIError
     if fault.kind == "429":
@@ -175,7 +188,7 @@ def _fault_response(fault: Fault) -> Response:
             "The server had an error while processing your request (injected by the local "
             "endpoint).",
         )
-    return _error(exc)
+    return _error(exc, flavor)
 
 
 class LocalApp:
@@ -183,17 +196,32 @@ class LocalApp:
 
     def __init__(self, config: EndpointConfig) -> None:
         self.config = config
-        self.store = Store(config.data_dir, org=config.org, clock_speed=config.clock_speed)
+        self.flavor = flavors.by_name(config.flavor)
+        self.store = Store(
+            config.data_dir,
+            org=config.org,
+            clock_speed=config.clock_speed,
+            flavor=self.flavor,
+            cost_cap_usd=config.cost_cap_usd,
+        )
         self.faults = Faults(config.fault_rate, config.fault_seed)
         self.stats = Stats()
         self.wind_down = WindDown(config.jobs_end, dict(config.retired_models))
         self.url_map = Map(
             [
-                Rule(_rule_path(t), methods=[m], endpoint=(m, t, h), strict_slashes=False)
+                Rule(
+                    _rule_path(t, self.flavor.host.api_path),
+                    methods=[m],
+                    endpoint=(m, t, h),
+                    strict_slashes=False,
+                )
                 for m, t, h in ROUTES
+                if (self.flavor.host.can_pause or h not in _PAUSE_ROUTES)
+                and (self.flavor.host.uploads_api or h not in _UPLOADS_ROUTES)
             ]
         )
         self._key = config.key.encode()
+        self._token = config.entra_token.encode() if config.entra_token else None
 
     @property
     def max_body_bytes(self) -> int:
@@ -207,7 +235,7 @@ class LocalApp:
         request = Request(environ)
         rid = request_id()
         response = self._dispatch(request)
-        response.headers["x-request-id"] = rid
+        response.headers[self.flavor.host.request_id_header] = rid
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
@@ -219,13 +247,15 @@ class LocalApp:
         except (RouteNotFound, MethodNotAllowed):
             if not control:
                 self.stats.count_unmatched(request.method)
-            auth = self._auth_error(request)
-            return _error(auth or errors.NotFound(f"Invalid URL ({request.method} {request.path})"))
+            auth = self._auth_error(request, control)
+            return self._error(
+                auth or errors.NotFound(f"Invalid URL ({request.method} {request.path})")
+            )
         if not control:
             self.stats.count_request(f"{method} {template}")
-        auth = self._auth_error(request)
+        auth = self._auth_error(request, control)
         if auth is not None:
-            return _error(auth)
+            return self._error(auth)
         fault = None if control else self.faults.take(method, template, request.path)
         if fault is not None:
             if fault.kind == "slow":
@@ -233,7 +263,7 @@ class LocalApp:
             elif fault.kind == "drop":
                 raise errors.DropConnection()
             elif not fault.kind.startswith("commit_then_"):
-                return _fault_response(fault)
+                return _fault_response(fault, self.flavor)
         handler: Handler = getattr(LocalApp, "h_" + handler_name)
         try:
             if handler_name in _UPLOAD_ROUTES:
@@ -241,24 +271,33 @@ class LocalApp:
             self.wind_down.guard(handler_name, request, args, self.store.now())
             response = handler(self, request, args)
         except errors.APIError as exc:
-            response = _error(exc)
+            response = self._error(exc)
         except HTTPException as exc:
             if exc.code == 413:
-                response = _error(self._too_large())
+                response = self._error(self._too_large())
             else:
-                response = _error(errors.InvalidRequest(exc.description or "Bad request."))
+                response = self._error(errors.InvalidRequest(exc.description or "Bad request."))
         except Exception:
             log.exception("unhandled error in %s %s", method, template)
-            response = _error(
+            response = self._error(
                 errors.ServerError("The server had an error while processing your request.")
             )
         if fault is not None and fault.kind == "commit_then_drop":
             raise errors.DropConnection()
         if fault is not None and fault.kind == "commit_then_500":
-            return _fault_response(fault)
+            return _fault_response(fault, self.flavor)
         return response
 
-    def _auth_error(self, request: Request) -> errors.APIError | None:
+    def _error(self, exc: errors.APIError) -> Response:
+        return _error(exc, self.flavor)
+
+    def _auth_error(self, request: Request, control: bool) -> errors.APIError | None:
+        """None when the request carries the credentials the flavor's host takes (the control
+        API always takes the key as a bearer token); records which one in the environ."""
+        host = self.flavor.host
+        if not control and host.key_header != "Authorization":
+            return self._host_auth_error(request)
+        request.environ[_AUTH_ENV] = "bearer-key"
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if not header:
@@ -274,6 +313,31 @@ class LocalApp:
                 code="invalid_api_key",
             )
         return None
+
+    def _host_auth_error(self, request: Request) -> errors.APIError | None:
+        """A host whose key goes in a header of its own (Azure: `api-key`), which may also take
+        an identity token as a bearer token (Azure: Microsoft Entra ID)."""
+        host = self.flavor.host
+        key = request.headers.get(host.key_header)
+        if key is not None:
+            request.environ[_AUTH_ENV] = host.key_header.lower()
+            if hmac.compare_digest(key.strip().encode(), self._key):
+                return None
+        else:
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            if host.bearer_tokens and scheme.lower() == "bearer" and token:
+                request.environ[_AUTH_ENV] = "bearer-token"
+                if self._token is not None and hmac.compare_digest(
+                    token.strip().encode(), self._token
+                ):
+                    return None
+        return errors.AuthenticationError(
+            "Access denied due to invalid subscription key or wrong API endpoint. Make sure to "
+            f"provide a valid key for an active subscription in the {host.key_header} header"
+            + (" or a valid bearer token" if host.bearer_tokens else "")
+            + " and use a correct regional API endpoint for your resource.",
+            code="401",
+        )
 
     def _too_large(self) -> errors.APIError:
         return errors.PayloadTooLarge(
@@ -308,8 +372,30 @@ class LocalApp:
         purpose = request.form.get("purpose")
         if not purpose:
             raise errors.InvalidRequest("Missing required parameter: 'purpose'.", param="purpose")
+        self._check_expires_after(request)
         filename, write = self._save_upload(request, "file")
         return _json(self.store.create_file(filename, purpose, write))
+
+    def _check_expires_after(self, request: Request) -> None:
+        """`expires_after[anchor]` and `expires_after[seconds]`, required by a host that
+        requires them (Azure's `AzureFileExpiryAnchor`: `created_at`), in OpenAI's range."""
+        anchor = request.form.get("expires_after[anchor]")
+        seconds = request.form.get("expires_after[seconds]")
+        if anchor is None and seconds is None:
+            if self.flavor.host.upload_expires_after is not None:
+                raise errors.InvalidRequest(
+                    "Missing required parameter: 'expires_after'.", param="expires_after"
+                )
+            return
+        if anchor != "created_at":
+            raise errors.InvalidRequest(
+                "'expires_after.anchor' must be 'created_at'.", param="expires_after.anchor"
+            )
+        if seconds is None or not seconds.isdigit() or not 3600 <= int(seconds) <= 2592000:
+            raise errors.InvalidRequest(
+                "'expires_after.seconds' must be an integer from 3600 to 2592000.",
+                param="expires_after.seconds",
+            )
 
     def h_list_files(self, request: Request, args: dict[str, str]) -> Response:
         order = request.args.get("order", "desc")
@@ -378,7 +464,9 @@ class LocalApp:
     # ------------------------------------------------------------------ jobs
 
     def h_create_job(self, request: Request, args: dict[str, str]) -> Response:
-        job = self.store.create_job(parse_create_job(_body(request)))
+        body = _body(request)
+        received = {"body": body, "auth": request.environ.get(_AUTH_ENV)}
+        job = self.store.create_job(parse_create_job(body, self.flavor), received)
         self.stats.count_job_created()
         return _json(job)
 
@@ -470,6 +558,19 @@ class LocalApp:
             as_float = math.inf if seconds > 0 else -math.inf
         offset = self.store.advance_clock(as_float)
         return _json({"offset_seconds": offset, "now": int(self.store.now())})
+
+    def h_local_job_request(self, request: Request, args: dict[str, str]) -> Response:
+        return _json(self.store.job_request(args["fine_tuning_job_id"]))
+
+    def h_local_cost_cap(self, request: Request, args: dict[str, str]) -> Response:
+        """The cost cap given to jobs created from now on (`{"usd": N}`; null: the host's)."""
+        usd = _body(request).get("usd")
+        if usd is not None and (
+            isinstance(usd, bool) or not isinstance(usd, int | float) or not usd >= 0
+        ):
+            raise errors.InvalidRequest("'usd' must be a non-negative number or null.", param="usd")
+        self.store.cost_cap_usd = None if usd is None else float(usd)
+        return _json({"usd": self.store.cost_cap_usd})
 
 
 def create_app(config: EndpointConfig) -> LocalApp:

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from . import flavors
 from .app import create_app
 from .config import DEFAULT_MAX_UPLOAD_BYTES, EndpointConfig
 from .datacheck import warm_up
@@ -20,6 +21,7 @@ from .http import make_server
 from .winddown import add_arguments as _winddown_arguments
 
 KEY_ENV = "PULUMI_FINETUNE_LOCAL_KEY"
+TOKEN_ENV = "PULUMI_FINETUNE_LOCAL_ENTRA_TOKEN"
 
 
 def _default_data_dir() -> Path:
@@ -86,6 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--log-requests", action="store_true", help="log every request to stderr (never the key)"
     )
+    parser.add_argument(
+        "--flavor",
+        choices=sorted(flavors.FLAVORS),
+        default="openai",
+        help="the host to play: its paths, auth, fields, ids, errors and limits (default: "
+        f"openai; azure also takes ${TOKEN_ENV} as an Entra ID bearer token)",
+    )
+    parser.add_argument(
+        "--cost-cap-usd",
+        type=float,
+        default=None,
+        help="where the host pauses a job of a capped method by itself (azure: reinforcement, "
+        f"default ${flavors.AZURE.host.cost_caps.get('reinforcement', 0):,.0f}; a job bills "
+        f"${flavors.REINFORCEMENT_USD_PER_SECOND:g} per simulated second)",
+    )
     return parser
 
 
@@ -117,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
             max_upload_bytes=args.max_upload_bytes,
             fault_rate=args.fault_rate,
             fault_seed=args.fault_seed,
+            flavor=args.flavor,
+            entra_token=os.environ.get(TOKEN_ENV) or None,
+            cost_cap_usd=args.cost_cap_usd,
         )
     except ValueError as exc:
         return _fail(str(exc), 2)
@@ -143,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         threading.Thread(target=server.shutdown, name="shutdown", daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
-    print(f"listening on http://{args.host}:{server.port}/v1", flush=True)
+    api_path = app.flavor.host.api_path
+    print(f"listening on http://{args.host}:{server.port}{api_path}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from ..rules import SINGLE_REQUEST_MAX_BYTES
+from . import flavors
 
 DEFAULT_MAX_UPLOAD_BYTES = SINGLE_REQUEST_MAX_BYTES
 
@@ -20,6 +21,9 @@ class EndpointConfig:
     ``org`` is the organisation name used in fine-tuned model names (``ft:{base}:{org}:...``).
     ``max_upload_bytes`` caps the body of ``POST /files`` and of each upload part.
     ``fault_rate``/``fault_seed`` switch on random faults for soak runs (0 disables them).
+    ``flavor`` is the host the endpoint plays (``local/flavors.py``); ``entra_token`` the bearer
+    token a flavor that takes identity tokens accepts (Azure: Entra ID); ``cost_cap_usd`` the
+    cost cap of new jobs of a capped method (None: the host's own).
     """
 
     data_dir: Path
@@ -32,6 +36,9 @@ class EndpointConfig:
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
     fault_rate: float = 0.0
     fault_seed: int | None = None
+    flavor: str = "openai"
+    entra_token: str | None = None
+    cost_cap_usd: float | None = None
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -40,5 +47,8 @@ class EndpointConfig:
             raise ValueError(f"clock speed must be a positive number, not {self.clock_speed!r}")
         if self.max_upload_bytes <= 0:
             raise ValueError("max_upload_bytes must be positive")
+        flavors.by_name(self.flavor)  # ValueError names the choices
+        if self.cost_cap_usd is not None and not self.cost_cap_usd >= 0:
+            raise ValueError(f"cost cap must be >= 0, not {self.cost_cap_usd!r}")
         if not 0.0 <= self.fault_rate <= 1.0:  # also refuses NaN
             raise ValueError(f"fault rate must be between 0 and 1, not {self.fault_rate!r}")

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
+from urllib.parse import urlsplit
 
 import requests
 
@@ -48,8 +49,9 @@ class Control:
 
     @property
     def root(self) -> str:
-        """The server's root URL, without ``/v1``."""
-        return self.url.removesuffix("/v1")
+        """The server's root URL, without the API path (``/v1``, ``/openai/v1``)."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         response = requests.request(
@@ -93,6 +95,17 @@ class Control:
         """``POST /_local/clock``: pretend ``seconds`` of wall time passed for every job."""
         self._call("POST", "/_local/clock", {"advance_seconds": seconds})
 
+    def job_request(self, job_id: str) -> dict[str, Any]:
+        """``GET /_local/jobs/<id>/request``: the create body of a job as the endpoint received
+        it, and which credential it came with (``bearer-key``, ``api-key``, ``bearer-token``)."""
+        result: dict[str, Any] = self._call("GET", f"/_local/jobs/{job_id}/request")
+        return result
+
+    def set_cost_cap(self, usd: float | None) -> None:
+        """``POST /_local/cost_cap``: where jobs created from now on pause themselves (a flavor
+        whose host caps a method's cost); None restores the host's own cap."""
+        self._call("POST", "/_local/cost_cap", {"usd": usd})
+
 
 class LocalEndpoint(Control):
     """The endpoint in a background thread of this process, on a free port of 127.0.0.1.
@@ -115,6 +128,9 @@ class LocalEndpoint(Control):
         fault_seed: int | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        flavor: str = "openai",
+        entra_token: str | None = None,
+        cost_cap_usd: float | None = None,
     ) -> None:
         self._tmp = None if data_dir is not None else tempfile.mkdtemp(prefix="pf-local-")
         self.data_dir = Path(data_dir if data_dir is not None else str(self._tmp))
@@ -129,6 +145,9 @@ class LocalEndpoint(Control):
             max_upload_bytes=max_upload_bytes,
             fault_rate=fault_rate,
             fault_seed=fault_seed,
+            flavor=flavor,
+            entra_token=entra_token,
+            cost_cap_usd=cost_cap_usd,
         )
         self.app: LocalApp = create_app(self.config)
         try:
@@ -140,7 +159,7 @@ class LocalEndpoint(Control):
             raise
         self.host = host
         self.port: int = self._server.port
-        self.url = f"http://{host}:{self.port}/v1"
+        self.url = f"http://{host}:{self.port}{self.app.flavor.host.api_path}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"local-endpoint-{self.port}", daemon=True
         )

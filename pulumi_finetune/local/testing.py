@@ -156,6 +156,8 @@ class Project:
     name: str = "e2e"
     env: dict[str, str] = field(default_factory=dict)
     """Overrides of `pulumi_env` (another backend, a passphrase file, ...)."""
+    config: dict[str, str] = field(default_factory=dict)
+    """More stack config, set on every stack this project inits (e.g. `finetune:host`)."""
 
     def __post_init__(self) -> None:
         self.dir = self.root / "project"
@@ -171,6 +173,8 @@ class Project:
         self.pulumi("stack", "init", name)
         self.pulumi("config", "set", "finetune:baseUrl", self.endpoint_url)
         self.pulumi("config", "set", "--secret", "finetune:apiKey", self.api_key)
+        for key, value in self.config.items():
+            self.pulumi("config", "set", key, value)
 
     def write(self, program: dict[str, Any]) -> None:
         (self.dir / "program.json").write_text(json.dumps(program, indent=1))
@@ -237,6 +241,9 @@ class EndpointClient(Control):
         self.key = key
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {key}"
+        # A flavor whose host takes the key in a header of its own (Azure: `api-key`) reads it
+        # there first; the others ignore it.
+        self.session.headers["api-key"] = key
 
     def get(self, path: str, **params: Any) -> Any:
         response = self.session.get(f"{self.url}/{path}", params=params, timeout=10)

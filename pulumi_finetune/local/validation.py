@@ -1,4 +1,5 @@
-"""Checks a create-job body against OpenAI's documented limits and resolves "auto" values."""
+"""Checks a create-job body against the documented limits of the host the endpoint plays (its
+flavor: OpenAI's fields, plus or minus the host's own) and resolves "auto" values."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .. import hosts
 from ..rules import estimate_epochs
 from .errors import InvalidRequest
+from .flavors import OPENAI, Flavor
 
 TOP_LEVEL_KEYS = frozenset(
     {
@@ -34,6 +37,17 @@ _HYPER: dict[str, tuple[str, float, float | None, bool]] = {
     "compute_multiplier": ("number", 0.00001, 10, True),
     "eval_interval": ("int", 1, None, False),
     "eval_samples": ("int", 1, None, False),
+    # Nebius Token Factory's (its create-job reference)
+    "learning_rate": ("number", 0, 1, True),
+    "warmup_ratio": ("number", 0, 1, False),
+    "weight_decay": ("number", 0, None, False),
+    "max_grad_norm": ("number", 0, None, True),
+    "context_length": ("int", 1, None, False),
+    "lora_r": ("int", 1, None, False),
+    "lora_alpha": ("int", 1, None, False),
+    "lora_dropout": ("number", 0, 1, False),
+    "packing": ("bool", 0, None, False),
+    "lora": ("bool", 0, None, False),
 }
 _HYPER_KEYS: dict[str, tuple[str, ...]] = {
     "supervised": ("batch_size", "learning_rate_multiplier", "n_epochs"),
@@ -65,6 +79,8 @@ class JobRequest:
     method_type: str
     hyperparameters: dict[str, Any]
     grader: dict[str, Any] | None
+    extras: dict[str, Any]
+    """The host's own top-level fields, as sent (`trainingType`, `tags`, ...)."""
 
 
 def _as_int(value: object) -> int | None:
@@ -104,6 +120,11 @@ def _check_hyperparameters(value: object, allowed: tuple[str, ...], param: str) 
             out[name] = given
             continue
         kind, low, high, exclusive = _HYPER[name]
+        if kind == "bool":
+            if not isinstance(given, bool):
+                raise InvalidRequest(f"'{where}' must be a boolean; got {given!r}.", param=where)
+            out[name] = given
+            continue
         if kind == "int":
             as_int = _as_int(given)
             ok = as_int is not None
@@ -175,12 +196,54 @@ def _check_integrations(value: object) -> list[dict[str, Any]] | None:
     return [dict(item) for item in value]
 
 
-def parse_create_job(body: object) -> JobRequest:
+def _hyper_keys(flavor: Flavor, method_type: str) -> tuple[str, ...]:
+    if method_type == "supervised":
+        return flavor.host.hyperparameters
+    return _HYPER_KEYS[method_type]
+
+
+def _check_extras(body: dict[str, Any], flavor: Flavor) -> dict[str, Any]:
+    """The host's own top-level fields; a training tier must be one of the host's (any case)."""
+    host = flavor.host
+    extras = {key: body[key] for key in host.create_fields if body.get(key) is not None}
+    tier = extras.get("trainingType")
+    if tier is not None and (not isinstance(tier, str) or hosts.training_type(host, tier) is None):
+        raise InvalidRequest(
+            f"'trainingType' must be one of {', '.join(host.training_types)} (any case); "
+            f"got {tier!r}.",
+            param="trainingType",
+        )
+    tags = extras.get("tags")
+    if tags is not None and not (
+        isinstance(tags, str) or (isinstance(tags, list) and all(isinstance(t, str) for t in tags))
+    ):
+        raise InvalidRequest("'tags' must be a string or a list of strings.", param="tags")
+    if "from_checkpoint" in extras and not isinstance(extras["from_checkpoint"], dict):
+        raise InvalidRequest("'from_checkpoint' must be an object.", param="from_checkpoint")
+    return extras
+
+
+def _check_suffix(suffix: object, host: hosts.Host) -> None:
+    if suffix is None:
+        return
+    if not isinstance(suffix, str) or not 1 <= len(suffix) <= host.suffix_max:
+        raise InvalidRequest(
+            f"'suffix' must be a string of 1 to {host.suffix_max} characters.", param="suffix"
+        )
+    bad = sorted({c for c in suffix if c in host.suffix_forbidden})
+    if bad:
+        raise InvalidRequest(
+            f"'suffix' may not contain {' '.join(repr(c) for c in bad)}.", param="suffix"
+        )
+
+
+def parse_create_job(body: object, flavor: Flavor = OPENAI) -> JobRequest:
     """Validate a ``POST /fine_tuning/jobs`` body; InvalidRequest names the bad ``param``."""
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
+    allowed = TOP_LEVEL_KEYS | set(flavor.host.create_fields)
     for key in body:
-        if key not in TOP_LEVEL_KEYS:
+        if key not in allowed:
             raise InvalidRequest(f"Unrecognized request argument supplied: {key}", param=key)
     model = body.get("model")
     if not isinstance(model, str) or not model:
@@ -190,8 +253,8 @@ def parse_create_job(body: object) -> JobRequest:
         raise InvalidRequest("Missing required parameter: 'training_file'.", param="training_file")
     validation_file = _optional_string(body, "validation_file")
     suffix = body.get("suffix")
-    if suffix is not None and (not isinstance(suffix, str) or not 1 <= len(suffix) <= 64):
-        raise InvalidRequest("'suffix' must be a string of 1 to 64 characters.", param="suffix")
+    _check_suffix(suffix, flavor.host)
+    extras = _check_extras(body, flavor)
     seed = body.get("seed")
     if seed is not None:
         seed = _as_int(seed)
@@ -205,15 +268,16 @@ def parse_create_job(body: object) -> JobRequest:
     if method is None:
         method_type = "supervised"
         hyper = _check_hyperparameters(
-            body.get("hyperparameters"), _HYPER_KEYS["supervised"], "hyperparameters"
+            body.get("hyperparameters"), _hyper_keys(flavor, "supervised"), "hyperparameters"
         )
     else:
         if not isinstance(method, dict):
             raise InvalidRequest("'method' must be an object.", param="method")
         method_type = str(method.get("type"))
-        if method_type not in METHOD_TYPES:
+        methods = [m for m in METHOD_TYPES if m in flavor.host.methods]
+        if method_type not in methods:
             raise InvalidRequest(
-                f"'method.type' must be one of {', '.join(METHOD_TYPES)}.", param="method.type"
+                f"'method.type' must be one of {', '.join(methods)}.", param="method.type"
             )
         for key in method:
             if key not in ("type", method_type):
@@ -226,8 +290,10 @@ def parse_create_job(body: object) -> JobRequest:
             detail = {}
         if not isinstance(detail, dict):
             raise InvalidRequest(f"'method.{method_type}' must be an object.", param="method")
-        allowed_keys = {"hyperparameters"} | (
-            {"grader"} if method_type == "reinforcement" else set()
+        allowed_keys = (
+            {"hyperparameters"}
+            | ({"grader"} if method_type == "reinforcement" else set())
+            | set(flavor.host.method_fields.get(method_type, ()))
         )
         for key in detail:
             if key not in allowed_keys:
@@ -237,7 +303,7 @@ def parse_create_job(body: object) -> JobRequest:
                 )
         hyper = _check_hyperparameters(
             detail.get("hyperparameters"),
-            _HYPER_KEYS[method_type],
+            _hyper_keys(flavor, method_type),
             f"method.{method_type}.hyperparameters",
         )
         legacy = body.get("hyperparameters")
@@ -249,7 +315,9 @@ def parse_create_job(body: object) -> JobRequest:
                     param="hyperparameters",
                 )
             hyper = {
-                **_check_hyperparameters(legacy, _HYPER_KEYS["supervised"], "hyperparameters"),
+                **_check_hyperparameters(
+                    legacy, _hyper_keys(flavor, "supervised"), "hyperparameters"
+                ),
                 **hyper,
             }
         if method_type == "reinforcement":
@@ -260,6 +328,12 @@ def parse_create_job(body: object) -> JobRequest:
                     param="method.reinforcement.grader",
                 )
             grader = dict(grader_value)
+            if flavor.graders is not None and grader["type"] not in flavor.graders:
+                raise InvalidRequest(
+                    f"Grader type '{grader['type']}' is not supported; use one of "
+                    f"{', '.join(flavor.graders)}.",
+                    param="method.reinforcement.grader.type",
+                )
     return JobRequest(
         model=model,
         training_file=training_file,
@@ -271,11 +345,12 @@ def parse_create_job(body: object) -> JobRequest:
         method_type=str(method_type),
         hyperparameters=hyper,
         grader=grader,
+        extras=extras,
     )
 
 
 def resolve_hyperparameters(
-    method_type: str, given: dict[str, Any], n_examples: int
+    method_type: str, given: dict[str, Any], n_examples: int, flavor: Flavor = OPENAI
 ) -> dict[str, Any]:
     """Every hyperparameter of the method with "auto" replaced by the number the job uses."""
     defaults: dict[str, Any] = {
@@ -287,9 +362,10 @@ def resolve_hyperparameters(
         "compute_multiplier": 1.0,
         "eval_interval": 1,
         "eval_samples": 1,
+        **flavor.hyperparameter_defaults,
     }
     resolved: dict[str, Any] = {}
-    for name in _HYPER_KEYS[method_type]:
+    for name in _hyper_keys(flavor, method_type):
         value = given.get(name, "auto")
         if value == "auto" or (name == "reasoning_effort" and value == "default"):
             value = defaults[name]

@@ -15,11 +15,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CreateResult, ReadResult
 
+from .. import hosts, lifecycle
 from ..errors import NotFoundError
 from ..rules import SINGLE_REQUEST_MAX_BYTES
 from ..schema import TRAINING_FILE
@@ -183,10 +185,16 @@ class TrainingFileProvider(common.TableProvider):
 
     @explained("Unable to refresh the training file", common.base_url_of)
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """The file as the endpoint reports it; a file gone leaves the state, except one that
+        expired on a host that expires every upload (Azure: `expires_after`): that one stays,
+        with status `expired`, so a refresh never re-uploads it and so replaces (re-trains)
+        the jobs made from it. A job created later needs it again: `pulumi up --replace` it."""
         with common.client_for(self, props) as client:
             try:
                 live = client.retrieve_file(id_)
             except NotFoundError:
+                if _expired(client.settings.host_row(), props):
+                    return ReadResult(id_, {**common.inputs_of(props), "status": "expired"})
                 return ReadResult("", {})
         outs = {**common.inputs_of(props), **self.table.from_api(live)}
         outs["host"] = outs.get("host") or common.host_of(self, props)
@@ -208,3 +216,12 @@ class TrainingFileProvider(common.TableProvider):
                     return
             with contextlib.suppress(NotFoundError):
                 client.delete_file(id_)
+
+
+def _expired(host: hosts.Host, props: Mapping[str, Any]) -> bool:
+    """Whether the host expires uploads and this one's day has come (`lifecycle.today`)."""
+    created = props.get("created_at")
+    if host.upload_expires_after is None or not isinstance(created, int | float):
+        return False
+    ends = datetime.fromtimestamp(created + host.upload_expires_after, UTC).date()
+    return ends <= lifecycle.today()

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
-from .. import identity, lifecycle
+from .. import hosts, identity, lifecycle
 from .. import spec as jobspec
 from ..errors import (
     APIError,
@@ -47,6 +47,7 @@ from ..errors import (
 )
 from ..prices import CONFIG_NAME as PRICES_CONFIG
 from ..prices import estimate
+from ..prices import training_price as model_price
 from ..rules import resolved_epochs
 from ..schema import FINE_TUNING_JOB, LIFECYCLE, TRAINING_DATA, TRAINING_PRICES, Table
 from . import common, waiting, winddown
@@ -83,6 +84,55 @@ def job_outputs(job: Mapping[str, Any], table: Table = FINE_TUNING_JOB) -> dict[
     if job.get("status") in ACTIVE_STATUSES:
         outs["paused"] = job.get("status") == "paused"  # drift shows on refresh
     return table.stable(outs)
+
+
+def _host(provider: object, props: Mapping[str, Any]) -> hosts.Host:
+    """The row of the job's host: as check resolved it, else from the settings in force."""
+    name = props.get("host")
+    row = hosts.by_name(name) if isinstance(name, str) and not jobspec.is_unknown(name) else None
+    return row or hosts.by_name(common.host_of(provider, props)) or hosts.COMPATIBLE
+
+
+def result_model(job: Mapping[str, Any], checkpoints: Any, host: hosts.Host) -> str:
+    """What names the trained model on `host` (its row's `result`): the job's fine_tuned_model,
+    or its final checkpoint as `JOB_ID:CHECKPOINT_ID` once it succeeded; "" until known."""
+    if host.result == "fine_tuned_model":
+        return str(job.get("fine_tuned_model") or "")
+    if job.get("status") != "succeeded" or not isinstance(checkpoints, list) or not checkpoints:
+        return ""
+    final = max(checkpoints, key=lambda c: c.get("step_number") or 0)
+    return f"{job['id']}:{final['id']}" if final.get("id") else ""
+
+
+def pause_reason(job: Mapping[str, Any], recorded: Mapping[str, Any], host: hosts.Host) -> str:
+    """Why a paused job is paused when Pulumi did not pause it: the host caps this method's
+    training cost (its row's `cost_caps`) and pauses by itself there. "" otherwise."""
+    if job.get("status") != "paused":
+        return ""
+    if recorded.get("pause_reason"):
+        return str(recorded["pause_reason"])
+    if recorded.get("paused"):
+        return ""  # Pulumi paused it (or recorded it paused before)
+    method = job.get("method") if isinstance(job.get("method"), Mapping) else {}
+    cap = host.cost_caps.get(str((method or {}).get("type") or "supervised"))
+    if cap is None:
+        return ""
+    return (
+        f"{host.title} paused it by itself at its training cost cap (${cap:,.0f} as "
+        "documented); "
+        "paused=False does not resume it (that spends more): set resume_cost_capped=True "
+        "for the `pulumi up` that approves it, or deploy its last checkpoint"
+    )
+
+
+def _host_outputs(
+    provider: object, job: Mapping[str, Any], outs: Mapping[str, Any], recorded: Mapping[str, Any]
+) -> dict[str, Any]:
+    host = _host(provider, recorded)
+    return {
+        "result_model": result_model(job, outs.get("checkpoints"), host),
+        "pause_reason": pause_reason(job, recorded, host),
+    }
 
 
 def _resource_name(props: Mapping[str, Any]) -> str:
@@ -146,7 +196,18 @@ def _estimate(inputs: Mapping[str, Any]) -> dict[str, Any]:
         tokens_per_epoch=_count(data.get("billed_tokens_per_epoch")),
         overrides=prices if isinstance(prices, Mapping) else None,
     )
-    return {"estimated_epochs": epochs, **result.outputs()}
+    outputs = {"estimated_epochs": epochs, **result.outputs()}
+    host = hosts.by_name(str(inputs.get("host")))
+    overridden = (
+        isinstance(model, str)
+        and isinstance(prices, Mapping)
+        and model_price(model, prices) not in (None, model_price(model, None))
+    )
+    if host is not None and host.price_table is None and not overridden:
+        # The host's prices are not tabled: no figure from another host's table (the stack's
+        # finetune:trainingPrices still prices it).
+        outputs.update(estimated_cost_usd=None, price_date="", estimated_cost_note=host.price_note)
+    return outputs
 
 
 def _price_failures(prices: Any) -> Iterator[tuple[str, str]]:
@@ -172,10 +233,17 @@ class FineTuningJobProvider(common.TableProvider):
         self, inputs: dict[str, Any], olds: Mapping[str, Any]
     ) -> list[tuple[str, str]]:
         fields = self.table.api_fields
-        unchanged = bool(olds) and all(olds.get(key) == inputs.get(key) for key in fields)
-        # A spec that was accepted when it was recorded is not validated again: an unchanged
-        # program's preview stays cheap, and a package upgrade never turns old specs into errors.
-        failures = [] if unchanged else jobspec.validate(inputs, fields)
+        host_failures = list(common.check_host(self, inputs))
+        known = not host_failures and not jobspec.is_unknown(inputs.get("host"))
+        host = hosts.by_name(str(inputs.get("host"))) if known else None
+        watched = self.table.request_fields
+        unchanged = bool(olds) and all(olds.get(key) == inputs.get(key) for key in watched)
+        same_host = olds.get("host") in (None, inputs.get("host"))  # None: recorded before
+        # A spec that was accepted when it was recorded, for the same host, is not validated
+        # again: an unchanged program's preview stays cheap, and a package upgrade never turns
+        # old specs into errors. A spec moving to another host is checked for that host.
+        recheck = not (unchanged and same_host)
+        failures = jobspec.validate(inputs, fields, host or hosts.COMPATIBLE) if recheck else []
         wait = inputs.get("wait_for_completion")
         if wait is not None and not jobspec.is_unknown(wait) and not isinstance(wait, bool):
             failures.append(("wait_for_completion", "must be true or false"))
@@ -203,6 +271,19 @@ class FineTuningJobProvider(common.TableProvider):
         paused = inputs.get("paused")
         if paused is not None and not jobspec.is_unknown(paused) and not isinstance(paused, bool):
             failures.append(("paused", f"got {paused!r}; must be true or false"))
+        if paused is True and host is not None and not host.can_pause:
+            failures.append(("paused", f"{host.title} cannot pause a job (it has no pause)"))
+        if on_destroy == "delete_model" and host is not None and not host.can_delete_models:
+            failures.append(
+                (
+                    "on_destroy",
+                    f"{host.title} has no fine-tuned model to delete (its result is a "
+                    "checkpoint): use cancel or keep",
+                )
+            )
+        capped = inputs.get("resume_cost_capped")
+        if capped is not None and not jobspec.is_unknown(capped) and not isinstance(capped, bool):
+            failures.append(("resume_cost_capped", f"got {capped!r}; must be true or false"))
         adopt = inputs.get("adopt_job_id")
         if (
             adopt is not None
@@ -213,7 +294,7 @@ class FineTuningJobProvider(common.TableProvider):
         if inputs.get("model") == "":
             failures.insert(0, ("model", EMPTY_MODEL))
         failures.extend(common.check_connection_options(inputs))
-        failures.extend(common.check_host(self, inputs))
+        failures.extend(host_failures)
         failures.extend(_price_failures(inputs.get(TRAINING_PRICES)))
         inputs.update(_estimate(inputs))
         failures.extend(self._check_dates(inputs, olds, unchanged))
@@ -250,9 +331,15 @@ class FineTuningJobProvider(common.TableProvider):
         outside Pulumi no longer trains what the program declares, so it is replaced (labelled
         `status`); a job that failed on its own is not re-run (that could bill again and again):
         the preview says why and how to re-run it."""
-        result = super().diff(id_, olds, news)
         status = olds.get("status")
         job_id = olds.get("job_id") or id_
+        reason = olds.get("pause_reason")
+        # A job the host paused at its cost cap is not resumed by paused=False: no update.
+        held = bool(reason) and status == "paused" and not news.get("paused")
+        held = held and not news.get("resume_cost_capped")
+        result = super().diff(id_, olds, {**news, "paused": olds.get("paused")} if held else news)
+        if held:
+            _say(news, f"job {job_id} stays paused: {reason}")
         if status == "cancelled" and "status" not in (result.replaces or []):
             _say(
                 news,
@@ -288,13 +375,18 @@ class FineTuningJobProvider(common.TableProvider):
         the same names hold what the API resolved), else the declared inputs."""
         fields = self.table.api_fields
         spec = props.get(SPEC_OUTPUT) or jobspec.api_spec(props, fields)
-        return {**props, **{key: spec.get(key) for key in fields}}
+        hosted = jobspec.api_spec(props, self.table.host_fields)
+        return {
+            **props,
+            **{key: spec.get(key) for key in fields},
+            **{key: hosted.get(key) for key in self.table.host_fields},
+        }
 
     # -- create / read / update / delete ------------------------------------------------------
 
     @explained("Unable to create the fine-tuning job", common.base_url_of)
     def create(self, props: dict[str, Any]) -> CreateResult:
-        spec = jobspec.api_spec(props, self.table.api_fields)
+        spec = jobspec.api_spec(props, self.table.request_fields)
         with common.client_for(self, props) as client:
             adopt = props.get("adopt_job_id")
             job = _adopt(client, str(adopt), spec) if adopt else self._start(client, props, spec)
@@ -302,6 +394,9 @@ class FineTuningJobProvider(common.TableProvider):
             live = _live_outputs(client, job) if job.get("status") != "validating_files" else {}
         outs = {**common.inputs_of(props), **job_outputs(job, self.table), **live}
         outs[SPEC_OUTPUT] = spec
+        outs.update(_host_outputs(self, job, outs, props))
+        if outs["pause_reason"]:
+            _say(props, f"job {job['id']} is paused: {outs['pause_reason']}")
         return CreateResult(job["id"], self.table.stable(outs))
 
     def _start(self, client: Client, props: Mapping[str, Any], spec: dict[str, Any]) -> JSON:
@@ -311,7 +406,7 @@ class FineTuningJobProvider(common.TableProvider):
             str(props.get(identity.RESOURCE_KEY) or ""),
             jobspec.spec_hash(spec),
         )
-        body = dict(spec)
+        body = jobspec.wire_body(spec)
         body["metadata"] = {**spec.get("metadata", {}), jobspec.MARKER_KEY: marker}
         orphans = _Orphans(client, marker, props.get(identity.OWNED_JOB))
         found = orphans.find()
@@ -351,6 +446,9 @@ class FineTuningJobProvider(common.TableProvider):
         outs = {**common.inputs_of(props), **job_outputs(job, self.table), **live}
         outs.setdefault(SPEC_OUTPUT, jobspec.api_spec(props, self.table.api_fields))
         outs["host"] = outs.get("host") or common.host_of(self, props)
+        outs.update(_host_outputs(self, job, outs, {**props, "host": outs["host"]}))
+        if outs["pause_reason"] and not props.get("pause_reason"):
+            _say(props, f"job {id_} is paused: {outs['pause_reason']}")
         retires = lifecycle.retires_on(
             str(outs["host"]), job.get("model"), _mapping(props.get(LIFECYCLE))
         )
@@ -368,12 +466,15 @@ class FineTuningJobProvider(common.TableProvider):
         )
         if not (pause_changed or starts_waiting):
             return UpdateResult(outs)
+        host = _host(self, news)
+        held = False
         with common.client_for(self, news) as client:
             job = client.retrieve_job(id_)
             if job.get("status") in TERMINAL_STATUSES:
                 pass  # nothing to pause, resume or wait for
             elif pause_changed and not news.get("paused"):
-                if job.get("status") == "paused":
+                held = bool(pause_reason(job, olds, host)) and not news.get("resume_cost_capped")
+                if job.get("status") == "paused" and not held:
                     job = client.resume_job(id_)
                 if news.get("wait_for_completion"):
                     job = self._steer(client, news, job)
@@ -381,7 +482,8 @@ class FineTuningJobProvider(common.TableProvider):
                 job = self._steer(client, news, job)
             live = _live_outputs(client, job)
         outs.update(job_outputs(job, self.table), **live)
-        outs["paused"] = bool(news.get("paused"))
+        outs["paused"] = bool(news.get("paused")) or held
+        outs.update(_host_outputs(self, job, outs, {**olds, "host": host.name}))
         return UpdateResult(self.table.stable(outs))
 
     @classmethod
@@ -558,7 +660,8 @@ def _declared_vs_live(
             yield field, spec[field], job.get(field)
     suffix = spec.get("suffix")
     model = job.get("fine_tuned_model")
-    if suffix and model and f":{suffix}:" not in str(model):
+    # OpenAI: ft:BASE:ORG:SUFFIX:ID; Azure OpenAI: BASE.ft-HEX-SUFFIX
+    if suffix and model and not (f":{suffix}:" in model or str(model).endswith(f"-{suffix}")):
         yield "suffix", suffix, model
     for key, value in (spec.get("metadata") or {}).items():
         live = (job.get("metadata") or {}).get(key)

@@ -197,8 +197,9 @@ def wait_for_job(
     progress: Progress,
     sleep: Callable[[float], Any] = stopped_sleep,
 ) -> dict[str, Any]:
-    """Poll until the job ends, `timeout` passes or `STOP` is set, reporting progress; the job
-    as last seen.
+    """Poll until the job ends, is paused, `timeout` passes or `STOP` is set, reporting
+    progress; the job as last seen. A paused job does not go on by itself (a host that pauses a
+    job at its cost cap, someone else's pause): waiting for it would only run out the timeout.
 
     A job still running at the timeout, or when the endpoint stops answering (the client's
     retries and deadline exhausted), is returned as observed: raising would make Pulumi forget a
@@ -218,7 +219,7 @@ def wait_for_job(
         progress.report(job, metrics)
 
     report()
-    while job.get("status") not in TERMINAL_STATUSES:
+    while job.get("status") not in TERMINAL_STATUSES and job.get("status") != "paused":
         remaining = deadline - time.monotonic()
         if remaining <= 0 or STOP.is_set():
             return job

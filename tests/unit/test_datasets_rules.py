@@ -320,3 +320,17 @@ def test_hint_has_balanced_braces(tmp_path: Path) -> None:
     message = report.errors[0].message
     assert 'chat format {"messages": [user, assistant]} or' in message
     assert message.count("{") == message.count("}")
+
+
+def test_an_open_model_is_said_to_be_counted_by_estimate(tmp_path: Path) -> None:
+    report = run(tmp_path, [chat(i) for i in range(12)], model="meta-llama/Llama-3.3-70B-Instruct")
+    assert report.ok and report.token_limit is None
+    [warning] = report.warnings
+    assert "open model" in warning.message and "an estimate" in warning.message
+
+
+def test_an_azure_fine_tuned_model_has_its_bases_limit(tmp_path: Path) -> None:
+    azure = "gpt-4o-mini-2024-07-18.ft-0123456789abcdef0123456789abcdef-notes"
+    report = run(tmp_path, [chat(i) for i in range(12)], model=azure)
+    assert report.ok and report.warnings == []
+    assert report.token_limit == 65_536

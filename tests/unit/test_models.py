@@ -38,3 +38,35 @@ def test_no_family_is_hidden_behind_an_earlier_prefix() -> None:
 def test_facts_of_a_model(model: str | None, encoding: str, limit: int, completions: bool) -> None:
     got = models.family(model)
     assert (got.encoding, got.token_limit, got.completions) == (encoding, limit, completions)
+
+
+@pytest.mark.parametrize(
+    ("model", "base"),
+    [
+        ("gpt-4.1-2025-04-14.ft-0123456789abcdef0123456789abcdef", "gpt-4.1-2025-04-14"),
+        (
+            "gpt-4o-mini-2024-07-18.ft-0123456789abcdef0123456789abcdef-notes",
+            "gpt-4o-mini-2024-07-18",
+        ),
+        ("ft:gpt-4o-mini-2024-07-18:acme:notes:abc123", "gpt-4o-mini-2024-07-18"),
+        ("gpt-4.1", "gpt-4.1-2025-04-14"),
+        ("meta-llama/Llama-3.3-70B-Instruct", "meta-llama/llama-3.3-70b-instruct"),
+    ],
+)
+def test_base_model_of_each_hosts_ids(model: str, base: str) -> None:
+    assert models.base_model(model) == base
+
+
+def test_an_azure_fine_tuned_model_has_its_bases_facts() -> None:
+    azure = "gpt-4.1-2025-04-14.ft-0123456789abcdef0123456789abcdef-notes"
+    assert models.is_fine_tuned(azure) and models.is_fine_tuned("ft:gpt-4o:acme::x")
+    assert not models.is_fine_tuned("gpt-4.1-2025-04-14")
+    assert models.family(azure) == models.family("gpt-4.1-2025-04-14")
+    assert models.family(azure).vision
+    assert models.token_limit("gpt-4-0613.ft-0123abcd") == 8_192
+
+
+def test_open_models_have_no_openai_family() -> None:
+    for snapshot in models.OPEN_SNAPSHOTS:
+        assert "/" in snapshot.id
+        assert models.known_family(snapshot.id) is None

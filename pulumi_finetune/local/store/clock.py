@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from ..errors import InvalidRequest
+from ..flavors import OPENAI, Flavor
 from .db import Database
 
 MAX_CLOCK_OFFSET_SECONDS = 100 * 365 * 86400
@@ -15,8 +16,18 @@ MAX_CLOCK_OFFSET_SECONDS = 100 * 365 * 86400
 class Clock(Database):
     """Adds :meth:`now` and :meth:`advance_clock`; jobs progress by this clock."""
 
-    def __init__(self, data_dir: Path, *, org: str = "personal", clock_speed: float = 1.0) -> None:
-        super().__init__(data_dir, org=org, clock_speed=clock_speed)
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        org: str = "personal",
+        clock_speed: float = 1.0,
+        flavor: Flavor = OPENAI,
+        cost_cap_usd: float | None = None,
+    ) -> None:
+        super().__init__(
+            data_dir, org=org, clock_speed=clock_speed, flavor=flavor, cost_cap_usd=cost_cap_usd
+        )
         stored = self.meta("clock_offset")
         offset = float(stored) if stored is not None else 0.0
         # An older endpoint could persist inf/NaN, after which no job could be created.

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import DataDirInUse, InvalidRequest
+from ..flavors import OPENAI, Flavor
 
 JSON = dict[str, Any]
 
@@ -63,6 +64,22 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 CREATE INDEX IF NOT EXISTS checkpoints_by_job ON checkpoints (job_id, seq);
 CREATE TABLE IF NOT EXISTS deleted_models (id TEXT PRIMARY KEY, deleted_at INTEGER NOT NULL);
 """
+# Columns added after the first release, added to an older database when it is opened: the
+# host's own create fields and the create request as received (flavors), the USD of training at
+# which the host pauses the job itself, and whether it did.
+_ADDED_JOB_COLUMNS = {
+    "extras": "TEXT",
+    "request": "TEXT",
+    "cost_cap": "REAL",
+    "host_paused": "INTEGER NOT NULL DEFAULT 0",
+}
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    present = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+    for name, kind in _ADDED_JOB_COLUMNS.items():
+        if name not in present:
+            db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
 
 
 @dataclass(frozen=True)
@@ -117,7 +134,18 @@ def _lock_data_dir(data_dir: Path) -> IO[str]:
 class Database:
     """The data directory: its lock, the write connection, the read pool and transactions."""
 
-    def __init__(self, data_dir: Path, *, org: str = "personal", clock_speed: float = 1.0) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        org: str = "personal",
+        clock_speed: float = 1.0,
+        flavor: Flavor = OPENAI,
+        cost_cap_usd: float | None = None,
+    ) -> None:
+        self.flavor = flavor
+        self.cost_cap_usd = cost_cap_usd
+        """The cost cap given to new jobs of a capped method; None: the host's own."""
         self.data_dir = Path(data_dir)
         self.files_dir = self.data_dir / "files"
         self.uploads_dir = self.data_dir / "uploads"
@@ -133,6 +161,7 @@ class Database:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            _add_columns(self._db)
         except BaseException:
             self._dir_lock.close()
             raise

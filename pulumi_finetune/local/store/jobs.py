@@ -8,7 +8,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from .. import catalog, lifecycle
+from ... import hosts
+from .. import lifecycle
 from ..errors import InvalidRequest, NotFound
 from ..ids import new_id
 from ..validation import JobRequest, resolve_hyperparameters
@@ -20,11 +21,11 @@ class Jobs(Progress):
     """The fine-tuning jobs API."""
 
     def _resolve_model(self, model: str) -> str:
-        base = catalog.resolve_base(model)
+        base = self.resolve_base(model)
         if base is not None:
             return base
-        if model.startswith("ft:") and any(m["id"] == model for m in self._fine_tuned_models()):
-            return catalog.base_of_fine_tuned(model)
+        if any(m["id"] == model for m in self._fine_tuned_models()):
+            return self.flavor.base_of_fine_tuned(model)
         raise InvalidRequest(
             f"Model {model} is not available for fine-tuning or does not exist.",
             param="model",
@@ -57,13 +58,20 @@ class Jobs(Progress):
                     lines += 1
         return max(1, lines), max(1, size // 4)
 
-    def create_job(self, req: JobRequest) -> JSON:
+    def create_job(self, req: JobRequest, received: JSON | None = None) -> JSON:
+        """A new job for a validated request; ``received`` (the body as sent and how it was
+        authenticated) is kept for the control API."""
         base = self._resolve_model(req.model)
         self._training_file(req.training_file, "training_file")
         if req.validation_file is not None:
             self._training_file(req.validation_file, "validation_file")
         n_examples, tokens = self._count_examples(req.training_file)
-        hyper = resolve_hyperparameters(req.method_type, req.hyperparameters, n_examples)
+        hyper = resolve_hyperparameters(
+            req.method_type, req.hyperparameters, n_examples, self.flavor
+        )
+        cost_cap = self.flavor.host.cost_caps.get(req.method_type)
+        if cost_cap is not None and self.cost_cap_usd is not None:
+            cost_cap = self.cost_cap_usd
         seed = req.seed if req.seed is not None else secrets.randbelow(2**31)
         job_id = new_id("ftjob-", 24)
         now = self.now()
@@ -71,8 +79,8 @@ class Jobs(Progress):
             db.execute(
                 "INSERT INTO jobs(id, created_t, model, base_model, training_file, validation_file,"
                 " suffix, seed, metadata, integrations, method_type, hyperparameters, grader,"
-                " n_examples, tokens_per_epoch, speed, active_since, status)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, 'validating_files')",
+                " n_examples, tokens_per_epoch, speed, active_since, extras, request, cost_cap,"
+                " status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, 'validating_files')",
                 (
                     job_id,
                     now,
@@ -91,6 +99,9 @@ class Jobs(Progress):
                     tokens,
                     self.clock_speed,
                     now,
+                    to_json(req.extras),
+                    to_json(received),
+                    cost_cap,
                 ),
             )
             self._event(db, job_id, "created", int(now), f"Created fine-tuning job: {job_id}")
@@ -108,7 +119,7 @@ class Jobs(Progress):
         if row["status"] == "running" and row["active_since"] is not None:
             finish = self._timing(row).clock_time_of(self._plan(row).finished_at)
             estimated = int(finish)
-        return {
+        job: JSON = {
             "object": "fine_tuning.job",
             "id": row["id"],
             "model": row["model"],
@@ -121,9 +132,7 @@ class Jobs(Progress):
             "validation_file": row["validation_file"],
             "training_file": row["training_file"],
             "hyperparameters": {
-                "batch_size": hyper["batch_size"],
-                "learning_rate_multiplier": hyper["learning_rate_multiplier"],
-                "n_epochs": hyper["n_epochs"],
+                name: hyper[name] for name in hosts.OPENAI_HYPERPARAMETERS if name in hyper
             },
             "trained_tokens": row["trained_tokens"],
             "error": from_json(row["error"]),
@@ -133,6 +142,30 @@ class Jobs(Progress):
             "metadata": from_json(row["metadata"]),
             "method": {"type": row["method_type"], row["method_type"]: method_detail},
         }
+        if not self.flavor.has_fine_tuned_models:
+            # Nebius: the result is the job's checkpoints; it reports steps and every
+            # hyperparameter, and has no fine_tuned_model.
+            del job["fine_tuned_model"]
+            plan = self._plan(row)
+            job["hyperparameters"] = hyper
+            job["total_steps"] = plan.total_steps
+            job["trained_steps"] = self._trained_steps(row, plan)
+            job["suffix"] = row["suffix"]
+        return job
+
+    def _trained_steps(self, row: sqlite3.Row, plan: lifecycle.Plan) -> int:
+        if row["status"] == "succeeded":
+            return plan.total_steps
+        with self._read() as db:
+            found = db.execute(
+                "SELECT MAX(step_number) AS n FROM checkpoints WHERE job_id=?", (row["id"],)
+            ).fetchone()
+        return int(found["n"] or 0)
+
+    def job_request(self, job_id: str) -> JSON:
+        """What the create request of a job carried (control API): its body and auth header."""
+        row = self._job_row(job_id)
+        return {"id": job_id, "received": from_json(row["request"])}
 
     # ----------------------------------------------------------------- operations
 
@@ -197,7 +230,10 @@ class Jobs(Progress):
                 raise InvalidRequest(
                     f"Job {job_id} is {row['status']}; only paused jobs can be resumed."
                 )
-            self._event(db, job_id, f"resume-{n}", int(now), "Fine-tuning job resumed")
+            message = "Fine-tuning job resumed"
+            if row["host_paused"]:
+                message += " after its cost cap: training spends more from here"
+            self._event(db, job_id, f"resume-{n}", int(now), message)
             db.execute(
                 "UPDATE jobs SET status='queued', active_since=?, requeue_delay=?,"
                 " transitions=? WHERE id=?",

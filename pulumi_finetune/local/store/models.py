@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .. import catalog
 from ..errors import NotFound, PermissionDenied
 from .clock import Clock
 from .db import JSON
@@ -11,7 +10,15 @@ from .db import JSON
 class Models(Clock):
     """The Models API: list, retrieve, delete (fine-tuned models only)."""
 
+    def resolve_base(self, model: str) -> str | None:
+        """The dated base model for a base id or alias, or None when it is not a base model."""
+        if model in self.flavor.base_models:
+            return model
+        return self.flavor.aliases.get(model)
+
     def _fine_tuned_models(self) -> list[JSON]:
+        if not self.flavor.has_fine_tuned_models:
+            return []  # the host serves checkpoints through its own deployment API
         with self._read() as db:
             jobs = db.execute(
                 "SELECT fine_tuned_model AS id, finished_at AS created FROM jobs "
@@ -35,7 +42,7 @@ class Models(Clock):
     def list_models(self) -> list[JSON]:
         base = [
             {"id": model, "object": "model", "created": created, "owned_by": "system"}
-            for model, created in catalog.BASE_MODELS.items()
+            for model, created in self.flavor.base_models.items()
         ]
         return base + self._fine_tuned_models()
 
@@ -46,7 +53,7 @@ class Models(Clock):
         raise NotFound(f"The model '{model}' does not exist", param="model", code="model_not_found")
 
     def delete_model(self, model: str) -> JSON:
-        if catalog.resolve_base(model) is not None:
+        if self.resolve_base(model) is not None:
             raise PermissionDenied(
                 f"You do not have permission to delete {model}: only fine-tuned models can be "
                 "deleted.",

@@ -12,9 +12,10 @@ import os
 import sqlite3
 import threading
 
-from .. import catalog, lifecycle
+from .. import lifecycle
 from ..datacheck import DataCheck, check_training_file
 from ..errors import NotFound
+from ..flavors import REINFORCEMENT_USD_PER_SECOND
 from ..ids import stable_id
 from .db import JSON, from_json, to_json
 from .files import Files
@@ -95,11 +96,22 @@ class Progress(Files, Models):
             return DataCheck(ok=False, message=f"Training file {row['training_file']} was deleted.")
         return check_training_file(path, file_id=row["training_file"], model=row["base_model"])
 
+    def _cap_progress(self, row: sqlite3.Row) -> float | None:
+        """The progress at which the host pauses the job at its cost cap, if it will."""
+        if row["cost_cap"] is None or row["host_paused"]:
+            return None
+        plan = self._plan(row)
+        at = plan.started_at + row["cost_cap"] / REINFORCEMENT_USD_PER_SECOND
+        return at if at < plan.finished_at else None
+
     def _due(self, row: sqlite3.Row, now: float) -> bool:
         """Whether bringing the job up to ``now`` changes anything (else reading it writes not)."""
         if row["status"] in lifecycle.TERMINAL or row["status"] == "paused":
             return False
         if self._needs_datacheck(row, now):
+            return True
+        cap = self._cap_progress(row)
+        if cap is not None and self._timing(row).progress(now) >= cap:
             return True
         milestones = _milestones_of(self._plan(row))
         done = row["milestones_done"]
@@ -122,10 +134,12 @@ class Progress(Files, Models):
         if self._needs_datacheck(row, now):
             datacheck = json.dumps(self._run_datacheck(row).__dict__)
         plan = self._plan(row)
+        cap = self._cap_progress(row)
         if (
             row["status"] not in lifecycle.TERMINAL
             and row["status"] != "paused"
             and self._timing(row).progress(now) >= plan.finished_at
+            and cap is None
         ):
             self._write_results(row, plan)
         with self._tx() as db:
@@ -141,6 +155,9 @@ class Progress(Files, Models):
             # could pass the "validated" milestone without a check, and a bad file would pass.
             timing = self._timing(row)
             progress = timing.progress(now)
+            cap = self._cap_progress(row)
+            if cap is not None:
+                progress = min(progress, cap)
             milestones = _milestones_of(self._plan(row))
             done = row["milestones_done"]
             while done < len(milestones) and milestones[done].at <= progress:
@@ -154,6 +171,8 @@ class Progress(Files, Models):
                 if not applied:
                     break
             status = row["status"]
+            if status not in lifecycle.TERMINAL and cap is not None and progress >= cap:
+                return self._pause_at_cap(db, row, done, cap, timing)
             if status not in lifecycle.TERMINAL:
                 status = self._live_status(row, now, done)
             if done != row["milestones_done"] or status != row["status"]:
@@ -163,6 +182,33 @@ class Progress(Files, Models):
                 )
                 row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
             return row  # type: ignore[no-any-return]
+
+    def _pause_at_cap(
+        self,
+        db: sqlite3.Connection,
+        row: sqlite3.Row,
+        done: int,
+        cap: float,
+        timing: lifecycle.Timing,
+    ) -> sqlite3.Row:
+        """The host pauses the job itself: its training cost reached the cap (Azure OpenAI's
+        reinforcement fine-tuning stops at $5,000). Only a resume continues it."""
+        job_id = row["id"]
+        self._event(
+            db,
+            job_id,
+            "cost-cap",
+            int(timing.clock_time_of(cap)),
+            f"Fine-tuning job paused: its training cost reached the ${row['cost_cap']:,.0f} cap. "
+            "Deploy its last checkpoint, or resume it to train on (at further cost).",
+            level="warn",
+        )
+        db.execute(
+            "UPDATE jobs SET status='paused', active_since=NULL, progress_base=?, requeue_delay=0,"
+            " host_paused=1, milestones_done=? WHERE id=?",
+            (cap, done, job_id),
+        )
+        return db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()  # type: ignore[no-any-return]
 
     def _write_results(self, row: sqlite3.Row, plan: lifecycle.Plan) -> str:
         """The ``fine-tune-results`` file of a finished job, written once; returns its id."""
@@ -234,12 +280,15 @@ class Progress(Files, Models):
             )
         elif milestone.kind == "checkpoint":
             metrics = lifecycle.step_metrics(row["seed"], milestone.step, plan.total_steps)
-            name = self._model_name(row) + f":ckpt-step-{milestone.step}"
+            ckpt_id = stable_id(self.flavor.host.checkpoint_prefix, job_id, milestone.step)
+            name = self.flavor.checkpoint_model(
+                job_id, self._model_name(row), ckpt_id, milestone.step
+            )
             db.execute(
                 "INSERT OR IGNORE INTO checkpoints(id, job_id, created_at, model, step_number,"
                 " metrics) VALUES (?, ?, ?, ?, ?, ?)",
                 (
-                    stable_id("ftckpt_", job_id, milestone.step),
+                    ckpt_id,
                     job_id,
                     at,
                     name,
@@ -272,7 +321,8 @@ class Progress(Files, Models):
             model = self._model_name(row)
             hyper = json.loads(row["hyperparameters"])
             trained = row["tokens_per_epoch"] * hyper["n_epochs"]
-            self._event(db, job_id, "model", at, f"New fine-tuned model created: {model}")
+            if model is not None:
+                self._event(db, job_id, "model", at, f"New fine-tuned model created: {model}")
             self._event(db, job_id, "succeeded", at, "The job has successfully completed")
             db.execute(
                 "UPDATE jobs SET status='succeeded', finished_at=?, fine_tuned_model=?,"
@@ -281,5 +331,5 @@ class Progress(Files, Models):
             )
         return True
 
-    def _model_name(self, row: sqlite3.Row) -> str:
-        return catalog.fine_tuned_name(row["base_model"], self.org, row["suffix"], row["id"])
+    def _model_name(self, row: sqlite3.Row) -> str | None:
+        return self.flavor.fine_tuned_name(row["base_model"], self.org, row["suffix"], row["id"])
