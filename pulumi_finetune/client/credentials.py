@@ -4,7 +4,7 @@ For a host that takes identity tokens (`hosts.Host.bearer_tokens`: Azure OpenAI'
 ID) with neither a key nor `finetune:azureToken` set, the token comes from azure-identity's
 `DefaultAzureCredential` (environment, workload identity, managed identity, shared cache) for the
 host's scope. The credentials that run a program (Azure CLI, Developer CLI, PowerShell) are left
-out: provider-side code starts no subprocess. `azure-identity` is optional and never installed by
+out: provider-side code starts no other process. `azure-identity` is optional and never installed by
 this package.
 """
 
