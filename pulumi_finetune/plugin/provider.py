@@ -274,7 +274,18 @@ class FinetuneProvider(Provider):
     async def delete(self, request: DeleteRequest) -> None:
         core = self._core(request.type)
         if self.created.get(request.urn) == request.resource_id:
-            return  # the replacement adopted this very job: it is the resource's job now
+            # The replacement adopted this very job: it is the resource's job now. That is a
+            # `pulumi up --replace` of which the engine sent no state: say how to train anew.
+            if core.table is FINE_TUNING_JOB:
+                waiting.engine_log().warning(
+                    request.urn,
+                    f"kept fine-tuning job {request.resource_id}: `pulumi up --replace` sends "
+                    "the plugin no state of the job it replaces, so the job was taken for its "
+                    "own orphan and nothing was trained. To train again, run `pulumi up "
+                    "--replace <urn> --refresh` (the refresh tells the plugin which job the "
+                    "stack owns)",
+                )
+            return
         props = self._with_internal(request.urn, core.table, from_wire(request.properties))
         await self._run(core.delete, request.resource_id, props)
 

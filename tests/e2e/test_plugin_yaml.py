@@ -170,3 +170,25 @@ def test_pulumi_import_takes_over_a_job_and_the_next_preview_shows_no_changes(
     project.preview("--expect-no-changes")
     project.up("--expect-no-changes")
     assert _posts(ep) == 0
+
+
+def test_replace_with_refresh_starts_a_new_job_and_cancels_the_old_one(
+    ep: Endpoint, yaml_project: Callable[..., PluginProject]
+) -> None:
+    """`pulumi up --replace` sends the plugin no state of the job it replaces: the job is kept,
+    with a warning that says how to train again; with `--refresh` the refresh's read tells the
+    plugin which job the stack owns, so the replacement trains anew and cancels the old job."""
+    project = yaml_project(ep, wait=False)
+    project.up()
+    old = project.outputs()["jobId"]
+    urn = _job(project)["urn"]
+
+    kept = project.up("--replace", urn)  # without the refresh: kept, and said so
+    assert project.outputs()["jobId"] == old and "--refresh" in kept.stdout + kept.stderr
+
+    ep.api.reset_stats()
+    project.up("--replace", urn, "--refresh")
+    new = project.outputs()["jobId"]
+    assert new != old and _posts(ep) == 1
+    assert ep.api.get(f"fine_tuning/jobs/{old}")["status"] == "cancelled"
+    assert ep.api.get(f"fine_tuning/jobs/{new}")["status"] != "cancelled"
