@@ -228,35 +228,36 @@ def killed_during_wait(s: Scenario) -> Outcome:
     return with_posts(summary(["succeeded"]), 1), with_posts(summary(s.statuses()), s.posts())
 
 
+def replace_args(s: Scenario) -> list[str]:
+    """`pulumi up --replace` of the bot; on the plugin face with `--refresh`, which tells the
+    plugin which job the stack owns (the engine sends no state with a --replace: README, "Other
+    languages")."""
+    return ["--replace", s.face.urn, *(["--refresh"] if s.face.name == "plugin" else [])]
+
+
 def replace_unchanged(s: Scenario) -> Outcome:
     s.upload()
     s.project.write(program())
     s.up()
     s.server.reset_stats()
-    s.up("--replace", s.face.urn)
-    if s.face.name == "plugin":
-        # The engine sends the plugin nothing of the resource a --replace replaces (no old
-        # inputs to check, no diff): it keeps the current job (README, "Other languages").
-        return with_posts(summary(["active"]), 0), with_posts(summary(s.statuses()), s.posts())
+    s.up(*replace_args(s))
     expected = with_posts(summary(["cancelled", "active"]), 1)
     return expected, with_posts(summary(s.statuses()), s.posts())
 
 
 def killed_during_replace(s: Scenario) -> Outcome:
-    if s.face.name == "plugin":
-        return "not applicable", "not applicable"  # a --replace of an unchanged job posts nothing
     s.upload()
     s.project.write(program())
     s.up()
     s.server.reset_stats()
     s.server.add_fault(CREATE, "slow", delay=3.0)
-    run = start_pulumi(s.project, "up", "--yes", "--skip-preview", "--replace", s.face.urn)
+    run = start_pulumi(s.project, "up", "--yes", "--skip-preview", *replace_args(s))
     s.wait_for(lambda: s.posts() == 1)
     run.kill()
     run.kill_leftovers()
     s.wait_for(lambda: s.server.stats()["jobs_created"] == 1)
     s.pulumi("cancel", "--yes")
-    s.up("--replace", s.face.urn)
+    s.up(*replace_args(s))
     expected = with_posts(summary(["cancelled", "active"]), 1)
     return expected, with_posts(summary(s.statuses()), s.posts())
 
@@ -382,12 +383,12 @@ SCENARIOS: list[tuple[str, str, Callable[[Scenario], Outcome]]] = [
         killed_during_wait,
     ),
     (
-        "`pulumi up --replace`, unchanged spec",
+        "`pulumi up --replace` (plugin: with `--refresh`), unchanged spec",
         "none",
         replace_unchanged,
     ),
     (
-        "`pulumi up --replace` killed mid-create; run again",
+        "`pulumi up --replace` (plugin: with `--refresh`) killed mid-create; run again",
         "SIGKILL while the replacement's create is in flight",
         killed_during_replace,
     ),
@@ -502,9 +503,10 @@ matters, the create requests (POSTs) the endpoint received.
   its stack instance is the id the engine drew for the stack's `finetune` provider resource (sent
   to the plugin in `Configure`), and the owned job is what the state the engine sends to `diff`,
   `update`, `read` and `delete` records. For `pulumi up --replace` the engine sends the plugin
-  nothing about the resource it replaces, so an unchanged job is kept (no POST, nothing
-  cancelled) rather than risk taking it for an orphan; the scenario that kills that `--replace`
-  does not apply.
+  nothing about the resource it replaces: without `--refresh` an unchanged job is kept (no POST,
+  nothing cancelled, a warning on its row) rather than risk taking it for an orphan; with
+  `pulumi up --replace <urn> --refresh`, as the two `--replace` scenarios run on this face, the
+  refresh tells the plugin which job the stack owns and it behaves as the Python face.
 - **Retries.** 429 waits for `retry-after-ms`/`retry-after` (up to 60 s), 408/409/5xx/dropped
   connections back off 0.5 s x 2^n (cap 8 s) with jitter, at most 6 retries within 300 s per
   request; a create is never re-sent by the client once it may have reached the server. At most 4
