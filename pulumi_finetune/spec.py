@@ -250,6 +250,8 @@ def _method_failures(method: Any, spec: Mapping[str, Any]) -> Iterator[tuple[str
 _ANY_HOSTS_HYPERPARAMETERS = frozenset(n for h in hosts.HOSTS for n in h.hyperparameters)
 # The kind of each hyperparameter a host takes beyond OpenAI's (OpenAI's schema checks those).
 HYPERPARAMETER_KINDS: dict[str, tuple[type, ...]] = {
+    "n_epochs": (int,),
+    "batch_size": (int,),
     "learning_rate": (int, float),
     "warmup_ratio": (int, float),
     "weight_decay": (int, float),
@@ -305,7 +307,7 @@ def host_failures(spec: Mapping[str, Any], host: hosts.Host) -> Iterator[tuple[s
                 if (
                     own
                     and kinds
-                    and value != "auto"
+                    and (value != "auto" or name not in hosts.OPENAI_HYPERPARAMETERS)
                     and (
                         not isinstance(value, kinds)
                         or (bool not in kinds and isinstance(value, bool))
