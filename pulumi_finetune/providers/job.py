@@ -376,6 +376,11 @@ class FineTuningJobProvider(common.TableProvider):
         fields = self.table.api_fields
         spec = props.get(SPEC_OUTPUT) or jobspec.api_spec(props, fields)
         hosted = jobspec.api_spec(props, self.table.host_fields)
+        tier = hosted.get("training_type")
+        if isinstance(tier, str) and not jobspec.is_unknown(tier):
+            # Sent as written (Azure's pages spell tiers in several cases); a change of case is
+            # the same tier, never a replacement of a paid job.
+            hosted["training_type"] = tier.strip().lower()
         return {
             **props,
             **{key: spec.get(key) for key in fields},

@@ -36,6 +36,28 @@ def test_nebius_takes_its_hyperparameters_and_refuses_the_multiplier_naming_itse
     assert "must be a bool" in wrong["method.supervised.hyperparameters.lora"]
 
 
+def test_nebius_epochs_and_batch_size_must_be_whole_numbers_and_its_rates_not_auto() -> None:
+    bad = supervised(n_epochs="three", batch_size=2.5, learning_rate="auto")
+    found = failures(hosts.NEBIUS, model=OPEN_MODEL, method=bad)
+    path = "method.supervised.hyperparameters"
+    assert "must be a int" in found[f"{path}.n_epochs"]
+    assert "must be a int" in found[f"{path}.batch_size"]
+    assert "must be a int or float" in found[f"{path}.learning_rate"]  # "auto" is OpenAI's word
+    auto = supervised(n_epochs="auto", batch_size="auto", learning_rate=0.0001)
+    assert failures(hosts.NEBIUS, model=OPEN_MODEL, method=auto) == {}
+
+
+def test_a_change_of_case_of_the_training_tier_never_replaces_the_job() -> None:
+    provider = FineTuningJobProvider()
+    base = {"model": "gpt-4o-mini", "training_file": "file-1", "host": "azure"}
+    checked = provider.check({}, {**base, "training_type": "globalstandard"})
+    again = provider.check(checked.inputs, {**base, "training_type": "GlobalStandard"})
+    assert again.failures == []
+    assert provider.diff("ftjob-1", checked.inputs, again.inputs).replaces == []
+    other = provider.check(checked.inputs, {**base, "training_type": "Developer"})
+    assert provider.diff("ftjob-1", checked.inputs, other.inputs).replaces == ["training_type"]
+
+
 def test_openai_refuses_an_absolute_learning_rate_naming_itself() -> None:
     found = failures(hosts.OPENAI, hyperparameters={"learning_rate": 0.0001})
     why = found["hyperparameters.learning_rate"]
