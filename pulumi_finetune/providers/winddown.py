@@ -21,10 +21,11 @@ from ..spec import is_unknown
 from .waiting import engine_log
 
 MOVE = (
-    "move the job to a host that still trains: point finetune:baseUrl (or the job's base_url) "
-    "and finetune:apiKey at Azure OpenAI / Foundry, Nebius Token Factory or another "
-    "OpenAI-compatible endpoint (set finetune:host for a proxy); changing the host replaces the "
-    "job, and the old model serves until the new job succeeds"
+    "move the job to a host that still trains (Azure OpenAI / Foundry, Nebius Token Factory or "
+    "another OpenAI-compatible endpoint; finetune:host for a proxy), with a provider per host "
+    "(`host_provider`, see examples/move-host) so the old job is handled with its own host's "
+    "key; changing the host replaces the job, and the old model serves until the new job "
+    "succeeds"
 )
 
 
