@@ -68,6 +68,7 @@ from ..spec import is_unknown
 from . import schema as package
 from .values import camel, from_wire, snake, to_wire
 
+JSON = dict[str, Any]
 T = TypeVar("T")
 
 # Kept in the state of a job whose create a Cancel cut short: the next update resumes waiting.
@@ -224,6 +225,15 @@ class FinetuneProvider(Provider):
         self.created[request.urn] = result.id
         if core.table is TRAINING_FILE:
             self._remember(request.urn, core.table, outs)  # its figures, for its jobs' check
+        self._unless_cut_short(core, result.id, props, outs)
+        return CreateResponse(resource_id=result.id, properties=self._out(core.table, outs))
+
+    def _unless_cut_short(
+        self, core: common.TableProvider, job_id: str, props: Mapping[str, Any], outs: JSON
+    ) -> None:
+        """Raise `PartiallyCreated` when a Cancel cut short the wait of a create or of the
+        update that resumes it: the state records the job with an init error, so the next
+        `pulumi up` waits for it again (a normal answer would record it as done waiting)."""
         if (
             core.table is FINE_TUNING_JOB
             and waiting.STOP.is_set()
@@ -232,12 +242,11 @@ class FinetuneProvider(Provider):
         ):
             outs[INTERRUPTED] = True
             raise PartiallyCreated(
-                result.id,
+                job_id,
                 self._out(core.table, outs),
-                f"stopped waiting for fine-tuning job {result.id} ({outs.get('status')}): it "
+                f"stopped waiting for fine-tuning job {job_id} ({outs.get('status')}): it "
                 "keeps running, and the next `pulumi up` waits for it again",
             )
-        return CreateResponse(resource_id=result.id, properties=self._out(core.table, outs))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
         core = self._core(request.type)
@@ -269,7 +278,9 @@ class FinetuneProvider(Provider):
             olds["wait_for_completion"] = False
         news = self._with_internal(request.urn, core.table, from_wire(request.news))
         result = await self._run(core.update, request.resource_id, olds, news)
-        return UpdateResponse(properties=self._out(core.table, result.outs or {}))
+        outs = dict(result.outs or {})
+        self._unless_cut_short(core, request.resource_id, news, outs)
+        return UpdateResponse(properties=self._out(core.table, outs))
 
     async def delete(self, request: DeleteRequest) -> None:
         core = self._core(request.type)
@@ -277,7 +288,8 @@ class FinetuneProvider(Provider):
             # The replacement adopted this very job: it is the resource's job now. That is a
             # `pulumi up --replace` of which the engine sent no state: say how to train anew.
             if core.table is FINE_TUNING_JOB:
-                waiting.engine_log().warning(
+                await self._run(
+                    waiting.engine_log().warning,
                     request.urn,
                     f"kept fine-tuning job {request.resource_id}: `pulumi up --replace` sends "
                     "the plugin no state of the job it replaces, so the job was taken for its "

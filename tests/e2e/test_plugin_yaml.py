@@ -131,7 +131,16 @@ def test_one_sigint_stops_the_wait_keeps_the_job_and_the_next_up_resumes_without
     assert recorded["id"] == started["id"]  # a partially created resource, with its id
     assert recorded.get("initErrors"), json.dumps(recorded)[:2000]
 
+    # A second Ctrl-C, during the wait the next `pulumi up` resumes: still recorded as
+    # interrupted, so the up after it waits again (not "unchanged" on a running job).
     ep.api.reset_stats()
+    again = start_pulumi(project, "up", "--yes", "--skip-preview")
+    wait_until(lambda: "Ctrl-C stops waiting" in again.output(), timeout=120)
+    again.process.send_signal(signal.SIGINT)
+    again.process.wait(timeout=60)
+    wait_until(lambda: not again.leftovers(), timeout=30)
+    assert _job(project).get("initErrors"), json.dumps(_job(project))[:2000]
+
     ep.api.advance_clock(3600)
     project.up()
     assert _posts(ep) == 0
