@@ -22,7 +22,7 @@ HOSTS_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "install-langua
 
 def language_hosts_dir() -> Path:
     """The pinned CLI with the YAML and Node.js language hosts beside it (built once, cached)."""
-    out = subprocess.run(["bash", str(HOSTS_SCRIPT)], check=True, capture_output=True, text=True)
+    out = subprocess.run(["bash", str(HOSTS_SCRIPT)], check=True, stdout=subprocess.PIPE, text=True)
     return Path(out.stdout.strip().splitlines()[-1])
 
 

@@ -21,7 +21,7 @@ POSTS = "POST /v1/fine_tuning/jobs"
 
 
 def node_modules() -> Path:
-    out = subprocess.run(["bash", str(NODE_SCRIPT)], check=True, capture_output=True, text=True)
+    out = subprocess.run(["bash", str(NODE_SCRIPT)], check=True, stdout=subprocess.PIPE, text=True)
     return Path(out.stdout.strip().splitlines()[-1]) / "node_modules"
 
 
