@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pulumi_finetune.local.server import LocalEndpoint
-from pulumi_finetune.local.testing import Project, engine_dir, start_pulumi
+from pulumi_finetune.local.testing import Project, engine_dir, run_rss_kib, start_pulumi
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET = REPO / "tests" / "data" / "valid" / "chat_12.jsonl"
@@ -45,22 +45,8 @@ def program(n: int) -> dict[str, Any]:
 
 
 def provider_rss_kib(token: str) -> int:
-    """Total VmRSS of this run's dynamic-provider processes (Linux /proc)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if f"PULUMI_FINETUNE_E2E_RUN={token}".encode() not in (entry / "environ").read_bytes():
-                continue
-            if b"pulumi.dynamic" not in (entry / "cmdline").read_bytes():
-                continue
-            for line in (entry / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
+    """Total VmRSS of this run's dynamic-provider processes."""
+    return sum(run_rss_kib(token, b"pulumi.dynamic").values())
 
 
 def timed_up(

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from pulumi_finetune.local.server import LocalEndpoint
-from pulumi_finetune.local.testing import start_pulumi
+from pulumi_finetune.local.testing import run_rss_kib, start_pulumi
 from pulumi_finetune.plugin.testing import PluginProject, language_hosts_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,22 +55,8 @@ def program(n: int) -> str:
 
 
 def provider_processes(token: str) -> dict[int, int]:
-    """pid -> VmRSS (KiB) of this run's plugin processes (Linux /proc)."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if f"PULUMI_FINETUNE_E2E_RUN={token}".encode() not in (entry / "environ").read_bytes():
-                continue
-            if b"pulumi_finetune.plugin" not in (entry / "cmdline").read_bytes():
-                continue
-            for line in (entry / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    found[int(entry.name)] = int(line.split()[1])
-        except OSError:
-            continue
-    return found
+    """pid -> VmRSS (KiB) of this run's plugin processes."""
+    return run_rss_kib(token, b"pulumi_finetune.plugin")
 
 
 def timed_up(

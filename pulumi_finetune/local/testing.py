@@ -215,6 +215,20 @@ class Project:
         args = ["stack", "export"] + (["--show-secrets"] if show_secrets else [])
         return self.pulumi(*args).stdout
 
+    def import_without(self, keys: tuple[str, ...]) -> int:
+        """Export the stack, drop `keys` from every resource's inputs and outputs, and import it
+        back: a state as an older version of the package wrote it. The number of values dropped."""
+        deployment = json.loads(self.export())
+        dropped = 0
+        for resource in deployment["deployment"]["resources"]:
+            for props in (resource.get("inputs") or {}, resource.get("outputs") or {}):
+                for key in keys:
+                    dropped += props.pop(key, None) is not None
+        state = self.root / "old-state.json"
+        state.write_text(json.dumps(deployment))
+        self.pulumi("stack", "import", "--file", str(state))
+        return dropped
+
     def state_resources(self) -> list[dict[str, Any]]:
         deployment = json.loads(self.export())["deployment"]
         resources: list[dict[str, Any]] = deployment.get("resources") or []
@@ -369,3 +383,23 @@ def start_pulumi(project: Project, *args: str) -> Running:
             stderr=subprocess.STDOUT,
         )
     return Running(process, token, log)
+
+
+def run_rss_kib(token: str, command: bytes) -> dict[int, int]:
+    """pid -> VmRSS (KiB) of the processes of one run (`PULUMI_FINETUNE_E2E_RUN=token` in their
+    environment) whose command line contains `command` (Linux /proc; for the benchmarks)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if f"PULUMI_FINETUNE_E2E_RUN={token}".encode() not in (entry / "environ").read_bytes():
+                continue
+            if command not in (entry / "cmdline").read_bytes():
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    found[int(entry.name)] = int(line.split()[1])
+        except OSError:
+            continue
+    return found
