@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi.output import Unknown
 
-from . import hosts
+from . import hosts, shapes
 from .schema import FINE_TUNING_JOB
 
 if TYPE_CHECKING:
@@ -262,6 +262,12 @@ HYPERPARAMETER_KINDS: dict[str, tuple[type, ...]] = {
     "lora_alpha": (int,),
     "packing": (bool,),
     "lora": (bool,),
+    # Together AI's (its OpenAPI description)
+    "n_checkpoints": (int,),
+    "n_evals": (int,),
+    "max_seq_length": (int,),
+    "train_on_inputs": (bool,),
+    "lora_trainable_modules": (str,),
 }
 
 
@@ -397,6 +403,7 @@ def validate(
     unknown_required = {k for k in ("model", "training_file") if _is_sentinel(props.get(k))}
     openai_view = _schema_view({k: v for k, v in spec.items() if k in fields}, host)
     failures = list(host_failures(spec, host))
+    failures += list(shapes.for_host(host).failures(spec))
     failures += [
         (path, reason)
         for path, reason in _schema_failures(openai_view)
