@@ -256,9 +256,7 @@ def parse_create_job(body: JSON, app: LocalApp) -> JobRequest:
         )
     method_type, hyper = _training_method(body)
     hyper.update(_training_type(body))
-    names: tuple[str, ...] = ("n_epochs",)
-    if method_type == "supervised":
-        names = (*_INTEGERS[:-1], *_NUMBERS, "packing")
+    names = (*_INTEGERS[:-1], *_NUMBERS, "packing")  # every method's, flat
     hyper.update({k: body[k] for k in names if body.get(k) is not None})
     if body.get("batch_size") not in (None, "max"):
         hyper["batch_size"] = int(body["batch_size"])

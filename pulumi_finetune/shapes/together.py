@@ -29,7 +29,6 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from .. import hosts
 from . import JSON, Shape, Wire
 
 #: Together's job statuses → OpenAI's. A cancel that was asked for is final (Together does not
@@ -278,19 +277,8 @@ class Together(Shape):
             )
         method = spec.get("method")
         kind = str(method.get("type") or "supervised") if isinstance(method, Mapping) else None
-        if kind == "dpo":
-            hyper = _hyperparameters(spec, "dpo")
-            if "learning_rate_multiplier" in hyper:
-                yield (
-                    "method.dpo.hyperparameters.learning_rate_multiplier",
-                    hosts.refused_hyperparameter(self.host, "learning_rate_multiplier") or "",
-                )
-        hyper = _hyperparameters(spec, "supervised")
-        where = (
-            "method.supervised.hyperparameters"
-            if isinstance(method, Mapping)
-            else "hyperparameters"
-        )
+        hyper = _hyperparameters(spec, kind or "supervised")
+        where = f"method.{kind}.hyperparameters" if kind else "hyperparameters"
         settings = [k for k in LORA if k in hyper]
         if hyper.get("lora") is False and settings:
             yield f"{where}.{settings[0]}", f"is a LoRA setting, but lora is false on {title}"

@@ -156,3 +156,26 @@ def test_only_togethers_paths_exist_and_the_key_is_a_bearer_token(api: Together)
     anonymous = requests.get(api.url + "/fine-tunes", timeout=10)
     assert anonymous.status_code == 401
     conforms(anonymous.json(), "ErrorData")
+
+
+def test_a_dpo_job_echoes_its_method_and_flat_hyperparameters(api: Together) -> None:
+    preference = {
+        "input": {"messages": [{"role": "user", "content": "Hi?"}]},
+        "preferred_output": [{"role": "assistant", "content": "Hello."}],
+        "non_preferred_output": [{"role": "assistant", "content": "Go away."}],
+    }
+    content = "".join(json.dumps(preference) + "\n" for _ in range(12)).encode()
+    form = {"purpose": "fine-tune", "file_name": "prefs.jsonl"}
+    files = {"file": ("prefs.jsonl", content)}
+    file_id = api.ok("POST", "/files/upload", "FileResponse", data=form, files=files)["id"]
+    body = {
+        "model": MODEL,
+        "training_file": file_id,
+        "learning_rate": 0.00002,
+        "training_method": {"method": "dpo", "dpo_beta": 0.2},
+        "training_type": {"type": "Full"},
+    }
+    job_id = api.ok("POST", "/fine-tunes", "FinetuneResponseTruncated", json=body)["id"]
+    job = api.ok("GET", f"/fine-tunes/{job_id}", "FinetuneResponse")
+    assert job["training_method"] == {"method": "dpo", "dpo_beta": 0.2}
+    assert job["training_type"] == {"type": "Full"} and job["learning_rate"] == 0.00002

@@ -273,3 +273,22 @@ def test_check_refuses_metadata_and_integrations_on_together_only() -> None:
     assert "Together AI keeps no metadata" in failures["metadata"]
     assert "wandb_api_key" in failures["integrations"]
     assert "metadata" not in dict(jobspec.validate(props, host=hosts.OPENAI))
+
+
+def test_a_dpo_job_takes_togethers_hyperparameters_and_beta_on_together_only() -> None:
+    hyper = {"beta": 0.2, "learning_rate": 0.00002, "n_epochs": 1, "lora": False}
+    props = _openai_body(method={"type": "dpo", "dpo": {"hyperparameters": hyper}}, metadata=None)
+    assert jobspec.validate(props, host=hosts.TOGETHER) == []
+    body = together.create_body(props)
+    assert body["training_method"] == {"method": "dpo", "dpo_beta": 0.2}
+    assert body["learning_rate"] == 0.00002 and body["training_type"] == {"type": "Full"}
+    openai = dict(jobspec.validate(props, host=hosts.OPENAI))
+    assert (
+        "OpenAI does not take `learning_rate`" in openai["method.dpo.hyperparameters.learning_rate"]
+    )
+    multiplier = {
+        "method": {"type": "dpo", "dpo": {"hyperparameters": {"learning_rate_multiplier": 2}}}
+    }
+    refused = dict(jobspec.validate(_openai_body(**multiplier, metadata=None), host=hosts.TOGETHER))
+    where = "method.dpo.hyperparameters.learning_rate_multiplier"
+    assert "Together AI does not take `learning_rate_multiplier`" in refused[where]
