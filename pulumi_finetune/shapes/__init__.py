@@ -47,6 +47,7 @@ from functools import cache
 from typing import Any, ClassVar, Protocol
 
 from .. import hosts
+from ..errors import FinetuneError
 
 JSON = dict[str, Any]
 
@@ -120,10 +121,11 @@ class Shape(ABC):
     def cancel_job(self, wire: Wire, job_id: str) -> JSON: ...
 
     def pause_job(self, wire: Wire, job_id: str) -> JSON:
-        raise NotImplementedError(f"{self.host.title} has no pause")
+        """Where the host has no pause (`can_pause`), check refuses `paused=True` first."""
+        raise FinetuneError(f"{self.host.title} cannot pause a job (it has no pause)")
 
     def resume_job(self, wire: Wire, job_id: str) -> JSON:
-        raise NotImplementedError(f"{self.host.title} has no resume")
+        raise FinetuneError(f"{self.host.title} cannot resume a job (it has no pause)")
 
     @abstractmethod
     def list_jobs(

@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ..errors import FinetuneError
 from . import JSON, Shape, Wire
 
 #: Together's job statuses → OpenAI's. A cancel that was asked for is final (Together does not
@@ -345,7 +346,7 @@ class Together(Shape):
         return {"object": "model", "id": model}
 
     def delete_model(self, wire: Wire, model: str) -> JSON:
-        raise NotImplementedError(f"{self.host.title} has no route to delete a fine-tuned model")
+        raise FinetuneError(f"{self.host.title} has no route to delete a fine-tuned model")
 
 
 SHAPE = Together
