@@ -14,7 +14,11 @@ Follows Together's OpenAPI description, togethercomputer/openapi `openapi.yaml` 
   ... completed, `model_output_name` from creation on, no `metadata`, no `error` field.
 - Errors are `ErrorData` (OpenAI's body); the key is a bearer token.
 What the spec leaves open is chosen and said here: events come oldest first; a checkpoint's
-`checkpoint_type` is `Intermediate`, or `Final` for the last one of a completed job.
+`checkpoint_type` is `Intermediate`, or `Final` for the last one of a completed job; every job
+route answers the fields of both job schemas (the spec gives create, cancel and list
+`FinetuneResponseTruncated`, with `suffix`, `random_seed` and `user_id`, and retrieve
+`FinetuneResponse`, without them: a host that dropped them on retrieve would show them as
+changed on refresh).
 """
 
 from __future__ import annotations
