@@ -1,4 +1,5 @@
-"""The hosts of OpenAI's fine-tuning API, one row each: how a base URL is recognised as the host,
+"""The hosts of fine-tuning APIs, one row each (OpenAI's API and its hosts; a host with an API
+of its own names its shape, `pulumi_finetune.shapes`): how a base URL is recognised as the host,
 how the host takes credentials, which create fields, hyperparameters and methods it takes, what
 it cannot do (pause, delete models), what names the trained model, how its ids, errors and
 request ids look, and what its uploads require. Lifecycle dates live in their own dated table

@@ -6,7 +6,10 @@ them; what its wire cannot carry is refused in check, naming the host."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import sys
+import types
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,8 @@ import pytest
 
 from pulumi_finetune import hosts, shapes
 from pulumi_finetune import spec as jobspec
+from pulumi_finetune.client import Client
+from pulumi_finetune.settings import Settings
 from pulumi_finetune.shapes import together
 from pulumi_finetune.shapes.openai import OpenAI
 from pulumi_finetune.shapes.together import Together
@@ -292,3 +297,29 @@ def test_a_dpo_job_takes_togethers_hyperparameters_and_beta_on_together_only() -
     refused = dict(jobspec.validate(_openai_body(**multiplier, metadata=None), host=hosts.TOGETHER))
     where = "method.dpo.hyperparameters.learning_rate_multiplier"
     assert "Together AI does not take `learning_rate_multiplier`" in refused[where]
+
+
+def test_the_next_host_with_its_own_api_is_a_row_and_a_module(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the shapes package docstring promises for Fireworks: a module of the package named
+    by a row's `shape` serves that row's calls through the Client, with nothing else changed."""
+
+    class Fireworks(OpenAI):
+        jobs_path = "/accounts/{account}/supervisedFineTuningJobs"
+
+        def retrieve_job(self, wire: shapes.Wire, job_id: str) -> dict[str, Any]:
+            return {"id": job_id, "status": "succeeded", "host": self.host.name}
+
+    module = types.ModuleType("pulumi_finetune.shapes.fireworks_example")
+    module.SHAPE = Fireworks
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    row = dataclasses.replace(hosts.COMPATIBLE, name="fireworks", shape="fireworks_example")
+    assert isinstance(shapes.for_host(row), Fireworks)
+    client = Client(Settings(base_url="http://127.0.0.1:9/v1", api_key="k", host="compatible"))
+    client.__dict__["shape"] = shapes.for_host(row)  # what Settings would resolve for the row
+    assert client.retrieve_job("job-1") == {
+        "id": "job-1",
+        "status": "succeeded",
+        "host": "fireworks",
+    }
