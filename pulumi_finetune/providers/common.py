@@ -154,7 +154,9 @@ def store_config(provider: object, req: ConfigureRequest) -> None:
 
 
 def settings_for(provider: object, props: Mapping[str, Any]) -> settings_mod.Settings:
-    """Settings for an API call: resource argument > stack config > environment > default."""
+    """Settings for an API call, resolved once per engine call: resource argument > stack config
+    > environment > default; the credential only where it is bound (`pulumi_finetune.settings`).
+    """
     return settings_mod.resolve(props, getattr(provider, _CONFIG_ATTR, None) or {})
 
 
@@ -163,18 +165,21 @@ def base_url_of(provider: object, props: Mapping[str, Any]) -> str:
     return settings_for(provider, props).base_url
 
 
-def client_for(provider: object, props: Mapping[str, Any]) -> Client:
-    """An HTTP client for an API call. Imported here, not at module level: the program side
-    imports the providers only to name their classes, and preview never makes a request."""
+def client_for(
+    provider: object, props: Mapping[str, Any], settings: settings_mod.Settings | None = None
+) -> Client:
+    """An HTTP client for an API call (with `settings` when the call resolved them already).
+    Imported here, not at module level: the program side imports the providers only to name
+    their classes, and preview never makes a request."""
     from ..client import Client
 
-    return Client(settings_for(provider, props))
+    return Client(settings or settings_for(provider, props))
 
 
 def host_of(provider: object, props: Mapping[str, Any]) -> str:
     """The host of `props` (argument > `finetune:host` > base URL), for read: a state recorded
     before the host existed, or a `.get`, learns it from the settings in force."""
-    return settings_for(provider, props).host
+    return settings_for(provider, props).host_row().name
 
 
 def check_host(provider: object, inputs: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -198,6 +203,40 @@ def check_host(provider: object, inputs: dict[str, Any]) -> Iterator[tuple[str, 
         inputs[settings_mod.HOST_ARGUMENT] = settings_mod.resolve_host(argument, config, url).name
     except SettingsError as exc:
         yield "host", str(exc)
+    yield from _check_origin(inputs, config, url)
+
+
+# Origins warned about in this process: one warning each, however many resources use them.
+_warned_in_clear: set[str] = set()
+
+
+def _check_origin(
+    inputs: Mapping[str, Any], config: Mapping[str, Any], url: str
+) -> Iterator[tuple[str, str]]:
+    """The base URL must be at the origin the provider's credentials are bound to; a credential
+    sent in clear text off loopback is warned about once. Local: no request."""
+    try:
+        bound = settings_mod.origin(settings_mod.configured_base_url(config))
+    except SettingsError as exc:
+        yield "base_url", str(exc)
+        return
+    here = settings_mod.origin(url)
+    if here != bound:
+        yield "base_url", settings_mod.unbound_origin(here, bound)
+        return
+    keyed = settings_mod.has_credential(config)
+    if keyed and settings_mod.in_clear_off_loopback(url) and here not in _warned_in_clear:
+        from .winddown import warn
+
+        _warned_in_clear.add(here)
+        warn(
+            inputs,
+            [
+                f"the key for {here} is sent over plain http:// to a host that is not loopback: "
+                "anyone on the network path can read it and spend on its account. Use https:// "
+                "unless the network in between is yours (a gateway inside a cluster)"
+            ],
+        )
 
 
 def check_connection_options(news: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

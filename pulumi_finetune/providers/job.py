@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from .. import hosts, identity, lifecycle
+from .. import settings as settings_mod
 from .. import spec as jobspec
 from ..errors import (
     APIError,
@@ -364,9 +365,12 @@ class FineTuningJobProvider(common.TableProvider):
             _say(
                 news,
                 f"job {job_id} moves from host {olds.get('host')} to {news.get('host')}: a new "
-                "job is created there, then the old one is destroyed through the stack's current "
-                f"settings; if they point at another endpoint, it stays on {olds.get('host')} as "
-                "it is, with its model",
+                "job is created there, then the old one is destroyed through the provider it was "
+                "created with. If that provider now points at the new host too (the stack's "
+                "finetune:baseUrl changed), nothing is sent for the old job (its key is not bound "
+                f"there): it stays on {olds.get('host')} as it is, with its model. A provider per "
+                "host (`host_provider`, see examples/move-host) has the old job handled on its "
+                "own host",
             )
         return result
 
@@ -500,11 +504,20 @@ class FineTuningJobProvider(common.TableProvider):
         behaviour = props.get("on_destroy") or self._default("on_destroy")
         if behaviour == "keep":
             return
-        with common.client_for(self, props) as client:
+        settings = common.settings_for(self, props)
+        if settings.unbound:
+            _forgotten(
+                id_,
+                props,
+                f"lives at {settings.origin}, and this provider's key is bound "
+                f"to {settings.bound_origin}: no request was sent",
+            )
+            return
+        with common.client_for(self, props, settings) as client:
             try:
                 job = client.retrieve_job(id_)
             except NotFoundError:
-                _moved_away(self, id_, props)
+                _moved_away(self, id_, props, settings)
                 return
             job = _cancel_until_stopped(client, job)
             model = job.get("fine_tuned_model")
@@ -513,20 +526,34 @@ class FineTuningJobProvider(common.TableProvider):
                     client.delete_model(model)
 
 
-def _moved_away(provider: common.TableProvider, job_id: str, props: Mapping[str, Any]) -> None:
+def _moved_away(
+    provider: common.TableProvider,
+    job_id: str,
+    props: Mapping[str, Any],
+    settings: settings_mod.Settings,
+) -> None:
     """Say so when a job is not found because the stack now points at another host: the engine
-    destroys a replaced job through the stack's current settings, so the old host is not asked,
-    and the job (with its model) stays there as it is."""
+    destroys a replaced job through the provider it was created with, whose settings (the
+    stack's config) now point elsewhere; the old host is not asked (its key is not bound here)."""
     recorded = props.get("host")
     current = common.host_of(provider, {**props, "host": None})  # what the settings say now
     if isinstance(recorded, str) and recorded and recorded != current:
-        _say(
+        _forgotten(
+            job_id,
             props,
-            f"job {job_id} was created on host {recorded}, but the stack's settings now point at "
-            f"{current} ({common.base_url_of(provider, props)}), where it does not exist: it is "
-            f"forgotten, not cancelled or deleted. On {recorded} it and its fine-tuned model stay "
-            "as they are; cancel or delete them there if you mean to",
+            f"was created on host {recorded}, but this provider's settings now point at "
+            f"{current} ({settings.origin}), where it does not exist",
         )
+
+
+def _forgotten(job_id: str, props: Mapping[str, Any], why: str) -> None:
+    _say(
+        props,
+        f"job {job_id} {why}: it is forgotten, not cancelled or deleted; it and its fine-tuned "
+        "model stay as they are where it lives. To have a job's delete reach its own host, give "
+        "each host a provider of its own (`host_provider`, see examples/move-host) and keep the "
+        "old one declared until the move is done",
+    )
 
 
 class _Orphans:
