@@ -10,6 +10,7 @@ pickles holds none of them.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,6 +25,7 @@ from pulumi.dynamic import (
 
 from .. import settings as settings_mod
 from ..errors import SettingsError
+from ..identity import URN as URN_INPUT
 from ..schema import CONNECTION_OPTIONS, Source, Table
 from ..spec import is_unknown
 from .failures import explained, quiet_tracebacks
@@ -182,6 +184,43 @@ def host_of(provider: object, props: Mapping[str, Any]) -> str:
     return settings_for(provider, props).host_row().name
 
 
+def elsewhere(
+    provider: object, props: Mapping[str, Any], settings: settings_mod.Settings
+) -> str | None:
+    """Why this provider has no credential for where a recorded resource lives (None when it
+    has): its `base_url` is at another origin than the provider's key, or it was recorded on
+    another host than the one the provider's settings name (the stack's config moved it; the
+    engine deletes a replaced resource through the provider it was created with, which now
+    points elsewhere). A request there would carry the wrong key, or the right key the wrong
+    way; nothing is sent."""
+    if settings.unbound:
+        bound = settings.bound_origin
+        return f"lives at {settings.origin}, and this provider's key is bound to {bound}"
+    config = getattr(provider, _CONFIG_ATTR, None) or {}
+    recorded = props.get(settings_mod.HOST_ARGUMENT)
+    try:
+        named = settings_mod.resolve_host(None, config, settings.base_url)
+    except SettingsError:
+        return None
+    names_a_host = bool(named.hostnames or settings_mod.declared_host(None, config))
+    if names_a_host and isinstance(recorded, str) and recorded and recorded != named.name:
+        return (
+            f"was created on host {recorded}, and this provider's settings now name host "
+            f"{named.name} ({settings.origin})"
+        )
+    return None
+
+
+def forgotten(what: str, why: str) -> str:
+    """What a delete that sent nothing says on the resource's row."""
+    return (
+        f"{what} {why}: no request was sent, and it is forgotten, not cancelled or deleted; it "
+        "stays as it is where it lives. To have a delete reach its own host with its own key, "
+        "give each host a provider of its own (`host_provider`, see examples/move-host) and keep "
+        "the old one declared until the move is done"
+    )
+
+
 def check_host(provider: object, inputs: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """Set `inputs["host"]` to the resolved host (unknown while what decides it is), or say why
     the declared one is not a host. Local: no request."""
@@ -226,17 +265,24 @@ def _check_origin(
         return
     keyed = settings_mod.has_credential(config)
     if keyed and settings_mod.in_clear_off_loopback(url) and here not in _warned_in_clear:
-        from .winddown import warn
+        _warn_in_clear(inputs, here)
 
-        _warned_in_clear.add(here)
-        warn(
-            inputs,
-            [
-                f"the key for {here} is sent over plain http:// to a host that is not loopback: "
-                "anyone on the network path can read it and spend on its account. Use https:// "
-                "unless the network in between is yours (a gateway inside a cluster)"
-            ],
-        )
+
+def _warn_in_clear(inputs: Mapping[str, Any], here: str) -> None:
+    """One warning per origin and provider process: on the job's row (its URN is an input), or
+    for a resource without one (a file) on stderr, which the CLI shows on the stack's row."""
+    from .waiting import engine_log
+
+    message = (
+        f"the key for {here} is sent over plain http:// to a host that is not loopback: anyone "
+        "on the network path can read it and spend on its account. Use https:// unless the "
+        "network in between is yours (a gateway inside a cluster)"
+    )
+    _warned_in_clear.add(here)
+    urn = inputs.get(URN_INPUT)
+    known = isinstance(urn, str) and urn and not is_unknown(urn)
+    if not (known and engine_log().warning(str(urn), message)):
+        print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 def check_connection_options(news: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from .. import hosts, identity, lifecycle
-from .. import settings as settings_mod
 from .. import spec as jobspec
 from ..errors import (
     APIError,
@@ -505,55 +504,20 @@ class FineTuningJobProvider(common.TableProvider):
         if behaviour == "keep":
             return
         settings = common.settings_for(self, props)
-        if settings.unbound:
-            _forgotten(
-                id_,
-                props,
-                f"lives at {settings.origin}, and this provider's key is bound "
-                f"to {settings.bound_origin}: no request was sent",
-            )
+        why = common.elsewhere(self, props, settings)
+        if why:
+            _say(props, common.forgotten(f"job {id_}", why))
             return
         with common.client_for(self, props, settings) as client:
             try:
                 job = client.retrieve_job(id_)
             except NotFoundError:
-                _moved_away(self, id_, props, settings)
                 return
             job = _cancel_until_stopped(client, job)
             model = job.get("fine_tuned_model")
             if behaviour == "delete_model" and job.get("status") == "succeeded" and model:
                 with contextlib.suppress(NotFoundError):
                     client.delete_model(model)
-
-
-def _moved_away(
-    provider: common.TableProvider,
-    job_id: str,
-    props: Mapping[str, Any],
-    settings: settings_mod.Settings,
-) -> None:
-    """Say so when a job is not found because the stack now points at another host: the engine
-    destroys a replaced job through the provider it was created with, whose settings (the
-    stack's config) now point elsewhere; the old host is not asked (its key is not bound here)."""
-    recorded = props.get("host")
-    current = common.host_of(provider, {**props, "host": None})  # what the settings say now
-    if isinstance(recorded, str) and recorded and recorded != current:
-        _forgotten(
-            job_id,
-            props,
-            f"was created on host {recorded}, but this provider's settings now point at "
-            f"{current} ({settings.origin}), where it does not exist",
-        )
-
-
-def _forgotten(job_id: str, props: Mapping[str, Any], why: str) -> None:
-    _say(
-        props,
-        f"job {job_id} {why}: it is forgotten, not cancelled or deleted; it and its fine-tuned "
-        "model stay as they are where it lives. To have a job's delete reach its own host, give "
-        "each host a provider of its own (`host_provider`, see examples/move-host) and keep the "
-        "old one declared until the move is done",
-    )
 
 
 class _Orphans:
