@@ -61,9 +61,10 @@ def test_argument_beats_config_beats_the_base_url() -> None:
     azure = configured(FineTuningJobProvider(), baseUrl="https://x.openai.azure.com/openai/v1")
     assert checked(azure, base_url="https://x.openai.azure.com/openai/v1/")["host"] == "azure"
     proxy = configured(FineTuningJobProvider(), baseUrl="https://x.openai.azure.com/openai/v1")
-    assert checked(proxy, base_url="https://x.openai.azure.com/openai/v1", host="compatible")[
-        "host"
-    ] == "compatible"
+    assert (
+        checked(proxy, base_url="https://x.openai.azure.com/openai/v1", host="compatible")["host"]
+        == "compatible"
+    )
 
 
 def test_an_unknown_host_fails_check_naming_the_known_ones() -> None:
