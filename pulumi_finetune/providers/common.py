@@ -211,10 +211,12 @@ def elsewhere(
     return None
 
 
-def forgotten(what: str, why: str) -> str:
-    """What a delete that sent nothing says on the resource's row."""
+def forgotten(what: str, why: str, *, asked: bool = False) -> str:
+    """What a delete that found nothing to delete (`asked`), or sent nothing, says on the
+    resource's row."""
+    sent = "it" if asked else "no request was sent, and it"
     return (
-        f"{what} {why}: no request was sent, and it is forgotten, not cancelled or deleted; it "
+        f"{what} {why}: {sent} is forgotten, not cancelled or deleted; it "
         "stays as it is where it lives. To have a delete reach its own host with its own key, "
         "give each host a provider of its own (`host_provider`, see examples/move-host) and keep "
         "the old one declared until the move is done"

@@ -50,6 +50,7 @@ from ..prices import estimate
 from ..prices import training_price as model_price
 from ..rules import resolved_epochs
 from ..schema import FINE_TUNING_JOB, LIFECYCLE, TRAINING_DATA, TRAINING_PRICES, Table
+from ..settings import Settings
 from . import common, waiting, winddown
 from .failures import EXPLANATION, explained
 
@@ -512,12 +513,36 @@ class FineTuningJobProvider(common.TableProvider):
             try:
                 job = client.retrieve_job(id_)
             except NotFoundError:
+                _moved_away(self, id_, props, settings)
                 return
             job = _cancel_until_stopped(client, job)
             model = job.get("fine_tuned_model")
             if behaviour == "delete_model" and job.get("status") == "succeeded" and model:
                 with contextlib.suppress(NotFoundError):
                     client.delete_model(model)
+
+
+def _moved_away(
+    provider: common.TableProvider,
+    job_id: str,
+    props: Mapping[str, Any],
+    settings: Settings,
+) -> None:
+    """Say so when a job is not found because the provider's settings now point at another
+    host (the stack's config moved it: the engine destroys a replaced job through the provider
+    it was created with), where the base URL alone did not tell (`common.elsewhere`)."""
+    recorded = props.get("host")
+    current = common.host_of(provider, {**props, "host": None})  # what the settings say now
+    if isinstance(recorded, str) and recorded and recorded != current:
+        _say(
+            props,
+            common.forgotten(
+                f"job {job_id}",
+                f"was created on host {recorded}, but this provider's settings now point at "
+                f"{current} ({settings.origin}), where it does not exist",
+                asked=True,
+            ),
+        )
 
 
 class _Orphans:
