@@ -175,7 +175,7 @@ def test_a_wait_of_five_token_lives_on_azure_identity(engine: Path, tmp_path: Pa
             }
         )
         started = time.monotonic()
-        project.up()
+        project.pulumi("up", "--yes", "--skip-preview", timeout=600)
         waited = time.monotonic() - started
         stats = azure.stats()
         assert project.outputs()["j.status"] == "succeeded"
