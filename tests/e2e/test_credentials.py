@@ -91,6 +91,7 @@ def test_a_job_naming_another_origin_gets_no_key(engine: Path, tmp_path: Path) -
         assert proxy_b.carrying(b.key) == len(proxy_b.seen()) >= 3
         assert proxy_a.seen() == []
         assert b.stats()["unauthorized"] == 0
+        print(f"two origins: B saw {len(proxy_b.seen())} requests, all with B's key, 0 with A's")
 
 
 def test_a_key_over_plain_http_off_loopback_is_warned_about_once(

@@ -99,6 +99,10 @@ def test_moving_the_job_from_openai_to_azure(engine: Path, tmp_path: Path) -> No
         assert to_openai.carrying(openai.key) == len(to_openai.seen()) > 0
         assert to_openai.carrying(azure.key) == 0 and to_azure.carrying(openai.key) == 0
         assert openai.stats()["unauthorized"] == 0 and azure.stats()["unauthorized"] == 0
+        print(
+            f"move: {len(to_openai.seen())} requests to the old host, all with its key; deletes:",
+            [f"{s.method} {s.path}" for s in deletes],
+        )
         state = project.export()  # each host's key is a secret of its provider, never plain
         assert openai.key not in state and azure.key not in state
         project.destroy()
