@@ -43,6 +43,7 @@ from pulumi_finetune import hosts
 from pulumi_finetune.local.server import LocalEndpoint
 from pulumi_finetune.local.testing import EndpointClient, Project, engine_dir, start_pulumi
 from pulumi_finetune.plugin.testing import PluginProject, language_hosts_dir
+from pulumi_finetune.settings import origin
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -414,6 +415,69 @@ SCENARIOS: list[tuple[str, str, Callable[[Scenario], Outcome]]] = [
         "`pulumi destroy` under faults",
         "cancel rate-limited beyond retries; then 503, drops, commit_then_500",
         destroy_under_faults,
+    ),
+]
+
+
+# -- credentials bound to origins (issue 26) ---------------------------------------------------
+
+
+@contextmanager
+def second_endpoint(s: Scenario) -> Iterator[LocalEndpoint]:
+    """Origin B: another endpoint of the same flavor, with a key of its own."""
+    with LocalEndpoint(
+        data_dir=s.project.root.parent / "endpoint-b",
+        key="sk-local-" + secrets.token_hex(16),
+        flavor=FLAVOR,
+    ) as b:
+        yield b
+
+
+def job_at_another_origin(s: Scenario) -> Outcome:
+    with second_endpoint(s) as b:
+        s.upload()
+        s.project.write(program(base_url=b.url))
+        output = s.up(check=False)
+        named = f"base_url is at {origin(b.url)}" in output and origin(s.server.url) in output
+        found = (
+            f"{summary(s.statuses())}; {b.stats()['requests']} requests to B; "
+            f"refused naming both origins: {named}"
+        )
+    return "0; 0 requests to B; refused naming both origins: True", found
+
+
+def destroy_after_a_move_by_config(s: Scenario) -> Outcome:
+    """`pulumi destroy` configures the provider from the stack's state (the last `up`'s
+    settings), so the job is cancelled on its own host with its own key; B is never asked."""
+    with second_endpoint(s) as b:
+        s.upload()
+        s.project.write(program())
+        s.up()
+        s.pulumi("config", "set", "finetune:baseUrl", b.url)
+        s.pulumi("config", "set", "--secret", "finetune:apiKey", b.key)
+        s.server.reset_stats()
+        result = s.project.pulumi("destroy", "--yes", "--skip-preview", check=False)
+        destroyed = "succeeded" if result.returncode == 0 else "failed"
+        found = (
+            f"destroy {destroyed}; {s.server.stats()['unauthorized']} refused keys at A; "
+            f"{b.stats()['requests']} requests to B; at A: {summary(s.statuses())}"
+        )
+    expected = (
+        f"destroy succeeded; 0 refused keys at A; 0 requests to B; at A: {summary(['cancelled'])}"
+    )
+    return expected, found
+
+
+SCENARIOS += [
+    (
+        "A job whose `base_url` names another origin (B) than the stack's key",
+        "none",
+        job_at_another_origin,
+    ),
+    (
+        "`finetune:baseUrl` and `finetune:apiKey` moved to B, then `pulumi destroy`",
+        "none",
+        destroy_after_a_move_by_config,
     ),
 ]
 

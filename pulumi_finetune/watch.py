@@ -366,6 +366,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
     try:
         follows, config = _targets(args)
+        if args.base_url and not config:
+            # The command line configures the endpoint: the environment's key goes to it. With
+            # --stack it is an argument, and the stack's key stays bound to the stack's URL.
+            config = {"finetune:baseUrl": args.base_url}
         client = Client(resolve({"base_url": args.base_url}, config, os.environ))
     except (StackError, SettingsError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -14,17 +14,19 @@ from typing import Any, BinaryIO
 from requests_toolbelt import MultipartEncoder
 
 from .. import shapes
+from ..errors import AuthenticationError
 from ..settings import Settings
 from ..shapes import Shape
 from ..shapes.openai import upload_expiry
-from .credentials import with_identity_token
+from .credentials import credential_for
 from .responses import JSON, read_answer
 from .retries import RetryPolicy
 from .transport import Body, Call, Transport
 
 
 class Client:
-    """One endpoint, one key. Cheap to create; holds a `requests.Session` for connection reuse.
+    """One endpoint, its credential (`credentials`: bound to its origin, sent as its host's row
+    says). Cheap to create; holds a `requests.Session` for connection reuse.
 
     `timeout` is (connect, read) per socket wait; `deadline` bounds a whole call, its retries
     included; `max_retries` counts attempts after the first; `sleep` waits between them.
@@ -39,10 +41,9 @@ class Client:
         deadline: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        settings = with_identity_token(settings)
         self.settings = settings
-        self._key = settings.require_key()
-        self._transport = Transport(settings, self._key, timeout=timeout, deadline=deadline)
+        self._credential = credential_for(settings)
+        self._transport = Transport(settings, self._credential, timeout=timeout, deadline=deadline)
         self._retries = RetryPolicy(max_retries=max_retries, deadline=deadline, sleep=sleep)
 
     def close(self) -> None:
@@ -74,7 +75,14 @@ class Client:
 
         def attempt(by: float) -> JSON:
             response, content = self._transport.send(call, by)
-            return read_answer(method, path, response, content, key=self._key)
+            try:
+                return read_answer(method, path, response, content, key=self._credential.value())
+            except AuthenticationError as exc:
+                note = self._credential.unauthorized_note()
+                if note:
+                    exc.message = f"{exc.message} ({note})"
+                    exc.args = (exc._render(),)
+                raise
 
         return self._retries.run(attempt, retry_if_sent=retry_if_sent)
 

@@ -6,7 +6,8 @@ them. A request that sends a file is the exception while it sends (a large uploa
 may outlast it; each send is bounded by the socket timeout): its answer then gets the read
 timeout after it starts to arrive.
 
-The key goes to the configured base URL's origin (scheme, host, port) and nowhere else: redirects
+The credential goes to the base URL's origin (scheme, host, port) and nowhere else (and only where
+it is bound: `pulumi_finetune.settings`); redirects
 within that origin are followed, any other is refused with `RedirectError`. (`requests` would
 follow it with every session header but `Authorization`, so Azure's `api-key` would leak.)
 """
@@ -19,14 +20,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 import urllib3.exceptions
 
 from .._version import __version__
 from ..errors import APIConnectionError, APITimeoutError, RedirectError
-from ..settings import Settings
+from ..settings import Settings, origin
+from .credentials import Credential
 from .responses import JSON, answered
 
 USER_AGENT = f"pulumi-finetune/{__version__}"
@@ -38,7 +40,6 @@ _in_flight = threading.BoundedSemaphore(MAX_CONCURRENT)
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 5
 _READ_SIZE = 64 * 1024
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Body = Callable[[], tuple[Any, str]]
 """Makes a fresh (stream, content type) per attempt, for uploads."""
@@ -56,31 +57,10 @@ class Call:
     body: Body | None = None
 
 
-def origin(url: str) -> str:
-    """`scheme://host:port` of a URL, the port spelled out: where a key may be sent."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or _DEFAULT_PORTS.get(scheme)
-    except ValueError:
-        return f"{scheme}://{parts.netloc}"  # a malformed port matches no configured origin
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{scheme}://{host}:{port}"
-
-
-def auth_headers(settings: Settings, key: str) -> dict[str, str]:
-    """The credential where the host takes it (`pulumi_finetune.hosts`): the key in the host's
-    key header (Azure OpenAI: `api-key`, everyone else: `Authorization: Bearer`), or an identity
-    token as a Bearer token where the host takes one and one is set (Azure: Entra ID)."""
+def session_headers(settings: Settings) -> dict[str, str]:
+    """What every request carries besides the credential (`credentials.Credential`, read per
+    request so that an identity token is fetched again before it expires)."""
     headers = {"User-Agent": USER_AGENT}
-    host = settings.host_row()
-    header = host.key_header
-    if host.bearer_tokens and settings.token:
-        headers["Authorization"] = f"Bearer {settings.token}"
-    else:
-        headers[header] = f"Bearer {key}" if header == "Authorization" else key
     if settings.organization:
         headers["OpenAI-Organization"] = settings.organization
     if settings.project:
@@ -93,15 +73,21 @@ class Transport:
     reuse. At most `MAX_CONCURRENT` requests are in flight per process, over all transports."""
 
     def __init__(
-        self, settings: Settings, key: str, *, timeout: tuple[float, float], deadline: float
+        self,
+        settings: Settings,
+        credential: Credential,
+        *,
+        timeout: tuple[float, float],
+        deadline: float,
     ) -> None:
         self.base_url = settings.base_url
         self.origin = origin(settings.base_url)
+        self.credential = credential
         self.timeout = timeout
         self.deadline = deadline
         """Only for messages: the caller says by when each call must end (`by`)."""
         self.session = requests.Session()
-        self.session.headers.update(auth_headers(settings, key))
+        self.session.headers.update(session_headers(settings))
 
     def close(self) -> None:
         self.session.close()
@@ -148,7 +134,7 @@ class Transport:
         """Send `hop` to `url` and return once the answer's headers are in; the body is unread.
         Errors name `call`, the request the caller asked for."""
         data: Any = None
-        headers: dict[str, str] = {}
+        headers = self.credential.headers()
         if hop.body is not None:
             data, headers["Content-Type"] = hop.body()
         # No socket wait outlasts the deadline, except for an upload's answer (see `_exchange`).

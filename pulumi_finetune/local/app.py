@@ -19,7 +19,7 @@ from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
 from .. import hosts
-from . import errors, flavors
+from . import errors, flavors, identity
 from .config import EndpointConfig
 from .faults import Fault, Faults
 from .ids import request_id
@@ -230,6 +230,11 @@ class LocalApp:
         )
         self._key = config.key.encode()
         self._token = config.entra_token.encode() if config.entra_token else None
+        self.identity = (
+            identity.TokenIssuer(config.token_lifetime, self._key)
+            if config.token_lifetime is not None
+            else None
+        )
 
     @property
     def max_body_bytes(self) -> int:
@@ -247,6 +252,8 @@ class LocalApp:
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
+        if self.identity is not None and request.path == identity.PATH:
+            return self.identity.respond(request)
         adapter = self.url_map.bind_to_environ(request.environ)
         control = request.path.startswith("/_local/")
         try:
@@ -301,7 +308,14 @@ class LocalApp:
 
     def _auth_error(self, request: Request, control: bool) -> errors.APIError | None:
         """None when the request carries the credentials the flavor's host takes (the control
-        API always takes the key as a bearer token); records which one in the environ."""
+        API always takes the key as a bearer token); records which one in the environ, and
+        counts a refusal."""
+        refused = self._credential_error(request, control)
+        if refused is not None and not control:
+            self.stats.count_unauthorized()
+        return refused
+
+    def _credential_error(self, request: Request, control: bool) -> errors.APIError | None:
         host = self.flavor.host
         if not control and host.key_header != "Authorization":
             return self._host_auth_error(request)
@@ -338,6 +352,8 @@ class LocalApp:
                 if self._token is not None and hmac.compare_digest(
                     token.strip().encode(), self._token
                 ):
+                    return None
+                if self.identity is not None and self.identity.accepts(token.strip()):
                     return None
         return errors.AuthenticationError(
             "Access denied due to invalid subscription key or wrong API endpoint. Make sure to "

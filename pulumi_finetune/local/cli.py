@@ -103,6 +103,15 @@ def build_parser() -> argparse.ArgumentParser:
         f"default ${flavors.AZURE.host.cost_caps.get('reinforcement', 0):,.0f}; a job bills "
         f"${flavors.REINFORCEMENT_USD_PER_SECOND:g} per simulated second)",
     )
+    parser.add_argument(
+        "--token-lifetime",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="issue identity tokens that live SECONDS (wall time) at /_identity/token, the "
+        "managed-identity route azure-identity calls (IDENTITY_ENDPOINT, with the key as "
+        "IDENTITY_HEADER); a flavor that takes identity tokens accepts them until they expire",
+    )
     return parser
 
 
@@ -137,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             flavor=args.flavor,
             entra_token=os.environ.get(TOKEN_ENV) or None,
             cost_cap_usd=args.cost_cap_usd,
+            token_lifetime=args.token_lifetime,
         )
     except ValueError as exc:
         return _fail(str(exc), 2)

@@ -23,7 +23,8 @@ class EndpointConfig:
     ``fault_rate``/``fault_seed`` switch on random faults for soak runs (0 disables them).
     ``flavor`` is the host the endpoint plays (``local/flavors.py``); ``entra_token`` the bearer
     token a flavor that takes identity tokens accepts (Azure: Entra ID); ``cost_cap_usd`` the
-    cost cap of new jobs of a capped method (None: the host's own).
+    cost cap of new jobs of a capped method (None: the host's own); ``token_lifetime`` the
+    seconds an identity token it issues lives (``local/identity.py``; None: it issues none).
     """
 
     data_dir: Path
@@ -39,6 +40,7 @@ class EndpointConfig:
     flavor: str = "openai"
     entra_token: str | None = None
     cost_cap_usd: float | None = None
+    token_lifetime: float | None = None
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -50,5 +52,7 @@ class EndpointConfig:
         flavors.by_name(self.flavor)  # ValueError names the choices
         if self.cost_cap_usd is not None and not self.cost_cap_usd >= 0:
             raise ValueError(f"cost cap must be >= 0, not {self.cost_cap_usd!r}")
+        if self.token_lifetime is not None and not self.token_lifetime > 0:
+            raise ValueError(f"token lifetime must be > 0 seconds, not {self.token_lifetime!r}")
         if not 0.0 <= self.fault_rate <= 1.0:  # also refuses NaN
             raise ValueError(f"fault rate must be between 0 and 1, not {self.fault_rate!r}")

@@ -131,6 +131,7 @@ class LocalEndpoint(Control):
         flavor: str = "openai",
         entra_token: str | None = None,
         cost_cap_usd: float | None = None,
+        token_lifetime: float | None = None,
     ) -> None:
         self._tmp = None if data_dir is not None else tempfile.mkdtemp(prefix="pf-local-")
         self.data_dir = Path(data_dir if data_dir is not None else str(self._tmp))
@@ -148,6 +149,7 @@ class LocalEndpoint(Control):
             flavor=flavor,
             entra_token=entra_token,
             cost_cap_usd=cost_cap_usd,
+            token_lifetime=token_lifetime,
         )
         self.app: LocalApp = create_app(self.config)
         try:

@@ -17,6 +17,7 @@ class Stats:
         self._lock = threading.Lock()
         self._by_route: Counter[str] = Counter()
         self._jobs_created = 0
+        self._unauthorized = 0
 
     def count_request(self, route: str) -> None:
         with self._lock:
@@ -26,6 +27,11 @@ class Stats:
         """A request for no route: one bucket per method, never per path (paths are unbounded)."""
         self.count_request(f"{method if method in _METHODS else 'OTHER'} {UNMATCHED}")
 
+    def count_unauthorized(self) -> None:
+        """A request refused for its credentials (401)."""
+        with self._lock:
+            self._unauthorized += 1
+
     def count_job_created(self) -> None:
         with self._lock:
             self._jobs_created += 1
@@ -34,6 +40,7 @@ class Stats:
         with self._lock:
             self._by_route.clear()
             self._jobs_created = 0
+            self._unauthorized = 0
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -41,4 +48,5 @@ class Stats:
                 "requests": sum(self._by_route.values()),
                 "by_route": dict(sorted(self._by_route.items())),
                 "jobs_created": self._jobs_created,
+                "unauthorized": self._unauthorized,
             }

@@ -10,6 +10,7 @@ pickles holds none of them.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,6 +25,7 @@ from pulumi.dynamic import (
 
 from .. import settings as settings_mod
 from ..errors import SettingsError
+from ..identity import URN as URN_INPUT
 from ..schema import CONNECTION_OPTIONS, Source, Table
 from ..spec import is_unknown
 from .failures import explained, quiet_tracebacks
@@ -154,7 +156,9 @@ def store_config(provider: object, req: ConfigureRequest) -> None:
 
 
 def settings_for(provider: object, props: Mapping[str, Any]) -> settings_mod.Settings:
-    """Settings for an API call: resource argument > stack config > environment > default."""
+    """Settings for an API call, resolved once per engine call: resource argument > stack config
+    > environment > default; the credential only where it is bound (`pulumi_finetune.settings`).
+    """
     return settings_mod.resolve(props, getattr(provider, _CONFIG_ATTR, None) or {})
 
 
@@ -163,18 +167,60 @@ def base_url_of(provider: object, props: Mapping[str, Any]) -> str:
     return settings_for(provider, props).base_url
 
 
-def client_for(provider: object, props: Mapping[str, Any]) -> Client:
-    """An HTTP client for an API call. Imported here, not at module level: the program side
-    imports the providers only to name their classes, and preview never makes a request."""
+def client_for(
+    provider: object, props: Mapping[str, Any], settings: settings_mod.Settings | None = None
+) -> Client:
+    """An HTTP client for an API call (with `settings` when the call resolved them already).
+    Imported here, not at module level: the program side imports the providers only to name
+    their classes, and preview never makes a request."""
     from ..client import Client
 
-    return Client(settings_for(provider, props))
+    return Client(settings or settings_for(provider, props))
 
 
 def host_of(provider: object, props: Mapping[str, Any]) -> str:
     """The host of `props` (argument > `finetune:host` > base URL), for read: a state recorded
     before the host existed, or a `.get`, learns it from the settings in force."""
-    return settings_for(provider, props).host
+    return settings_for(provider, props).host_row().name
+
+
+def elsewhere(
+    provider: object, props: Mapping[str, Any], settings: settings_mod.Settings
+) -> str | None:
+    """Why this provider has no credential for where a recorded resource lives (None when it
+    has): its `base_url` is at another origin than the provider's key, or it was recorded on
+    another host than the one the provider's settings name (the stack's config moved it; the
+    engine deletes a replaced resource through the provider it was created with, which now
+    points elsewhere). A request there would carry the wrong key, or the right key the wrong
+    way; nothing is sent."""
+    if settings.unbound:
+        bound = settings.bound_origin
+        return f"lives at {settings.origin}, and this provider's key is bound to {bound}"
+    config = getattr(provider, _CONFIG_ATTR, None) or {}
+    recorded = props.get(settings_mod.HOST_ARGUMENT)
+    try:
+        named = settings_mod.resolve_host(None, config, settings.base_url)
+    except SettingsError:
+        return None
+    names_a_host = bool(named.hostnames or settings_mod.declared_host(None, config))
+    if names_a_host and isinstance(recorded, str) and recorded and recorded != named.name:
+        return (
+            f"was created on host {recorded}, and this provider's settings now name host "
+            f"{named.name} ({settings.origin})"
+        )
+    return None
+
+
+def forgotten(what: str, why: str, *, asked: bool = False) -> str:
+    """What a delete that found nothing to delete (`asked`), or sent nothing, says on the
+    resource's row."""
+    sent = "it" if asked else "no request was sent, and it"
+    return (
+        f"{what} {why}: {sent} is forgotten, not cancelled or deleted; it "
+        "stays as it is where it lives. To have a delete reach its own host with its own key, "
+        "give each host a provider of its own (`host_provider`, see examples/move-host) and keep "
+        "the old one declared until the move is done"
+    )
 
 
 def check_host(provider: object, inputs: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -198,6 +244,47 @@ def check_host(provider: object, inputs: dict[str, Any]) -> Iterator[tuple[str, 
         inputs[settings_mod.HOST_ARGUMENT] = settings_mod.resolve_host(argument, config, url).name
     except SettingsError as exc:
         yield "host", str(exc)
+    yield from _check_origin(inputs, config, url)
+
+
+# Origins warned about in this process: one warning each, however many resources use them.
+_warned_in_clear: set[str] = set()
+
+
+def _check_origin(
+    inputs: Mapping[str, Any], config: Mapping[str, Any], url: str
+) -> Iterator[tuple[str, str]]:
+    """The base URL must be at the origin the provider's credentials are bound to; a credential
+    sent in clear text off loopback is warned about once. Local: no request."""
+    try:
+        bound = settings_mod.origin(settings_mod.configured_base_url(config))
+    except SettingsError as exc:
+        yield "base_url", str(exc)
+        return
+    here = settings_mod.origin(url)
+    if here != bound:
+        yield "base_url", settings_mod.unbound_origin(here, bound)
+        return
+    keyed = settings_mod.has_credential(config)
+    if keyed and settings_mod.in_clear_off_loopback(url) and here not in _warned_in_clear:
+        _warn_in_clear(inputs, here)
+
+
+def _warn_in_clear(inputs: Mapping[str, Any], here: str) -> None:
+    """One warning per origin and provider process: on the job's row (its URN is an input), or
+    for a resource without one (a file) on stderr, which the CLI shows on the stack's row."""
+    from .waiting import engine_log
+
+    message = (
+        f"the key for {here} is sent over plain http:// to a host that is not loopback: anyone "
+        "on the network path can read it and spend on its account. Use https:// unless the "
+        "network in between is yours (a gateway inside a cluster)"
+    )
+    _warned_in_clear.add(here)
+    urn = inputs.get(URN_INPUT)
+    known = isinstance(urn, str) and urn and not is_unknown(urn)
+    if not (known and engine_log().warning(str(urn), message)):
+        print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 def check_connection_options(news: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -207,7 +208,12 @@ class TrainingFileProvider(common.TableProvider):
         Such a file is kept (and forgotten by state): deleting it could fail that job. A job
         that finished no longer needs its files.
         """
-        with common.client_for(self, props) as client:
+        settings = common.settings_for(self, props)
+        why = common.elsewhere(self, props, settings)
+        if why:
+            print(common.forgotten(f"file {id_}", why), file=sys.stderr, flush=True)
+            return
+        with common.client_for(self, props, settings) as client:
             for job in itertools.islice(client.list_jobs(limit=100), 100):
                 if job.get("status") in READING_STATUSES and id_ in (
                     job.get("training_file"),

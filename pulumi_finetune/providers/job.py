@@ -50,6 +50,7 @@ from ..prices import estimate
 from ..prices import training_price as model_price
 from ..rules import resolved_epochs
 from ..schema import FINE_TUNING_JOB, LIFECYCLE, TRAINING_DATA, TRAINING_PRICES, Table
+from ..settings import Settings
 from . import common, waiting, winddown
 from .failures import EXPLANATION, explained
 
@@ -365,9 +366,12 @@ class FineTuningJobProvider(common.TableProvider):
             _say(
                 news,
                 f"job {job_id} moves from host {olds.get('host')} to {news.get('host')}: a new "
-                "job is created there, then the old one is destroyed through the stack's current "
-                f"settings; if they point at another endpoint, it stays on {olds.get('host')} as "
-                "it is, with its model",
+                "job is created there, then the old one is destroyed through the provider it was "
+                "created with. If that provider now points at the new host too (the stack's "
+                "finetune:baseUrl changed), nothing is sent for the old job (its key is not bound "
+                f"there): it stays on {olds.get('host')} as it is, with its model. A provider per "
+                "host (`host_provider`, see examples/move-host) has the old job handled on its "
+                "own host",
             )
         return result
 
@@ -501,11 +505,16 @@ class FineTuningJobProvider(common.TableProvider):
         behaviour = props.get("on_destroy") or self._default("on_destroy")
         if behaviour == "keep":
             return
-        with common.client_for(self, props) as client:
+        settings = common.settings_for(self, props)
+        why = common.elsewhere(self, props, settings)
+        if why:
+            _say(props, common.forgotten(f"job {id_}", why))
+            return
+        with common.client_for(self, props, settings) as client:
             try:
                 job = client.retrieve_job(id_)
             except NotFoundError:
-                _moved_away(self, id_, props)
+                _moved_away(self, id_, props, settings)
                 return
             job = _cancel_until_stopped(client, job)
             model = job.get("fine_tuned_model")
@@ -514,19 +523,26 @@ class FineTuningJobProvider(common.TableProvider):
                     client.delete_model(model)
 
 
-def _moved_away(provider: common.TableProvider, job_id: str, props: Mapping[str, Any]) -> None:
-    """Say so when a job is not found because the stack now points at another host: the engine
-    destroys a replaced job through the stack's current settings, so the old host is not asked,
-    and the job (with its model) stays there as it is."""
+def _moved_away(
+    provider: common.TableProvider,
+    job_id: str,
+    props: Mapping[str, Any],
+    settings: Settings,
+) -> None:
+    """Say so when a job is not found because the provider's settings now point at another
+    host (the stack's config moved it: the engine destroys a replaced job through the provider
+    it was created with), where the base URL alone did not tell (`common.elsewhere`)."""
     recorded = props.get("host")
     current = common.host_of(provider, {**props, "host": None})  # what the settings say now
     if isinstance(recorded, str) and recorded and recorded != current:
         _say(
             props,
-            f"job {job_id} was created on host {recorded}, but the stack's settings now point at "
-            f"{current} ({common.base_url_of(provider, props)}), where it does not exist: it is "
-            f"forgotten, not cancelled or deleted. On {recorded} it and its fine-tuned model stay "
-            "as they are; cancel or delete them there if you mean to",
+            common.forgotten(
+                f"job {job_id}",
+                f"was created on host {recorded}, but this provider's settings now point at "
+                f"{current} ({settings.origin}), where it does not exist",
+                asked=True,
+            ),
         )
 
 

@@ -98,4 +98,4 @@ def test_stats_count_requests_by_route(api: Api, endpoint: LocalEndpoint) -> Non
     }
     assert stats["requests"] == 4
     endpoint.reset_stats()
-    assert endpoint.stats() == {"requests": 0, "by_route": {}, "jobs_created": 0}
+    assert endpoint.stats() == {"requests": 0, "by_route": {}, "jobs_created": 0, "unauthorized": 0}

@@ -27,8 +27,9 @@ from pulumi_finetune.errors import (
     MalformedResponseError,
     RateLimitError,
     RedirectError,
+    SettingsError,
 )
-from pulumi_finetune.settings import Settings
+from pulumi_finetune.settings import Settings, resolve
 
 KEY = "sk-hostile-" + secrets.token_hex(16)
 FILE = {"id": "file-abc", "object": "file", "bytes": 1, "filename": "a.jsonl"}
@@ -451,3 +452,53 @@ def test_backoff_still_gives_up_at_max_retries(serve):
         client.retrieve_file("file-abc")
     assert len(endpoint.seen) == 4 and len(sleeps) == 3
     assert info.value.retry_after is None
+
+
+# -- a credential goes only to the origin it is bound to, sent as the host's row says -----------
+
+
+def test_a_base_url_at_another_origin_gets_no_request_and_no_key(serve):
+    configured = serve(lambda handler, _: handler.answer_json(200, FILE))
+    other = serve(lambda handler, _: handler.answer_json(200, FILE))
+    config = {"finetune:baseUrl": configured.url + "/v1", "finetune:apiKey": KEY}
+    err = outcome(lambda: Client(resolve({"base_url": other.url + "/v1"}, config, {})))
+    assert isinstance(err, SettingsError)
+    assert other.seen == [] and configured.seen == []
+    assert other.origin + ":" not in str(err)  # the port is spelled once: origins, not guesses
+    assert f"base_url is at {other.origin}" in str(err) and configured.origin in str(err)
+    assert_key_absent(err)
+
+
+def test_host_compatible_on_an_azure_url_sends_the_key_as_a_bearer(serve, monkeypatch):
+    """What check calls `compatible` is authenticated as `compatible`: one row decides."""
+    azure = serve(lambda handler, _: handler.answer_json(200, FILE))
+    monkeypatch.setenv("HTTP_PROXY", azure.url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    config = {
+        "finetune:baseUrl": AZURE + "/openai/v1",
+        "finetune:apiKey": KEY,
+        "finetune:host": "compatible",
+    }
+    with Client(resolve({}, config, {})) as client:
+        client.retrieve_file("file-abc")
+    assert azure.seen[0].headers["authorization"] == f"Bearer {KEY}"
+    assert "api-key" not in azure.seen[0].headers
+
+
+def test_a_refused_token_names_its_expiry_and_never_itself(serve):
+    token = "eyJhbGciOiJub25lIn0.eyJleHAiOjE3NjUwMDAwMDB9.c2ln"  # exp 2025-12-06T05:46:40Z
+    endpoint = serve(
+        lambda handler, _: handler.answer_json(
+            401, {"error": {"code": "401", "message": f"bad token {token}"}}
+        )
+    )
+    config = {
+        "finetune:baseUrl": endpoint.url + "/openai/v1",
+        "finetune:azureToken": token,
+        "finetune:host": "azure",
+    }
+    with Client(resolve({}, config, {}), max_retries=0) as client:
+        err = outcome(lambda: client.retrieve_file("file-abc"))
+    assert isinstance(err, APIError) and err.status == 401
+    assert "expired at 2025-12-06T05:46:40Z" in str(err)
+    assert token not in str(err) and endpoint.seen[0].headers["authorization"] == f"Bearer {token}"

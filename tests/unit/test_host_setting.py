@@ -56,9 +56,15 @@ def test_argument_beats_config_beats_the_base_url() -> None:
     assert checked(provider)["host"] == "openai"  # a proxy playing OpenAI
     assert checked(provider, host="Azure")["host"] == "azure"
     assert checked(configured(FineTuningJobProvider()))["host"] == "openai"  # the default URL
-    # a base_url argument of another host counts, unless a host is declared
-    plain = configured(FineTuningJobProvider(), baseUrl=LOCAL)
-    assert checked(plain, base_url="https://x.openai.azure.com/openai/v1")["host"] == "azure"
+    # a base_url argument of another host counts, unless a host is declared (at the origin the
+    # provider's key is bound to: any other origin fails check, see test_credentials.py)
+    azure = configured(FineTuningJobProvider(), baseUrl="https://x.openai.azure.com/openai/v1")
+    assert checked(azure, base_url="https://x.openai.azure.com/openai/v1/")["host"] == "azure"
+    proxy = configured(FineTuningJobProvider(), baseUrl="https://x.openai.azure.com/openai/v1")
+    assert (
+        checked(proxy, base_url="https://x.openai.azure.com/openai/v1", host="compatible")["host"]
+        == "compatible"
+    )
 
 
 def test_an_unknown_host_fails_check_naming_the_known_ones() -> None:

@@ -120,7 +120,9 @@ def endpoint() -> Iterator[LocalEndpoint]:
 
 
 def configured(provider: TableProvider, endpoint: LocalEndpoint) -> TableProvider:
-    provider.configure(ConfigureRequest(Config({"finetune:apiKey": endpoint.key}, "test")))
+    # the key is bound to the endpoint's origin (a base_url elsewhere would get no key)
+    config = {"finetune:apiKey": endpoint.key, "finetune:baseUrl": endpoint.url}
+    provider.configure(ConfigureRequest(Config(config, "test")))
     return provider
 
 
