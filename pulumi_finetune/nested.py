@@ -24,7 +24,7 @@ from typing import Any
 #: in another object (the types are named as in OpenAI's schemas, else `FineTuningJob` + field).
 DOCS: dict[str, str] = {
     # method
-    "FineTuneMethod.type": "the fine-tuning method: supervised, dpo or reinforcement",
+    "FineTuneMethod.type": "the fine-tuning method",
     "supervised": "settings of a supervised job (method.type supervised)",
     "dpo": "settings of a Direct Preference Optimization job (method.type dpo)",
     "reinforcement": "settings of a reinforcement job (method.type reinforcement)",
@@ -41,7 +41,7 @@ DOCS: dict[str, str] = {
     "eval_samples": "reinforcement: samples per evaluation: 'auto' or >= 1",
     "reasoning_effort": "reasoning effort of the model",
     "FineTuneReinforcementHyperparameters.reasoning_effort": (
-        "reasoning effort of the trained model: default, low, medium or high"
+        "reasoning effort of the trained model"
     ),
     # hyperparameters of other hosts (Nebius Token Factory)
     "learning_rate": "absolute learning rate (Nebius Token Factory)",
@@ -61,8 +61,8 @@ DOCS: dict[str, str] = {
     "GraderScoreModel.input": "the messages sent to the scoring model, with templates",
     "GraderLabelModel.input": "the messages sent to the labelling model, with templates",
     "reference": "the text compared with: a template such as {{item.answer}}",
-    "operation": "the comparison: eq, ne, like or ilike",
-    "evaluation_metric": "the similarity metric: cosine, fuzzy_match, bleu, gleu, meteor, rouge_*",
+    "operation": "the comparison",
+    "evaluation_metric": "the similarity metric",
     "source": "the Python source of the grading function `grade(sample, item)`",
     "image_tag": "the image the Python grader runs in",
     "model": "the model that scores or labels",
@@ -76,7 +76,7 @@ DOCS: dict[str, str] = {
     "seed": "sampling seed",
     "temperature": "sampling temperature",
     "top_p": "nucleus sampling probability mass",
-    "role": "user, assistant, system or developer",
+    "role": "who speaks",
     "content": "the message: text, or a list of text, image and audio parts",
     "text": "the text",
     "image_url": "the image's URL or data URL",
@@ -85,9 +85,9 @@ DOCS: dict[str, str] = {
     "data": "base64-encoded audio",
     "format": "audio format: mp3 or wav",
     "prompt_cache_breakpoint": "where a prompt's cached prefix ends",
-    "mode": "explicit",
+    "mode": "how the breakpoint is set",
     # integrations
-    "FineTuningJobIntegration.type": "the integration: wandb",
+    "FineTuningJobIntegration.type": "the integration",
     "wandb": "the Weights & Biases run the job reports to",
     "project": "the Weights & Biases project",
     "FineTuningJobIntegrationWandb.name": "the run's display name (default: the job id)",

@@ -333,6 +333,24 @@ def required(table: Table) -> list[str]:
     return [camel(a.name) for a in arguments(table) if a.api_field in names or a.name in names]
 
 
+def always_recorded(table: Table) -> list[str]:
+    """The properties the state always holds once created (typed as never undefined in the SDKs):
+    arguments check defaults, outputs with an `absent` value, and fields OpenAI's object always
+    answers (required and never null in its schema; a host's API shape answers in OpenAI's
+    vocabulary)."""
+    _, answer = _OPENAI.get(table.resource, (None, ""))
+    document = _openai(answer) if answer else {}
+    answered = set(document.get("required", []))
+    fields = document.get("properties", {})
+    names = []
+    for a in state(table):
+        node = fields.get(a.api_field, {})
+        always = a.output is Source.API and a.api_field in answered and "anyOf" not in node
+        if a.default is not None or a.absent is not None or always:
+            names.append(camel(a.name))
+    return names
+
+
 def resource_schema(table: Table, shapes: Shapes | None = None) -> dict[str, Any]:
     shapes = Shapes() if shapes is None else shapes
     doc = (
@@ -343,6 +361,7 @@ def resource_schema(table: Table, shapes: Shapes | None = None) -> dict[str, Any
         "description": doc,
         "type": "object",
         "properties": {camel(a.name): _property(table, a, shapes) for a in state(table)},
+        "required": always_recorded(table),
         "inputProperties": {camel(a.name): _property(table, a, shapes) for a in arguments(table)},
         "requiredInputs": required(table),
     }

@@ -57,15 +57,15 @@ export class FineTuningJob extends pulumi.CustomResource {
     /**
      * [{step_number, metrics, fine_tuned_model_checkpoint}], kept current by refresh
      */
-    declare public /*out*/ readonly checkpoints: pulumi.Output<outputs.FineTuningCheckpoint[] | undefined>;
+    declare public /*out*/ readonly checkpoints: pulumi.Output<outputs.FineTuningCheckpoint[]>;
     /**
      * Unix seconds
      */
-    declare public /*out*/ readonly createdAt: pulumi.Output<number | undefined>;
+    declare public /*out*/ readonly createdAt: pulumi.Output<number>;
     /**
      * {code, message, param} of a failed job, else {}
      */
-    declare public /*out*/ readonly error: pulumi.Output<outputs.FineTuningJobError | undefined>;
+    declare public /*out*/ readonly error: pulumi.Output<outputs.FineTuningJobError>;
     /**
      * file's billed tokens per epoch × epochs
      */
@@ -85,7 +85,7 @@ export class FineTuningJob extends pulumi.CustomResource {
     /**
      * Unix seconds, while running, else 0
      */
-    declare public /*out*/ readonly estimatedFinish: pulumi.Output<number | undefined>;
+    declare public /*out*/ readonly estimatedFinish: pulumi.Output<number>;
     /**
      * fields sent verbatim in the create request, for what no host table knows
      */
@@ -93,11 +93,11 @@ export class FineTuningJob extends pulumi.CustomResource {
     /**
      * ft:... once succeeded, else ''
      */
-    declare public /*out*/ readonly fineTunedModel: pulumi.Output<string | undefined>;
+    declare public /*out*/ readonly fineTunedModel: pulumi.Output<string>;
     /**
      * Unix seconds, once finished, else 0
      */
-    declare public /*out*/ readonly finishedAt: pulumi.Output<number | undefined>;
+    declare public /*out*/ readonly finishedAt: pulumi.Output<number>;
     /**
      * openai, azure, nebius or compatible (else finetune:host, else from the base URL)
      */
@@ -105,19 +105,19 @@ export class FineTuningJob extends pulumi.CustomResource {
     /**
      * deprecated by OpenAI
      */
-    declare public readonly hyperparameters: pulumi.Output<outputs.FineTuningJobHyperparameters | undefined>;
+    declare public readonly hyperparameters: pulumi.Output<outputs.FineTuningJobHyperparameters>;
     /**
      * Weights & Biases
      */
-    declare public readonly integrations: pulumi.Output<outputs.FineTuningJobIntegration[] | undefined>;
+    declare public readonly integrations: pulumi.Output<outputs.FineTuningJobIntegration[]>;
     /**
      * ftjob-... (also the resource's id)
      */
-    declare public /*out*/ readonly jobId: pulumi.Output<string | undefined>;
+    declare public /*out*/ readonly jobId: pulumi.Output<string>;
     /**
      * up to 15 pairs (+ the marker)
      */
-    declare public readonly metadata: pulumi.Output<{[key: string]: string} | undefined>;
+    declare public readonly metadata: pulumi.Output<{[key: string]: string}>;
     /**
      * supervised, dpo or reinforcement
      */
@@ -125,11 +125,11 @@ export class FineTuningJob extends pulumi.CustomResource {
     /**
      * the latest step's metrics (train/valid loss, token accuracy), kept current
      */
-    declare public /*out*/ readonly metrics: pulumi.Output<outputs.FineTuningMetrics | undefined>;
+    declare public /*out*/ readonly metrics: pulumi.Output<outputs.FineTuningMetrics>;
     /**
      * base model, or an ft: model
      */
-    declare public readonly model: pulumi.Output<string | undefined>;
+    declare public readonly model: pulumi.Output<string>;
     /**
      * ISO date the fine-tuned model stops serving (its base model retires), '' if unknown
      */
@@ -137,7 +137,7 @@ export class FineTuningJob extends pulumi.CustomResource {
     /**
      * cancel, keep or delete_model
      */
-    declare public readonly onDestroy: pulumi.Output<string | undefined>;
+    declare public readonly onDestroy: pulumi.Output<string>;
     /**
      * OpenAI organization header
      */
@@ -145,15 +145,15 @@ export class FineTuningJob extends pulumi.CustomResource {
     /**
      * the organization that owns the job
      */
-    declare public /*out*/ readonly organizationId: pulumi.Output<string | undefined>;
+    declare public /*out*/ readonly organizationId: pulumi.Output<string>;
     /**
      * why the job is paused when Pulumi did not pause it (the host's cost cap), else ''
      */
-    declare public /*out*/ readonly pauseReason: pulumi.Output<string | undefined>;
+    declare public /*out*/ readonly pauseReason: pulumi.Output<string>;
     /**
      * desired state: pause (true) or resume (false); as an output, as last seen
      */
-    declare public readonly paused: pulumi.Output<boolean | undefined>;
+    declare public readonly paused: pulumi.Output<boolean>;
     /**
      * date of the price table the estimate uses
      */
@@ -165,19 +165,19 @@ export class FineTuningJob extends pulumi.CustomResource {
     /**
      * ids of the results files
      */
-    declare public /*out*/ readonly resultFiles: pulumi.Output<string[] | undefined>;
+    declare public /*out*/ readonly resultFiles: pulumi.Output<string[]>;
     /**
      * what to deploy or call: fine_tuned_model, or the final checkpoint where the host names the result so (JOB_ID:CHECKPOINT_ID); '' until known
      */
-    declare public /*out*/ readonly resultModel: pulumi.Output<string | undefined>;
+    declare public /*out*/ readonly resultModel: pulumi.Output<string>;
     /**
      * let paused=false resume a job the host paused at its cost cap (spends more)
      */
-    declare public readonly resumeCostCapped: pulumi.Output<boolean | undefined>;
+    declare public readonly resumeCostCapped: pulumi.Output<boolean>;
     /**
      * reproducibility seed
      */
-    declare public readonly seed: pulumi.Output<number | undefined>;
+    declare public readonly seed: pulumi.Output<number>;
     /**
      * the normalised request the job was created from
      */
@@ -185,7 +185,7 @@ export class FineTuningJob extends pulumi.CustomResource {
     /**
      * validating_files ... succeeded, failed, cancelled
      */
-    declare public /*out*/ readonly status: pulumi.Output<string | undefined>;
+    declare public /*out*/ readonly status: pulumi.Output<string>;
     /**
      * added to the fine-tuned model's name
      */
@@ -193,11 +193,11 @@ export class FineTuningJob extends pulumi.CustomResource {
     /**
      * billable tokens, once finished, else 0
      */
-    declare public /*out*/ readonly trainedTokens: pulumi.Output<number | undefined>;
+    declare public /*out*/ readonly trainedTokens: pulumi.Output<number>;
     /**
      * training file id
      */
-    declare public readonly trainingFile: pulumi.Output<string | undefined>;
+    declare public readonly trainingFile: pulumi.Output<string>;
     /**
      * the host's training tier, sent as trainingType (Azure OpenAI: Standard, GlobalStandard or Developer, any case)
      */
@@ -205,15 +205,15 @@ export class FineTuningJob extends pulumi.CustomResource {
     /**
      * validation file id
      */
-    declare public readonly validationFile: pulumi.Output<string | undefined>;
+    declare public readonly validationFile: pulumi.Output<string>;
     /**
      * `pulumi up` waits until the job ends
      */
-    declare public readonly waitForCompletion: pulumi.Output<boolean | undefined>;
+    declare public readonly waitForCompletion: pulumi.Output<boolean>;
     /**
      * how long to wait
      */
-    declare public readonly waitTimeoutSeconds: pulumi.Output<number | undefined>;
+    declare public readonly waitTimeoutSeconds: pulumi.Output<number>;
 
     /**
      * Create a FineTuningJob resource with the given unique name, arguments, and options.

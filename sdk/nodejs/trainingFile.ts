@@ -55,11 +55,11 @@ export class TrainingFile extends pulumi.CustomResource {
     /**
      * size in bytes
      */
-    declare public /*out*/ readonly bytes: pulumi.Output<number | undefined>;
+    declare public /*out*/ readonly bytes: pulumi.Output<number>;
     /**
      * Unix seconds
      */
-    declare public /*out*/ readonly createdAt: pulumi.Output<number | undefined>;
+    declare public /*out*/ readonly createdAt: pulumi.Output<number>;
     /**
      * epochs OpenAI picks for n_epochs 'auto'
      */
@@ -75,11 +75,11 @@ export class TrainingFile extends pulumi.CustomResource {
     /**
      * file-... (also the resource's id)
      */
-    declare public /*out*/ readonly fileId: pulumi.Output<string | undefined>;
+    declare public /*out*/ readonly fileId: pulumi.Output<string>;
     /**
      * the name it was uploaded under
      */
-    declare public /*out*/ readonly filename: pulumi.Output<string | undefined>;
+    declare public /*out*/ readonly filename: pulumi.Output<string>;
     /**
      * chat, completions, preference or reinforcement (inferred)
      */
@@ -111,7 +111,7 @@ export class TrainingFile extends pulumi.CustomResource {
     /**
      * fine-tune
      */
-    declare public readonly purpose: pulumi.Output<string | undefined>;
+    declare public readonly purpose: pulumi.Output<string>;
     /**
      * the content's identity: a change replaces
      */
@@ -119,7 +119,7 @@ export class TrainingFile extends pulumi.CustomResource {
     /**
      * processing status as last seen
      */
-    declare public /*out*/ readonly status: pulumi.Output<string | undefined>;
+    declare public /*out*/ readonly status: pulumi.Output<string>;
     /**
      * the tokenizer of the counts
      */

@@ -23,9 +23,9 @@ type FineTuningJob struct {
 	// [{step_number, metrics, fine_tuned_model_checkpoint}], kept current by refresh
 	Checkpoints FineTuningCheckpointArrayOutput `pulumi:"checkpoints"`
 	// Unix seconds
-	CreatedAt pulumi.IntPtrOutput `pulumi:"createdAt"`
+	CreatedAt pulumi.IntOutput `pulumi:"createdAt"`
 	// {code, message, param} of a failed job, else {}
-	Error FineTuningJobErrorPtrOutput `pulumi:"error"`
+	Error FineTuningJobErrorOutput `pulumi:"error"`
 	// file's billed tokens per epoch × epochs
 	EstimatedBilledTokens pulumi.IntPtrOutput `pulumi:"estimatedBilledTokens"`
 	// how the estimate was made, or why there is none
@@ -35,41 +35,41 @@ type FineTuningJob struct {
 	// declared n_epochs, else OpenAI's default for the file
 	EstimatedEpochs pulumi.IntPtrOutput `pulumi:"estimatedEpochs"`
 	// Unix seconds, while running, else 0
-	EstimatedFinish pulumi.IntPtrOutput `pulumi:"estimatedFinish"`
+	EstimatedFinish pulumi.IntOutput `pulumi:"estimatedFinish"`
 	// fields sent verbatim in the create request, for what no host table knows
 	ExtraBody pulumi.MapOutput `pulumi:"extraBody"`
 	// ft:... once succeeded, else ''
-	FineTunedModel pulumi.StringPtrOutput `pulumi:"fineTunedModel"`
+	FineTunedModel pulumi.StringOutput `pulumi:"fineTunedModel"`
 	// Unix seconds, once finished, else 0
-	FinishedAt pulumi.IntPtrOutput `pulumi:"finishedAt"`
+	FinishedAt pulumi.IntOutput `pulumi:"finishedAt"`
 	// openai, azure, nebius or compatible (else finetune:host, else from the base URL)
 	Host pulumi.StringPtrOutput `pulumi:"host"`
 	// deprecated by OpenAI
-	Hyperparameters FineTuningJobHyperparametersPtrOutput `pulumi:"hyperparameters"`
+	Hyperparameters FineTuningJobHyperparametersOutput `pulumi:"hyperparameters"`
 	// Weights & Biases
 	Integrations FineTuningJobIntegrationArrayOutput `pulumi:"integrations"`
 	// ftjob-... (also the resource's id)
-	JobId pulumi.StringPtrOutput `pulumi:"jobId"`
+	JobId pulumi.StringOutput `pulumi:"jobId"`
 	// up to 15 pairs (+ the marker)
 	Metadata pulumi.StringMapOutput `pulumi:"metadata"`
 	// supervised, dpo or reinforcement
 	Method FineTuneMethodPtrOutput `pulumi:"method"`
 	// the latest step's metrics (train/valid loss, token accuracy), kept current
-	Metrics FineTuningMetricsPtrOutput `pulumi:"metrics"`
+	Metrics FineTuningMetricsOutput `pulumi:"metrics"`
 	// base model, or an ft: model
-	Model pulumi.StringPtrOutput `pulumi:"model"`
+	Model pulumi.StringOutput `pulumi:"model"`
 	// ISO date the fine-tuned model stops serving (its base model retires), '' if unknown
 	ModelRetiresOn pulumi.StringPtrOutput `pulumi:"modelRetiresOn"`
 	// cancel, keep or delete_model
-	OnDestroy pulumi.StringPtrOutput `pulumi:"onDestroy"`
+	OnDestroy pulumi.StringOutput `pulumi:"onDestroy"`
 	// OpenAI organization header
 	Organization pulumi.StringPtrOutput `pulumi:"organization"`
 	// the organization that owns the job
-	OrganizationId pulumi.StringPtrOutput `pulumi:"organizationId"`
+	OrganizationId pulumi.StringOutput `pulumi:"organizationId"`
 	// why the job is paused when Pulumi did not pause it (the host's cost cap), else ''
-	PauseReason pulumi.StringPtrOutput `pulumi:"pauseReason"`
+	PauseReason pulumi.StringOutput `pulumi:"pauseReason"`
 	// desired state: pause (true) or resume (false); as an output, as last seen
-	Paused pulumi.BoolPtrOutput `pulumi:"paused"`
+	Paused pulumi.BoolOutput `pulumi:"paused"`
 	// date of the price table the estimate uses
 	PriceDate pulumi.StringPtrOutput `pulumi:"priceDate"`
 	// OpenAI project header
@@ -77,29 +77,29 @@ type FineTuningJob struct {
 	// ids of the results files
 	ResultFiles pulumi.StringArrayOutput `pulumi:"resultFiles"`
 	// what to deploy or call: fine_tuned_model, or the final checkpoint where the host names the result so (JOB_ID:CHECKPOINT_ID); '' until known
-	ResultModel pulumi.StringPtrOutput `pulumi:"resultModel"`
+	ResultModel pulumi.StringOutput `pulumi:"resultModel"`
 	// let paused=false resume a job the host paused at its cost cap (spends more)
-	ResumeCostCapped pulumi.BoolPtrOutput `pulumi:"resumeCostCapped"`
+	ResumeCostCapped pulumi.BoolOutput `pulumi:"resumeCostCapped"`
 	// reproducibility seed
-	Seed pulumi.IntPtrOutput `pulumi:"seed"`
+	Seed pulumi.IntOutput `pulumi:"seed"`
 	// the normalised request the job was created from
 	Spec pulumi.MapOutput `pulumi:"spec"`
 	// validating_files ... succeeded, failed, cancelled
-	Status pulumi.StringPtrOutput `pulumi:"status"`
+	Status pulumi.StringOutput `pulumi:"status"`
 	// added to the fine-tuned model's name
 	Suffix pulumi.StringPtrOutput `pulumi:"suffix"`
 	// billable tokens, once finished, else 0
-	TrainedTokens pulumi.IntPtrOutput `pulumi:"trainedTokens"`
+	TrainedTokens pulumi.IntOutput `pulumi:"trainedTokens"`
 	// training file id
-	TrainingFile pulumi.StringPtrOutput `pulumi:"trainingFile"`
+	TrainingFile pulumi.StringOutput `pulumi:"trainingFile"`
 	// the host's training tier, sent as trainingType (Azure OpenAI: Standard, GlobalStandard or Developer, any case)
 	TrainingType pulumi.StringPtrOutput `pulumi:"trainingType"`
 	// validation file id
-	ValidationFile pulumi.StringPtrOutput `pulumi:"validationFile"`
+	ValidationFile pulumi.StringOutput `pulumi:"validationFile"`
 	// `pulumi up` waits until the job ends
-	WaitForCompletion pulumi.BoolPtrOutput `pulumi:"waitForCompletion"`
+	WaitForCompletion pulumi.BoolOutput `pulumi:"waitForCompletion"`
 	// how long to wait
-	WaitTimeoutSeconds pulumi.Float64PtrOutput `pulumi:"waitTimeoutSeconds"`
+	WaitTimeoutSeconds pulumi.Float64Output `pulumi:"waitTimeoutSeconds"`
 }
 
 // NewFineTuningJob registers a new resource with the given unique name, arguments, and options.
@@ -312,13 +312,13 @@ func (o FineTuningJobOutput) Checkpoints() FineTuningCheckpointArrayOutput {
 }
 
 // Unix seconds
-func (o FineTuningJobOutput) CreatedAt() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.IntPtrOutput { return v.CreatedAt }).(pulumi.IntPtrOutput)
+func (o FineTuningJobOutput) CreatedAt() pulumi.IntOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.IntOutput { return v.CreatedAt }).(pulumi.IntOutput)
 }
 
 // {code, message, param} of a failed job, else {}
-func (o FineTuningJobOutput) Error() FineTuningJobErrorPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) FineTuningJobErrorPtrOutput { return v.Error }).(FineTuningJobErrorPtrOutput)
+func (o FineTuningJobOutput) Error() FineTuningJobErrorOutput {
+	return o.ApplyT(func(v *FineTuningJob) FineTuningJobErrorOutput { return v.Error }).(FineTuningJobErrorOutput)
 }
 
 // file's billed tokens per epoch × epochs
@@ -342,8 +342,8 @@ func (o FineTuningJobOutput) EstimatedEpochs() pulumi.IntPtrOutput {
 }
 
 // Unix seconds, while running, else 0
-func (o FineTuningJobOutput) EstimatedFinish() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.IntPtrOutput { return v.EstimatedFinish }).(pulumi.IntPtrOutput)
+func (o FineTuningJobOutput) EstimatedFinish() pulumi.IntOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.IntOutput { return v.EstimatedFinish }).(pulumi.IntOutput)
 }
 
 // fields sent verbatim in the create request, for what no host table knows
@@ -352,13 +352,13 @@ func (o FineTuningJobOutput) ExtraBody() pulumi.MapOutput {
 }
 
 // ft:... once succeeded, else ”
-func (o FineTuningJobOutput) FineTunedModel() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.StringPtrOutput { return v.FineTunedModel }).(pulumi.StringPtrOutput)
+func (o FineTuningJobOutput) FineTunedModel() pulumi.StringOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.StringOutput { return v.FineTunedModel }).(pulumi.StringOutput)
 }
 
 // Unix seconds, once finished, else 0
-func (o FineTuningJobOutput) FinishedAt() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.IntPtrOutput { return v.FinishedAt }).(pulumi.IntPtrOutput)
+func (o FineTuningJobOutput) FinishedAt() pulumi.IntOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.IntOutput { return v.FinishedAt }).(pulumi.IntOutput)
 }
 
 // openai, azure, nebius or compatible (else finetune:host, else from the base URL)
@@ -367,8 +367,8 @@ func (o FineTuningJobOutput) Host() pulumi.StringPtrOutput {
 }
 
 // deprecated by OpenAI
-func (o FineTuningJobOutput) Hyperparameters() FineTuningJobHyperparametersPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) FineTuningJobHyperparametersPtrOutput { return v.Hyperparameters }).(FineTuningJobHyperparametersPtrOutput)
+func (o FineTuningJobOutput) Hyperparameters() FineTuningJobHyperparametersOutput {
+	return o.ApplyT(func(v *FineTuningJob) FineTuningJobHyperparametersOutput { return v.Hyperparameters }).(FineTuningJobHyperparametersOutput)
 }
 
 // Weights & Biases
@@ -377,8 +377,8 @@ func (o FineTuningJobOutput) Integrations() FineTuningJobIntegrationArrayOutput 
 }
 
 // ftjob-... (also the resource's id)
-func (o FineTuningJobOutput) JobId() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.StringPtrOutput { return v.JobId }).(pulumi.StringPtrOutput)
+func (o FineTuningJobOutput) JobId() pulumi.StringOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.StringOutput { return v.JobId }).(pulumi.StringOutput)
 }
 
 // up to 15 pairs (+ the marker)
@@ -392,13 +392,13 @@ func (o FineTuningJobOutput) Method() FineTuneMethodPtrOutput {
 }
 
 // the latest step's metrics (train/valid loss, token accuracy), kept current
-func (o FineTuningJobOutput) Metrics() FineTuningMetricsPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) FineTuningMetricsPtrOutput { return v.Metrics }).(FineTuningMetricsPtrOutput)
+func (o FineTuningJobOutput) Metrics() FineTuningMetricsOutput {
+	return o.ApplyT(func(v *FineTuningJob) FineTuningMetricsOutput { return v.Metrics }).(FineTuningMetricsOutput)
 }
 
 // base model, or an ft: model
-func (o FineTuningJobOutput) Model() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.StringPtrOutput { return v.Model }).(pulumi.StringPtrOutput)
+func (o FineTuningJobOutput) Model() pulumi.StringOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.StringOutput { return v.Model }).(pulumi.StringOutput)
 }
 
 // ISO date the fine-tuned model stops serving (its base model retires), ” if unknown
@@ -407,8 +407,8 @@ func (o FineTuningJobOutput) ModelRetiresOn() pulumi.StringPtrOutput {
 }
 
 // cancel, keep or delete_model
-func (o FineTuningJobOutput) OnDestroy() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.StringPtrOutput { return v.OnDestroy }).(pulumi.StringPtrOutput)
+func (o FineTuningJobOutput) OnDestroy() pulumi.StringOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.StringOutput { return v.OnDestroy }).(pulumi.StringOutput)
 }
 
 // OpenAI organization header
@@ -417,18 +417,18 @@ func (o FineTuningJobOutput) Organization() pulumi.StringPtrOutput {
 }
 
 // the organization that owns the job
-func (o FineTuningJobOutput) OrganizationId() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.StringPtrOutput { return v.OrganizationId }).(pulumi.StringPtrOutput)
+func (o FineTuningJobOutput) OrganizationId() pulumi.StringOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.StringOutput { return v.OrganizationId }).(pulumi.StringOutput)
 }
 
 // why the job is paused when Pulumi did not pause it (the host's cost cap), else ”
-func (o FineTuningJobOutput) PauseReason() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.StringPtrOutput { return v.PauseReason }).(pulumi.StringPtrOutput)
+func (o FineTuningJobOutput) PauseReason() pulumi.StringOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.StringOutput { return v.PauseReason }).(pulumi.StringOutput)
 }
 
 // desired state: pause (true) or resume (false); as an output, as last seen
-func (o FineTuningJobOutput) Paused() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.BoolPtrOutput { return v.Paused }).(pulumi.BoolPtrOutput)
+func (o FineTuningJobOutput) Paused() pulumi.BoolOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.BoolOutput { return v.Paused }).(pulumi.BoolOutput)
 }
 
 // date of the price table the estimate uses
@@ -447,18 +447,18 @@ func (o FineTuningJobOutput) ResultFiles() pulumi.StringArrayOutput {
 }
 
 // what to deploy or call: fine_tuned_model, or the final checkpoint where the host names the result so (JOB_ID:CHECKPOINT_ID); ” until known
-func (o FineTuningJobOutput) ResultModel() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.StringPtrOutput { return v.ResultModel }).(pulumi.StringPtrOutput)
+func (o FineTuningJobOutput) ResultModel() pulumi.StringOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.StringOutput { return v.ResultModel }).(pulumi.StringOutput)
 }
 
 // let paused=false resume a job the host paused at its cost cap (spends more)
-func (o FineTuningJobOutput) ResumeCostCapped() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.BoolPtrOutput { return v.ResumeCostCapped }).(pulumi.BoolPtrOutput)
+func (o FineTuningJobOutput) ResumeCostCapped() pulumi.BoolOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.BoolOutput { return v.ResumeCostCapped }).(pulumi.BoolOutput)
 }
 
 // reproducibility seed
-func (o FineTuningJobOutput) Seed() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.IntPtrOutput { return v.Seed }).(pulumi.IntPtrOutput)
+func (o FineTuningJobOutput) Seed() pulumi.IntOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.IntOutput { return v.Seed }).(pulumi.IntOutput)
 }
 
 // the normalised request the job was created from
@@ -467,8 +467,8 @@ func (o FineTuningJobOutput) Spec() pulumi.MapOutput {
 }
 
 // validating_files ... succeeded, failed, cancelled
-func (o FineTuningJobOutput) Status() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.StringPtrOutput { return v.Status }).(pulumi.StringPtrOutput)
+func (o FineTuningJobOutput) Status() pulumi.StringOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.StringOutput { return v.Status }).(pulumi.StringOutput)
 }
 
 // added to the fine-tuned model's name
@@ -477,13 +477,13 @@ func (o FineTuningJobOutput) Suffix() pulumi.StringPtrOutput {
 }
 
 // billable tokens, once finished, else 0
-func (o FineTuningJobOutput) TrainedTokens() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.IntPtrOutput { return v.TrainedTokens }).(pulumi.IntPtrOutput)
+func (o FineTuningJobOutput) TrainedTokens() pulumi.IntOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.IntOutput { return v.TrainedTokens }).(pulumi.IntOutput)
 }
 
 // training file id
-func (o FineTuningJobOutput) TrainingFile() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.StringPtrOutput { return v.TrainingFile }).(pulumi.StringPtrOutput)
+func (o FineTuningJobOutput) TrainingFile() pulumi.StringOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.StringOutput { return v.TrainingFile }).(pulumi.StringOutput)
 }
 
 // the host's training tier, sent as trainingType (Azure OpenAI: Standard, GlobalStandard or Developer, any case)
@@ -492,18 +492,18 @@ func (o FineTuningJobOutput) TrainingType() pulumi.StringPtrOutput {
 }
 
 // validation file id
-func (o FineTuningJobOutput) ValidationFile() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.StringPtrOutput { return v.ValidationFile }).(pulumi.StringPtrOutput)
+func (o FineTuningJobOutput) ValidationFile() pulumi.StringOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.StringOutput { return v.ValidationFile }).(pulumi.StringOutput)
 }
 
 // `pulumi up` waits until the job ends
-func (o FineTuningJobOutput) WaitForCompletion() pulumi.BoolPtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.BoolPtrOutput { return v.WaitForCompletion }).(pulumi.BoolPtrOutput)
+func (o FineTuningJobOutput) WaitForCompletion() pulumi.BoolOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.BoolOutput { return v.WaitForCompletion }).(pulumi.BoolOutput)
 }
 
 // how long to wait
-func (o FineTuningJobOutput) WaitTimeoutSeconds() pulumi.Float64PtrOutput {
-	return o.ApplyT(func(v *FineTuningJob) pulumi.Float64PtrOutput { return v.WaitTimeoutSeconds }).(pulumi.Float64PtrOutput)
+func (o FineTuningJobOutput) WaitTimeoutSeconds() pulumi.Float64Output {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.Float64Output { return v.WaitTimeoutSeconds }).(pulumi.Float64Output)
 }
 
 func init() {

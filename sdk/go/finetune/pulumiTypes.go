@@ -17,7 +17,7 @@ var _ = internal.GetEnvOrDefault
 type EvalItem struct {
 	// the message: text, or a list of text, image and audio parts
 	Content interface{} `pulumi:"content"`
-	// user, assistant, system or developer (one of: user, assistant, system, developer)
+	// who speaks (one of: user, assistant, system, developer)
 	Role string `pulumi:"role"`
 	// the kind of object (one of: message)
 	Type *string `pulumi:"type"`
@@ -38,7 +38,7 @@ type EvalItemInput interface {
 type EvalItemArgs struct {
 	// the message: text, or a list of text, image and audio parts
 	Content pulumi.Input `pulumi:"content"`
-	// user, assistant, system or developer (one of: user, assistant, system, developer)
+	// who speaks (one of: user, assistant, system, developer)
 	Role pulumi.StringInput `pulumi:"role"`
 	// the kind of object (one of: message)
 	Type pulumi.StringPtrInput `pulumi:"type"`
@@ -101,7 +101,7 @@ func (o EvalItemOutput) Content() pulumi.AnyOutput {
 	return o.ApplyT(func(v EvalItem) interface{} { return v.Content }).(pulumi.AnyOutput)
 }
 
-// user, assistant, system or developer (one of: user, assistant, system, developer)
+// who speaks (one of: user, assistant, system, developer)
 func (o EvalItemOutput) Role() pulumi.StringOutput {
 	return o.ApplyT(func(v EvalItem) string { return v.Role }).(pulumi.StringOutput)
 }
@@ -613,7 +613,7 @@ type FineTuneMethod struct {
 	Reinforcement *FineTuneReinforcementMethod `pulumi:"reinforcement"`
 	// settings of a supervised job (method.type supervised)
 	Supervised *FineTuneSupervisedMethod `pulumi:"supervised"`
-	// the fine-tuning method: supervised, dpo or reinforcement (one of: supervised, dpo, reinforcement)
+	// the fine-tuning method (one of: supervised, dpo, reinforcement)
 	Type string `pulumi:"type"`
 }
 
@@ -636,7 +636,7 @@ type FineTuneMethodArgs struct {
 	Reinforcement FineTuneReinforcementMethodPtrInput `pulumi:"reinforcement"`
 	// settings of a supervised job (method.type supervised)
 	Supervised FineTuneSupervisedMethodPtrInput `pulumi:"supervised"`
-	// the fine-tuning method: supervised, dpo or reinforcement (one of: supervised, dpo, reinforcement)
+	// the fine-tuning method (one of: supervised, dpo, reinforcement)
 	Type pulumi.StringInput `pulumi:"type"`
 }
 
@@ -733,7 +733,7 @@ func (o FineTuneMethodOutput) Supervised() FineTuneSupervisedMethodPtrOutput {
 	return o.ApplyT(func(v FineTuneMethod) *FineTuneSupervisedMethod { return v.Supervised }).(FineTuneSupervisedMethodPtrOutput)
 }
 
-// the fine-tuning method: supervised, dpo or reinforcement (one of: supervised, dpo, reinforcement)
+// the fine-tuning method (one of: supervised, dpo, reinforcement)
 func (o FineTuneMethodOutput) Type() pulumi.StringOutput {
 	return o.ApplyT(func(v FineTuneMethod) string { return v.Type }).(pulumi.StringOutput)
 }
@@ -792,7 +792,7 @@ func (o FineTuneMethodPtrOutput) Supervised() FineTuneSupervisedMethodPtrOutput 
 	}).(FineTuneSupervisedMethodPtrOutput)
 }
 
-// the fine-tuning method: supervised, dpo or reinforcement (one of: supervised, dpo, reinforcement)
+// the fine-tuning method (one of: supervised, dpo, reinforcement)
 func (o FineTuneMethodPtrOutput) Type() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *FineTuneMethod) *string {
 		if v == nil {
@@ -816,7 +816,7 @@ type FineTuneReinforcementHyperparameters struct {
 	Learning_rate_multiplier interface{} `pulumi:"learning_rate_multiplier"`
 	// full passes over the training data: 'auto' or 1-50
 	N_epochs interface{} `pulumi:"n_epochs"`
-	// reasoning effort of the trained model: default, low, medium or high (one of: default, low, medium, high)
+	// reasoning effort of the trained model (one of: default, low, medium, high)
 	Reasoning_effort *string `pulumi:"reasoning_effort"`
 }
 
@@ -845,7 +845,7 @@ type FineTuneReinforcementHyperparametersArgs struct {
 	Learning_rate_multiplier pulumi.Input `pulumi:"learning_rate_multiplier"`
 	// full passes over the training data: 'auto' or 1-50
 	N_epochs pulumi.Input `pulumi:"n_epochs"`
-	// reasoning effort of the trained model: default, low, medium or high (one of: default, low, medium, high)
+	// reasoning effort of the trained model (one of: default, low, medium, high)
 	Reasoning_effort pulumi.StringPtrInput `pulumi:"reasoning_effort"`
 }
 
@@ -957,7 +957,7 @@ func (o FineTuneReinforcementHyperparametersOutput) N_epochs() pulumi.AnyOutput 
 	return o.ApplyT(func(v FineTuneReinforcementHyperparameters) interface{} { return v.N_epochs }).(pulumi.AnyOutput)
 }
 
-// reasoning effort of the trained model: default, low, medium or high (one of: default, low, medium, high)
+// reasoning effort of the trained model (one of: default, low, medium, high)
 func (o FineTuneReinforcementHyperparametersOutput) Reasoning_effort() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v FineTuneReinforcementHyperparameters) *string { return v.Reasoning_effort }).(pulumi.StringPtrOutput)
 }
@@ -1046,7 +1046,7 @@ func (o FineTuneReinforcementHyperparametersPtrOutput) N_epochs() pulumi.AnyOutp
 	}).(pulumi.AnyOutput)
 }
 
-// reasoning effort of the trained model: default, low, medium or high (one of: default, low, medium, high)
+// reasoning effort of the trained model (one of: default, low, medium, high)
 func (o FineTuneReinforcementHyperparametersPtrOutput) Reasoning_effort() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *FineTuneReinforcementHyperparameters) *string {
 		if v == nil {
@@ -1849,60 +1849,6 @@ func (o FineTuningJobErrorOutput) Param() pulumi.StringOutput {
 	return o.ApplyT(func(v FineTuningJobError) string { return v.Param }).(pulumi.StringOutput)
 }
 
-type FineTuningJobErrorPtrOutput struct{ *pulumi.OutputState }
-
-func (FineTuningJobErrorPtrOutput) ElementType() reflect.Type {
-	return reflect.TypeOf((**FineTuningJobError)(nil)).Elem()
-}
-
-func (o FineTuningJobErrorPtrOutput) ToFineTuningJobErrorPtrOutput() FineTuningJobErrorPtrOutput {
-	return o
-}
-
-func (o FineTuningJobErrorPtrOutput) ToFineTuningJobErrorPtrOutputWithContext(ctx context.Context) FineTuningJobErrorPtrOutput {
-	return o
-}
-
-func (o FineTuningJobErrorPtrOutput) Elem() FineTuningJobErrorOutput {
-	return o.ApplyT(func(v *FineTuningJobError) FineTuningJobError {
-		if v != nil {
-			return *v
-		}
-		var ret FineTuningJobError
-		return ret
-	}).(FineTuningJobErrorOutput)
-}
-
-// machine-readable error code
-func (o FineTuningJobErrorPtrOutput) Code() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *FineTuningJobError) *string {
-		if v == nil {
-			return nil
-		}
-		return &v.Code
-	}).(pulumi.StringPtrOutput)
-}
-
-// what went wrong
-func (o FineTuningJobErrorPtrOutput) Message() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *FineTuningJobError) *string {
-		if v == nil {
-			return nil
-		}
-		return &v.Message
-	}).(pulumi.StringPtrOutput)
-}
-
-// the parameter that was invalid, if any
-func (o FineTuningJobErrorPtrOutput) Param() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *FineTuningJobError) *string {
-		if v == nil {
-			return nil
-		}
-		return &v.Param
-	}).(pulumi.StringPtrOutput)
-}
-
 // Hyperparameters of the job (deprecated by OpenAI for method.<type>.hyperparameters; some hosts read them here).
 type FineTuningJobHyperparameters struct {
 	// examples per batch: 'auto' or 1-256
@@ -2273,7 +2219,7 @@ func (o FineTuningJobHyperparametersPtrOutput) Weight_decay() pulumi.Float64PtrO
 
 // An integration the job reports to.
 type FineTuningJobIntegration struct {
-	// the integration: wandb (one of: wandb)
+	// the integration (one of: wandb)
 	Type string `pulumi:"type"`
 	// the Weights & Biases run the job reports to
 	Wandb FineTuningJobIntegrationWandb `pulumi:"wandb"`
@@ -2292,7 +2238,7 @@ type FineTuningJobIntegrationInput interface {
 
 // An integration the job reports to.
 type FineTuningJobIntegrationArgs struct {
-	// the integration: wandb (one of: wandb)
+	// the integration (one of: wandb)
 	Type pulumi.StringInput `pulumi:"type"`
 	// the Weights & Biases run the job reports to
 	Wandb FineTuningJobIntegrationWandbInput `pulumi:"wandb"`
@@ -2350,7 +2296,7 @@ func (o FineTuningJobIntegrationOutput) ToFineTuningJobIntegrationOutputWithCont
 	return o
 }
 
-// the integration: wandb (one of: wandb)
+// the integration (one of: wandb)
 func (o FineTuningJobIntegrationOutput) Type() pulumi.StringOutput {
 	return o.ApplyT(func(v FineTuningJobIntegration) string { return v.Type }).(pulumi.StringOutput)
 }
@@ -3727,7 +3673,7 @@ type GraderStringCheck struct {
 	Input string `pulumi:"input"`
 	// the grader's name
 	Name string `pulumi:"name"`
-	// the comparison: eq, ne, like or ilike (one of: eq, ne, like, ilike)
+	// the comparison (one of: eq, ne, like, ilike)
 	Operation string `pulumi:"operation"`
 	// the text compared with: a template such as {{item.answer}}
 	Reference string `pulumi:"reference"`
@@ -3752,7 +3698,7 @@ type GraderStringCheckArgs struct {
 	Input pulumi.StringInput `pulumi:"input"`
 	// the grader's name
 	Name pulumi.StringInput `pulumi:"name"`
-	// the comparison: eq, ne, like or ilike (one of: eq, ne, like, ilike)
+	// the comparison (one of: eq, ne, like, ilike)
 	Operation pulumi.StringInput `pulumi:"operation"`
 	// the text compared with: a template such as {{item.answer}}
 	Reference pulumi.StringInput `pulumi:"reference"`
@@ -3848,7 +3794,7 @@ func (o GraderStringCheckOutput) Name() pulumi.StringOutput {
 	return o.ApplyT(func(v GraderStringCheck) string { return v.Name }).(pulumi.StringOutput)
 }
 
-// the comparison: eq, ne, like or ilike (one of: eq, ne, like, ilike)
+// the comparison (one of: eq, ne, like, ilike)
 func (o GraderStringCheckOutput) Operation() pulumi.StringOutput {
 	return o.ApplyT(func(v GraderStringCheck) string { return v.Operation }).(pulumi.StringOutput)
 }
@@ -3907,7 +3853,7 @@ func (o GraderStringCheckPtrOutput) Name() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// the comparison: eq, ne, like or ilike (one of: eq, ne, like, ilike)
+// the comparison (one of: eq, ne, like, ilike)
 func (o GraderStringCheckPtrOutput) Operation() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *GraderStringCheck) *string {
 		if v == nil {
@@ -3939,7 +3885,7 @@ func (o GraderStringCheckPtrOutput) Type() pulumi.StringPtrOutput {
 
 // Scores the similarity of the input and the reference.
 type GraderTextSimilarity struct {
-	// the similarity metric: cosine, fuzzy_match, bleu, gleu, meteor, rouge_* (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
+	// the similarity metric (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
 	Evaluation_metric string `pulumi:"evaluation_metric"`
 	// the text graded: a template such as {{sample.output_text}}
 	Input string `pulumi:"input"`
@@ -3964,7 +3910,7 @@ type GraderTextSimilarityInput interface {
 
 // Scores the similarity of the input and the reference.
 type GraderTextSimilarityArgs struct {
-	// the similarity metric: cosine, fuzzy_match, bleu, gleu, meteor, rouge_* (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
+	// the similarity metric (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
 	Evaluation_metric pulumi.StringInput `pulumi:"evaluation_metric"`
 	// the text graded: a template such as {{sample.output_text}}
 	Input pulumi.StringInput `pulumi:"input"`
@@ -4054,7 +4000,7 @@ func (o GraderTextSimilarityOutput) ToGraderTextSimilarityPtrOutputWithContext(c
 	}).(GraderTextSimilarityPtrOutput)
 }
 
-// the similarity metric: cosine, fuzzy_match, bleu, gleu, meteor, rouge_* (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
+// the similarity metric (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
 func (o GraderTextSimilarityOutput) Evaluation_metric() pulumi.StringOutput {
 	return o.ApplyT(func(v GraderTextSimilarity) string { return v.Evaluation_metric }).(pulumi.StringOutput)
 }
@@ -4103,7 +4049,7 @@ func (o GraderTextSimilarityPtrOutput) Elem() GraderTextSimilarityOutput {
 	}).(GraderTextSimilarityOutput)
 }
 
-// the similarity metric: cosine, fuzzy_match, bleu, gleu, meteor, rouge_* (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
+// the similarity metric (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
 func (o GraderTextSimilarityPtrOutput) Evaluation_metric() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *GraderTextSimilarity) *string {
 		if v == nil {
@@ -4347,7 +4293,7 @@ func (o InputTextContentOutput) Type() pulumi.StringOutput {
 
 // PromptCacheBreakpointConfig (OpenAI's shape).
 type PromptCacheBreakpointConfig struct {
-	// explicit (one of: explicit)
+	// how the breakpoint is set (one of: explicit)
 	Mode string `pulumi:"mode"`
 }
 
@@ -4364,7 +4310,7 @@ type PromptCacheBreakpointConfigInput interface {
 
 // PromptCacheBreakpointConfig (OpenAI's shape).
 type PromptCacheBreakpointConfigArgs struct {
-	// explicit (one of: explicit)
+	// how the breakpoint is set (one of: explicit)
 	Mode pulumi.StringInput `pulumi:"mode"`
 }
 
@@ -4446,7 +4392,7 @@ func (o PromptCacheBreakpointConfigOutput) ToPromptCacheBreakpointConfigPtrOutpu
 	}).(PromptCacheBreakpointConfigPtrOutput)
 }
 
-// explicit (one of: explicit)
+// how the breakpoint is set (one of: explicit)
 func (o PromptCacheBreakpointConfigOutput) Mode() pulumi.StringOutput {
 	return o.ApplyT(func(v PromptCacheBreakpointConfig) string { return v.Mode }).(pulumi.StringOutput)
 }
@@ -4475,7 +4421,7 @@ func (o PromptCacheBreakpointConfigPtrOutput) Elem() PromptCacheBreakpointConfig
 	}).(PromptCacheBreakpointConfigOutput)
 }
 
-// explicit (one of: explicit)
+// how the breakpoint is set (one of: explicit)
 func (o PromptCacheBreakpointConfigPtrOutput) Mode() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *PromptCacheBreakpointConfig) *string {
 		if v == nil {
@@ -4549,7 +4495,6 @@ func init() {
 	pulumi.RegisterOutputType(FineTuningCheckpointOutput{})
 	pulumi.RegisterOutputType(FineTuningCheckpointArrayOutput{})
 	pulumi.RegisterOutputType(FineTuningJobErrorOutput{})
-	pulumi.RegisterOutputType(FineTuningJobErrorPtrOutput{})
 	pulumi.RegisterOutputType(FineTuningJobHyperparametersOutput{})
 	pulumi.RegisterOutputType(FineTuningJobHyperparametersPtrOutput{})
 	pulumi.RegisterOutputType(FineTuningJobIntegrationOutput{})

@@ -21,9 +21,9 @@ type TrainingFile struct {
 	// Σ min(limit, tokens): billed tokens of one epoch
 	BilledTokensPerEpoch pulumi.IntPtrOutput `pulumi:"billedTokensPerEpoch"`
 	// size in bytes
-	Bytes pulumi.IntPtrOutput `pulumi:"bytes"`
+	Bytes pulumi.IntOutput `pulumi:"bytes"`
 	// Unix seconds
-	CreatedAt pulumi.IntPtrOutput `pulumi:"createdAt"`
+	CreatedAt pulumi.IntOutput `pulumi:"createdAt"`
 	// epochs OpenAI picks for n_epochs 'auto'
 	DefaultEpochs pulumi.IntPtrOutput `pulumi:"defaultEpochs"`
 	// Σ min(limit, tokens) × OpenAI's default epochs
@@ -31,9 +31,9 @@ type TrainingFile struct {
 	// number of examples
 	ExampleCount pulumi.IntPtrOutput `pulumi:"exampleCount"`
 	// file-... (also the resource's id)
-	FileId pulumi.StringPtrOutput `pulumi:"fileId"`
+	FileId pulumi.StringOutput `pulumi:"fileId"`
 	// the name it was uploaded under
-	Filename pulumi.StringPtrOutput `pulumi:"filename"`
+	Filename pulumi.StringOutput `pulumi:"filename"`
 	// chat, completions, preference or reinforcement (inferred)
 	Format pulumi.StringPtrOutput `pulumi:"format"`
 	// openai, azure, nebius or compatible (else finetune:host, else from the base URL)
@@ -49,11 +49,11 @@ type TrainingFile struct {
 	// OpenAI project header
 	Project pulumi.StringPtrOutput `pulumi:"project"`
 	// fine-tune
-	Purpose pulumi.StringPtrOutput `pulumi:"purpose"`
+	Purpose pulumi.StringOutput `pulumi:"purpose"`
 	// the content's identity: a change replaces
 	Sha256 pulumi.StringPtrOutput `pulumi:"sha256"`
 	// processing status as last seen
-	Status pulumi.StringPtrOutput `pulumi:"status"`
+	Status pulumi.StringOutput `pulumi:"status"`
 	// the tokenizer of the counts
 	Tokenizer pulumi.StringPtrOutput `pulumi:"tokenizer"`
 	// tokens over all examples
@@ -198,13 +198,13 @@ func (o TrainingFileOutput) BilledTokensPerEpoch() pulumi.IntPtrOutput {
 }
 
 // size in bytes
-func (o TrainingFileOutput) Bytes() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v *TrainingFile) pulumi.IntPtrOutput { return v.Bytes }).(pulumi.IntPtrOutput)
+func (o TrainingFileOutput) Bytes() pulumi.IntOutput {
+	return o.ApplyT(func(v *TrainingFile) pulumi.IntOutput { return v.Bytes }).(pulumi.IntOutput)
 }
 
 // Unix seconds
-func (o TrainingFileOutput) CreatedAt() pulumi.IntPtrOutput {
-	return o.ApplyT(func(v *TrainingFile) pulumi.IntPtrOutput { return v.CreatedAt }).(pulumi.IntPtrOutput)
+func (o TrainingFileOutput) CreatedAt() pulumi.IntOutput {
+	return o.ApplyT(func(v *TrainingFile) pulumi.IntOutput { return v.CreatedAt }).(pulumi.IntOutput)
 }
 
 // epochs OpenAI picks for n_epochs 'auto'
@@ -223,13 +223,13 @@ func (o TrainingFileOutput) ExampleCount() pulumi.IntPtrOutput {
 }
 
 // file-... (also the resource's id)
-func (o TrainingFileOutput) FileId() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *TrainingFile) pulumi.StringPtrOutput { return v.FileId }).(pulumi.StringPtrOutput)
+func (o TrainingFileOutput) FileId() pulumi.StringOutput {
+	return o.ApplyT(func(v *TrainingFile) pulumi.StringOutput { return v.FileId }).(pulumi.StringOutput)
 }
 
 // the name it was uploaded under
-func (o TrainingFileOutput) Filename() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *TrainingFile) pulumi.StringPtrOutput { return v.Filename }).(pulumi.StringPtrOutput)
+func (o TrainingFileOutput) Filename() pulumi.StringOutput {
+	return o.ApplyT(func(v *TrainingFile) pulumi.StringOutput { return v.Filename }).(pulumi.StringOutput)
 }
 
 // chat, completions, preference or reinforcement (inferred)
@@ -268,8 +268,8 @@ func (o TrainingFileOutput) Project() pulumi.StringPtrOutput {
 }
 
 // fine-tune
-func (o TrainingFileOutput) Purpose() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *TrainingFile) pulumi.StringPtrOutput { return v.Purpose }).(pulumi.StringPtrOutput)
+func (o TrainingFileOutput) Purpose() pulumi.StringOutput {
+	return o.ApplyT(func(v *TrainingFile) pulumi.StringOutput { return v.Purpose }).(pulumi.StringOutput)
 }
 
 // the content's identity: a change replaces
@@ -278,8 +278,8 @@ func (o TrainingFileOutput) Sha256() pulumi.StringPtrOutput {
 }
 
 // processing status as last seen
-func (o TrainingFileOutput) Status() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *TrainingFile) pulumi.StringPtrOutput { return v.Status }).(pulumi.StringPtrOutput)
+func (o TrainingFileOutput) Status() pulumi.StringOutput {
+	return o.ApplyT(func(v *TrainingFile) pulumi.StringOutput { return v.Status }).(pulumi.StringOutput)
 }
 
 // the tokenizer of the counts

@@ -14,7 +14,7 @@ export interface EvalItemArgs {
      */
     content: pulumi.Input<string | inputs.InputTextContentArgs | inputs.EvalItemContentOutputTextArgs | inputs.EvalItemInputImageArgs | inputs.InputAudioArgs | pulumi.Input<string | inputs.InputTextContentArgs | inputs.EvalItemContentOutputTextArgs | inputs.EvalItemInputImageArgs | inputs.InputAudioArgs>[]>;
     /**
-     * user, assistant, system or developer (one of: user, assistant, system, developer)
+     * who speaks (one of: user, assistant, system, developer)
      */
     role: pulumi.Input<string>;
     /**
@@ -104,7 +104,7 @@ export interface FineTuneMethodArgs {
      */
     supervised?: pulumi.Input<inputs.FineTuneSupervisedMethodArgs | undefined>;
     /**
-     * the fine-tuning method: supervised, dpo or reinforcement (one of: supervised, dpo, reinforcement)
+     * the fine-tuning method (one of: supervised, dpo, reinforcement)
      */
     type: pulumi.Input<string>;
 }
@@ -138,7 +138,7 @@ export interface FineTuneReinforcementHyperparametersArgs {
      */
     n_epochs?: pulumi.Input<string | number | undefined>;
     /**
-     * reasoning effort of the trained model: default, low, medium or high (one of: default, low, medium, high)
+     * reasoning effort of the trained model (one of: default, low, medium, high)
      */
     reasoning_effort?: pulumi.Input<string | undefined>;
 }
@@ -292,7 +292,7 @@ export interface FineTuningJobHyperparametersArgs {
  */
 export interface FineTuningJobIntegrationArgs {
     /**
-     * the integration: wandb (one of: wandb)
+     * the integration (one of: wandb)
      */
     type: pulumi.Input<string>;
     /**
@@ -466,7 +466,7 @@ export interface GraderStringCheckArgs {
      */
     name: pulumi.Input<string>;
     /**
-     * the comparison: eq, ne, like or ilike (one of: eq, ne, like, ilike)
+     * the comparison (one of: eq, ne, like, ilike)
      */
     operation: pulumi.Input<string>;
     /**
@@ -484,7 +484,7 @@ export interface GraderStringCheckArgs {
  */
 export interface GraderTextSimilarityArgs {
     /**
-     * the similarity metric: cosine, fuzzy_match, bleu, gleu, meteor, rouge_* (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
+     * the similarity metric (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
      */
     evaluation_metric: pulumi.Input<string>;
     /**
@@ -552,7 +552,7 @@ export interface InputTextContentArgs {
  */
 export interface PromptCacheBreakpointConfigArgs {
     /**
-     * explicit (one of: explicit)
+     * how the breakpoint is set (one of: explicit)
      */
     mode: pulumi.Input<string>;
 }

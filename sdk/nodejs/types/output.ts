@@ -14,7 +14,7 @@ export interface EvalItem {
      */
     content: string | outputs.InputTextContent | outputs.EvalItemContentOutputText | outputs.EvalItemInputImage | outputs.InputAudio | (string | outputs.InputTextContent | outputs.EvalItemContentOutputText | outputs.EvalItemInputImage | outputs.InputAudio)[];
     /**
-     * user, assistant, system or developer (one of: user, assistant, system, developer)
+     * who speaks (one of: user, assistant, system, developer)
      */
     role: string;
     /**
@@ -104,7 +104,7 @@ export interface FineTuneMethod {
      */
     supervised?: outputs.FineTuneSupervisedMethod;
     /**
-     * the fine-tuning method: supervised, dpo or reinforcement (one of: supervised, dpo, reinforcement)
+     * the fine-tuning method (one of: supervised, dpo, reinforcement)
      */
     type: string;
 }
@@ -138,7 +138,7 @@ export interface FineTuneReinforcementHyperparameters {
      */
     n_epochs?: string | number;
     /**
-     * reasoning effort of the trained model: default, low, medium or high (one of: default, low, medium, high)
+     * reasoning effort of the trained model (one of: default, low, medium, high)
      */
     reasoning_effort?: string;
 }
@@ -332,7 +332,7 @@ export interface FineTuningJobHyperparameters {
  */
 export interface FineTuningJobIntegration {
     /**
-     * the integration: wandb (one of: wandb)
+     * the integration (one of: wandb)
      */
     type: string;
     /**
@@ -544,7 +544,7 @@ export interface GraderStringCheck {
      */
     name: string;
     /**
-     * the comparison: eq, ne, like or ilike (one of: eq, ne, like, ilike)
+     * the comparison (one of: eq, ne, like, ilike)
      */
     operation: string;
     /**
@@ -562,7 +562,7 @@ export interface GraderStringCheck {
  */
 export interface GraderTextSimilarity {
     /**
-     * the similarity metric: cosine, fuzzy_match, bleu, gleu, meteor, rouge_* (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
+     * the similarity metric (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
      */
     evaluation_metric: string;
     /**
@@ -630,7 +630,7 @@ export interface InputTextContent {
  */
 export interface PromptCacheBreakpointConfig {
     /**
-     * explicit (one of: explicit)
+     * how the breakpoint is set (one of: explicit)
      */
     mode: string;
 }

@@ -75,7 +75,7 @@ class EvalItemArgsDict(TypedDict):
     """
     role: pulumi.Input[_builtins.str]
     """
-    user, assistant, system or developer (one of: user, assistant, system, developer)
+    who speaks (one of: user, assistant, system, developer)
     """
     type: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -92,7 +92,7 @@ class EvalItemArgs:
         EvalItem (OpenAI's shape).
 
         :param pulumi.Input[Union[_builtins.str, 'InputTextContentArgs', 'EvalItemContentOutputTextArgs', 'EvalItemInputImageArgs', 'InputAudioArgs', Sequence[pulumi.Input[Union[_builtins.str, 'InputTextContentArgs', 'EvalItemContentOutputTextArgs', 'EvalItemInputImageArgs', 'InputAudioArgs']]]]] content: the message: text, or a list of text, image and audio parts
-        :param pulumi.Input[_builtins.str] role: user, assistant, system or developer (one of: user, assistant, system, developer)
+        :param pulumi.Input[_builtins.str] role: who speaks (one of: user, assistant, system, developer)
         :param pulumi.Input[_builtins.str] type: the kind of object (one of: message)
         """
         pulumi.set(__self__, "content", content)
@@ -116,7 +116,7 @@ class EvalItemArgs:
     @pulumi.getter
     def role(self) -> pulumi.Input[_builtins.str]:
         """
-        user, assistant, system or developer (one of: user, assistant, system, developer)
+        who speaks (one of: user, assistant, system, developer)
         """
         return pulumi.get(self, "role")
 
@@ -395,7 +395,7 @@ class FineTuneMethodArgsDict(TypedDict):
     """
     type: pulumi.Input[_builtins.str]
     """
-    the fine-tuning method: supervised, dpo or reinforcement (one of: supervised, dpo, reinforcement)
+    the fine-tuning method (one of: supervised, dpo, reinforcement)
     """
     dpo: NotRequired[pulumi.Input[Optional['FineTuneDPOMethodArgsDict']]]
     """
@@ -420,7 +420,7 @@ class FineTuneMethodArgs:
         """
         The fine-tuning method and its settings (OpenAI's `method`).
 
-        :param pulumi.Input[_builtins.str] type: the fine-tuning method: supervised, dpo or reinforcement (one of: supervised, dpo, reinforcement)
+        :param pulumi.Input[_builtins.str] type: the fine-tuning method (one of: supervised, dpo, reinforcement)
         :param pulumi.Input['FineTuneDPOMethodArgs'] dpo: settings of a Direct Preference Optimization job (method.type dpo)
         :param pulumi.Input['FineTuneReinforcementMethodArgs'] reinforcement: settings of a reinforcement job (method.type reinforcement)
         :param pulumi.Input['FineTuneSupervisedMethodArgs'] supervised: settings of a supervised job (method.type supervised)
@@ -437,7 +437,7 @@ class FineTuneMethodArgs:
     @pulumi.getter
     def type(self) -> pulumi.Input[_builtins.str]:
         """
-        the fine-tuning method: supervised, dpo or reinforcement (one of: supervised, dpo, reinforcement)
+        the fine-tuning method (one of: supervised, dpo, reinforcement)
         """
         return pulumi.get(self, "type")
 
@@ -512,7 +512,7 @@ class FineTuneReinforcementHyperparametersArgsDict(TypedDict):
     """
     reasoning_effort: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    reasoning effort of the trained model: default, low, medium or high (one of: default, low, medium, high)
+    reasoning effort of the trained model (one of: default, low, medium, high)
     """
 
 @pulumi.input_type
@@ -534,7 +534,7 @@ class FineTuneReinforcementHyperparametersArgs:
         :param pulumi.Input[Union[_builtins.str, _builtins.int]] eval_samples: reinforcement: samples per evaluation: 'auto' or >= 1
         :param pulumi.Input[Union[_builtins.str, _builtins.float]] learning_rate_multiplier: scaling of the learning rate: 'auto' or a positive number
         :param pulumi.Input[Union[_builtins.str, _builtins.int]] n_epochs: full passes over the training data: 'auto' or 1-50
-        :param pulumi.Input[_builtins.str] reasoning_effort: reasoning effort of the trained model: default, low, medium or high (one of: default, low, medium, high)
+        :param pulumi.Input[_builtins.str] reasoning_effort: reasoning effort of the trained model (one of: default, low, medium, high)
         """
         if batch_size is not None:
             pulumi.set(__self__, "batch_size", batch_size)
@@ -627,7 +627,7 @@ class FineTuneReinforcementHyperparametersArgs:
     @pulumi.getter
     def reasoning_effort(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        reasoning effort of the trained model: default, low, medium or high (one of: default, low, medium, high)
+        reasoning effort of the trained model (one of: default, low, medium, high)
         """
         return pulumi.get(self, "reasoning_effort")
 
@@ -1297,7 +1297,7 @@ class FineTuningJobIntegrationArgsDict(TypedDict):
     """
     type: pulumi.Input[_builtins.str]
     """
-    the integration: wandb (one of: wandb)
+    the integration (one of: wandb)
     """
     wandb: pulumi.Input['FineTuningJobIntegrationWandbArgsDict']
     """
@@ -1312,7 +1312,7 @@ class FineTuningJobIntegrationArgs:
         """
         An integration the job reports to.
 
-        :param pulumi.Input[_builtins.str] type: the integration: wandb (one of: wandb)
+        :param pulumi.Input[_builtins.str] type: the integration (one of: wandb)
         :param pulumi.Input['FineTuningJobIntegrationWandbArgs'] wandb: the Weights & Biases run the job reports to
         """
         pulumi.set(__self__, "type", type)
@@ -1322,7 +1322,7 @@ class FineTuningJobIntegrationArgs:
     @pulumi.getter
     def type(self) -> pulumi.Input[_builtins.str]:
         """
-        the integration: wandb (one of: wandb)
+        the integration (one of: wandb)
         """
         return pulumi.get(self, "type")
 
@@ -2003,7 +2003,7 @@ class GraderStringCheckArgsDict(TypedDict):
     """
     operation: pulumi.Input[_builtins.str]
     """
-    the comparison: eq, ne, like or ilike (one of: eq, ne, like, ilike)
+    the comparison (one of: eq, ne, like, ilike)
     """
     reference: pulumi.Input[_builtins.str]
     """
@@ -2027,7 +2027,7 @@ class GraderStringCheckArgs:
 
         :param pulumi.Input[_builtins.str] input: the text graded: a template such as {{sample.output_text}}
         :param pulumi.Input[_builtins.str] name: the grader's name
-        :param pulumi.Input[_builtins.str] operation: the comparison: eq, ne, like or ilike (one of: eq, ne, like, ilike)
+        :param pulumi.Input[_builtins.str] operation: the comparison (one of: eq, ne, like, ilike)
         :param pulumi.Input[_builtins.str] reference: the text compared with: a template such as {{item.answer}}
         :param pulumi.Input[_builtins.str] type: the kind of object (one of: string_check)
         """
@@ -2065,7 +2065,7 @@ class GraderStringCheckArgs:
     @pulumi.getter
     def operation(self) -> pulumi.Input[_builtins.str]:
         """
-        the comparison: eq, ne, like or ilike (one of: eq, ne, like, ilike)
+        the comparison (one of: eq, ne, like, ilike)
         """
         return pulumi.get(self, "operation")
 
@@ -2104,7 +2104,7 @@ class GraderTextSimilarityArgsDict(TypedDict):
     """
     evaluation_metric: pulumi.Input[_builtins.str]
     """
-    the similarity metric: cosine, fuzzy_match, bleu, gleu, meteor, rouge_* (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
+    the similarity metric (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
     """
     input: pulumi.Input[_builtins.str]
     """
@@ -2134,7 +2134,7 @@ class GraderTextSimilarityArgs:
         """
         Scores the similarity of the input and the reference.
 
-        :param pulumi.Input[_builtins.str] evaluation_metric: the similarity metric: cosine, fuzzy_match, bleu, gleu, meteor, rouge_* (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
+        :param pulumi.Input[_builtins.str] evaluation_metric: the similarity metric (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
         :param pulumi.Input[_builtins.str] input: the text graded: a template such as {{sample.output_text}}
         :param pulumi.Input[_builtins.str] name: the grader's name
         :param pulumi.Input[_builtins.str] reference: the text compared with: a template such as {{item.answer}}
@@ -2150,7 +2150,7 @@ class GraderTextSimilarityArgs:
     @pulumi.getter
     def evaluation_metric(self) -> pulumi.Input[_builtins.str]:
         """
-        the similarity metric: cosine, fuzzy_match, bleu, gleu, meteor, rouge_* (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
+        the similarity metric (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
         """
         return pulumi.get(self, "evaluation_metric")
 
@@ -2370,7 +2370,7 @@ class PromptCacheBreakpointConfigArgsDict(TypedDict):
     """
     mode: pulumi.Input[_builtins.str]
     """
-    explicit (one of: explicit)
+    how the breakpoint is set (one of: explicit)
     """
 
 @pulumi.input_type
@@ -2380,7 +2380,7 @@ class PromptCacheBreakpointConfigArgs:
         """
         PromptCacheBreakpointConfig (OpenAI's shape).
 
-        :param pulumi.Input[_builtins.str] mode: explicit (one of: explicit)
+        :param pulumi.Input[_builtins.str] mode: how the breakpoint is set (one of: explicit)
         """
         pulumi.set(__self__, "mode", mode)
 
@@ -2388,7 +2388,7 @@ class PromptCacheBreakpointConfigArgs:
     @pulumi.getter
     def mode(self) -> pulumi.Input[_builtins.str]:
         """
-        explicit (one of: explicit)
+        how the breakpoint is set (one of: explicit)
         """
         return pulumi.get(self, "mode")
 

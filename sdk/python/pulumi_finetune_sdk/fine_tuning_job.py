@@ -626,7 +626,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def checkpoints(self) -> pulumi.Output[Optional[Sequence['outputs.FineTuningCheckpoint']]]:
+    def checkpoints(self) -> pulumi.Output[Sequence['outputs.FineTuningCheckpoint']]:
         """
         [{step_number, metrics, fine_tuned_model_checkpoint}], kept current by refresh
         """
@@ -634,7 +634,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="createdAt")
-    def created_at(self) -> pulumi.Output[Optional[_builtins.int]]:
+    def created_at(self) -> pulumi.Output[_builtins.int]:
         """
         Unix seconds
         """
@@ -642,7 +642,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def error(self) -> pulumi.Output[Optional['outputs.FineTuningJobError']]:
+    def error(self) -> pulumi.Output['outputs.FineTuningJobError']:
         """
         {code, message, param} of a failed job, else {}
         """
@@ -682,7 +682,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="estimatedFinish")
-    def estimated_finish(self) -> pulumi.Output[Optional[_builtins.int]]:
+    def estimated_finish(self) -> pulumi.Output[_builtins.int]:
         """
         Unix seconds, while running, else 0
         """
@@ -698,7 +698,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="fineTunedModel")
-    def fine_tuned_model(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def fine_tuned_model(self) -> pulumi.Output[_builtins.str]:
         """
         ft:... once succeeded, else ''
         """
@@ -706,7 +706,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="finishedAt")
-    def finished_at(self) -> pulumi.Output[Optional[_builtins.int]]:
+    def finished_at(self) -> pulumi.Output[_builtins.int]:
         """
         Unix seconds, once finished, else 0
         """
@@ -722,7 +722,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def hyperparameters(self) -> pulumi.Output[Optional['outputs.FineTuningJobHyperparameters']]:
+    def hyperparameters(self) -> pulumi.Output['outputs.FineTuningJobHyperparameters']:
         """
         deprecated by OpenAI
         """
@@ -730,7 +730,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def integrations(self) -> pulumi.Output[Optional[Sequence['outputs.FineTuningJobIntegration']]]:
+    def integrations(self) -> pulumi.Output[Sequence['outputs.FineTuningJobIntegration']]:
         """
         Weights & Biases
         """
@@ -738,7 +738,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="jobId")
-    def job_id(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def job_id(self) -> pulumi.Output[_builtins.str]:
         """
         ftjob-... (also the resource's id)
         """
@@ -746,7 +746,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def metadata(self) -> pulumi.Output[Optional[Mapping[str, _builtins.str]]]:
+    def metadata(self) -> pulumi.Output[Mapping[str, _builtins.str]]:
         """
         up to 15 pairs (+ the marker)
         """
@@ -762,7 +762,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def metrics(self) -> pulumi.Output[Optional['outputs.FineTuningMetrics']]:
+    def metrics(self) -> pulumi.Output['outputs.FineTuningMetrics']:
         """
         the latest step's metrics (train/valid loss, token accuracy), kept current
         """
@@ -770,7 +770,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def model(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def model(self) -> pulumi.Output[_builtins.str]:
         """
         base model, or an ft: model
         """
@@ -786,7 +786,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="onDestroy")
-    def on_destroy(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def on_destroy(self) -> pulumi.Output[_builtins.str]:
         """
         cancel, keep or delete_model
         """
@@ -802,7 +802,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="organizationId")
-    def organization_id(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def organization_id(self) -> pulumi.Output[_builtins.str]:
         """
         the organization that owns the job
         """
@@ -810,7 +810,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="pauseReason")
-    def pause_reason(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def pause_reason(self) -> pulumi.Output[_builtins.str]:
         """
         why the job is paused when Pulumi did not pause it (the host's cost cap), else ''
         """
@@ -818,7 +818,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def paused(self) -> pulumi.Output[Optional[_builtins.bool]]:
+    def paused(self) -> pulumi.Output[_builtins.bool]:
         """
         desired state: pause (true) or resume (false); as an output, as last seen
         """
@@ -842,7 +842,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="resultFiles")
-    def result_files(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
+    def result_files(self) -> pulumi.Output[Sequence[_builtins.str]]:
         """
         ids of the results files
         """
@@ -850,7 +850,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="resultModel")
-    def result_model(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def result_model(self) -> pulumi.Output[_builtins.str]:
         """
         what to deploy or call: fine_tuned_model, or the final checkpoint where the host names the result so (JOB_ID:CHECKPOINT_ID); '' until known
         """
@@ -858,7 +858,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="resumeCostCapped")
-    def resume_cost_capped(self) -> pulumi.Output[Optional[_builtins.bool]]:
+    def resume_cost_capped(self) -> pulumi.Output[_builtins.bool]:
         """
         let paused=false resume a job the host paused at its cost cap (spends more)
         """
@@ -866,7 +866,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def seed(self) -> pulumi.Output[Optional[_builtins.int]]:
+    def seed(self) -> pulumi.Output[_builtins.int]:
         """
         reproducibility seed
         """
@@ -882,7 +882,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def status(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def status(self) -> pulumi.Output[_builtins.str]:
         """
         validating_files ... succeeded, failed, cancelled
         """
@@ -898,7 +898,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="trainedTokens")
-    def trained_tokens(self) -> pulumi.Output[Optional[_builtins.int]]:
+    def trained_tokens(self) -> pulumi.Output[_builtins.int]:
         """
         billable tokens, once finished, else 0
         """
@@ -906,7 +906,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="trainingFile")
-    def training_file(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def training_file(self) -> pulumi.Output[_builtins.str]:
         """
         training file id
         """
@@ -922,7 +922,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="validationFile")
-    def validation_file(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def validation_file(self) -> pulumi.Output[_builtins.str]:
         """
         validation file id
         """
@@ -930,7 +930,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="waitForCompletion")
-    def wait_for_completion(self) -> pulumi.Output[Optional[_builtins.bool]]:
+    def wait_for_completion(self) -> pulumi.Output[_builtins.bool]:
         """
         `pulumi up` waits until the job ends
         """
@@ -938,7 +938,7 @@ class FineTuningJob(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="waitTimeoutSeconds")
-    def wait_timeout_seconds(self) -> pulumi.Output[Optional[_builtins.float]]:
+    def wait_timeout_seconds(self) -> pulumi.Output[_builtins.float]:
         """
         how long to wait
         """

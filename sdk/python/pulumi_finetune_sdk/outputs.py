@@ -58,7 +58,7 @@ class EvalItem(dict):
         EvalItem (OpenAI's shape).
 
         :param Union[_builtins.str, 'InputTextContent', 'EvalItemContentOutputText', 'EvalItemInputImage', 'InputAudio', Sequence[Union[_builtins.str, 'InputTextContent', 'EvalItemContentOutputText', 'EvalItemInputImage', 'InputAudio']]] content: the message: text, or a list of text, image and audio parts
-        :param _builtins.str role: user, assistant, system or developer (one of: user, assistant, system, developer)
+        :param _builtins.str role: who speaks (one of: user, assistant, system, developer)
         :param _builtins.str type: the kind of object (one of: message)
         """
         pulumi.set(__self__, "content", content)
@@ -78,7 +78,7 @@ class EvalItem(dict):
     @pulumi.getter
     def role(self) -> _builtins.str:
         """
-        user, assistant, system or developer (one of: user, assistant, system, developer)
+        who speaks (one of: user, assistant, system, developer)
         """
         return pulumi.get(self, "role")
 
@@ -268,7 +268,7 @@ class FineTuneMethod(dict):
         """
         The fine-tuning method and its settings (OpenAI's `method`).
 
-        :param _builtins.str type: the fine-tuning method: supervised, dpo or reinforcement (one of: supervised, dpo, reinforcement)
+        :param _builtins.str type: the fine-tuning method (one of: supervised, dpo, reinforcement)
         :param 'FineTuneDPOMethod' dpo: settings of a Direct Preference Optimization job (method.type dpo)
         :param 'FineTuneReinforcementMethod' reinforcement: settings of a reinforcement job (method.type reinforcement)
         :param 'FineTuneSupervisedMethod' supervised: settings of a supervised job (method.type supervised)
@@ -285,7 +285,7 @@ class FineTuneMethod(dict):
     @pulumi.getter
     def type(self) -> _builtins.str:
         """
-        the fine-tuning method: supervised, dpo or reinforcement (one of: supervised, dpo, reinforcement)
+        the fine-tuning method (one of: supervised, dpo, reinforcement)
         """
         return pulumi.get(self, "type")
 
@@ -336,7 +336,7 @@ class FineTuneReinforcementHyperparameters(dict):
         :param Union[_builtins.str, _builtins.int] eval_samples: reinforcement: samples per evaluation: 'auto' or >= 1
         :param Union[_builtins.str, _builtins.float] learning_rate_multiplier: scaling of the learning rate: 'auto' or a positive number
         :param Union[_builtins.str, _builtins.int] n_epochs: full passes over the training data: 'auto' or 1-50
-        :param _builtins.str reasoning_effort: reasoning effort of the trained model: default, low, medium or high (one of: default, low, medium, high)
+        :param _builtins.str reasoning_effort: reasoning effort of the trained model (one of: default, low, medium, high)
         """
         if batch_size is not None:
             pulumi.set(__self__, "batch_size", batch_size)
@@ -405,7 +405,7 @@ class FineTuneReinforcementHyperparameters(dict):
     @pulumi.getter
     def reasoning_effort(self) -> Optional[_builtins.str]:
         """
-        reasoning effort of the trained model: default, low, medium or high (one of: default, low, medium, high)
+        reasoning effort of the trained model (one of: default, low, medium, high)
         """
         return pulumi.get(self, "reasoning_effort")
 
@@ -933,7 +933,7 @@ class FineTuningJobIntegration(dict):
         """
         An integration the job reports to.
 
-        :param _builtins.str type: the integration: wandb (one of: wandb)
+        :param _builtins.str type: the integration (one of: wandb)
         :param 'FineTuningJobIntegrationWandb' wandb: the Weights & Biases run the job reports to
         """
         pulumi.set(__self__, "type", type)
@@ -943,7 +943,7 @@ class FineTuningJobIntegration(dict):
     @pulumi.getter
     def type(self) -> _builtins.str:
         """
-        the integration: wandb (one of: wandb)
+        the integration (one of: wandb)
         """
         return pulumi.get(self, "type")
 
@@ -1482,7 +1482,7 @@ class GraderStringCheck(dict):
 
         :param _builtins.str input: the text graded: a template such as {{sample.output_text}}
         :param _builtins.str name: the grader's name
-        :param _builtins.str operation: the comparison: eq, ne, like or ilike (one of: eq, ne, like, ilike)
+        :param _builtins.str operation: the comparison (one of: eq, ne, like, ilike)
         :param _builtins.str reference: the text compared with: a template such as {{item.answer}}
         :param _builtins.str type: the kind of object (one of: string_check)
         """
@@ -1512,7 +1512,7 @@ class GraderStringCheck(dict):
     @pulumi.getter
     def operation(self) -> _builtins.str:
         """
-        the comparison: eq, ne, like or ilike (one of: eq, ne, like, ilike)
+        the comparison (one of: eq, ne, like, ilike)
         """
         return pulumi.get(self, "operation")
 
@@ -1547,7 +1547,7 @@ class GraderTextSimilarity(dict):
         """
         Scores the similarity of the input and the reference.
 
-        :param _builtins.str evaluation_metric: the similarity metric: cosine, fuzzy_match, bleu, gleu, meteor, rouge_* (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
+        :param _builtins.str evaluation_metric: the similarity metric (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
         :param _builtins.str input: the text graded: a template such as {{sample.output_text}}
         :param _builtins.str name: the grader's name
         :param _builtins.str reference: the text compared with: a template such as {{item.answer}}
@@ -1563,7 +1563,7 @@ class GraderTextSimilarity(dict):
     @pulumi.getter
     def evaluation_metric(self) -> _builtins.str:
         """
-        the similarity metric: cosine, fuzzy_match, bleu, gleu, meteor, rouge_* (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
+        the similarity metric (one of: cosine, fuzzy_match, bleu, gleu, meteor, rouge_1, rouge_2, rouge_3, rouge_4, rouge_5, rouge_l)
         """
         return pulumi.get(self, "evaluation_metric")
 
@@ -1713,7 +1713,7 @@ class PromptCacheBreakpointConfig(dict):
         """
         PromptCacheBreakpointConfig (OpenAI's shape).
 
-        :param _builtins.str mode: explicit (one of: explicit)
+        :param _builtins.str mode: how the breakpoint is set (one of: explicit)
         """
         pulumi.set(__self__, "mode", mode)
 
@@ -1721,7 +1721,7 @@ class PromptCacheBreakpointConfig(dict):
     @pulumi.getter
     def mode(self) -> _builtins.str:
         """
-        explicit (one of: explicit)
+        how the breakpoint is set (one of: explicit)
         """
         return pulumi.get(self, "mode")
 

@@ -318,7 +318,7 @@ class TrainingFile(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def bytes(self) -> pulumi.Output[Optional[_builtins.int]]:
+    def bytes(self) -> pulumi.Output[_builtins.int]:
         """
         size in bytes
         """
@@ -326,7 +326,7 @@ class TrainingFile(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="createdAt")
-    def created_at(self) -> pulumi.Output[Optional[_builtins.int]]:
+    def created_at(self) -> pulumi.Output[_builtins.int]:
         """
         Unix seconds
         """
@@ -358,7 +358,7 @@ class TrainingFile(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="fileId")
-    def file_id(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def file_id(self) -> pulumi.Output[_builtins.str]:
         """
         file-... (also the resource's id)
         """
@@ -366,7 +366,7 @@ class TrainingFile(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def filename(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def filename(self) -> pulumi.Output[_builtins.str]:
         """
         the name it was uploaded under
         """
@@ -430,7 +430,7 @@ class TrainingFile(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def purpose(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def purpose(self) -> pulumi.Output[_builtins.str]:
         """
         fine-tune
         """
@@ -446,7 +446,7 @@ class TrainingFile(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def status(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def status(self) -> pulumi.Output[_builtins.str]:
         """
         processing status as last seen
         """
