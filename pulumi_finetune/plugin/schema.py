@@ -104,6 +104,9 @@ CONFIG_DOCS: dict[str, str] = {
     "baseUrl": "the endpoint (else OPENAI_BASE_URL, else https://api.openai.com/v1)",
     "organization": "OpenAI organization header (else OPENAI_ORG_ID)",
     "project": "OpenAI project header (else OPENAI_PROJECT_ID)",
+    "azureToken": "a Microsoft Entra ID token for Azure OpenAI, sent instead of the key (else "
+    "AZURE_OPENAI_AD_TOKEN); set with `pulumi config set --secret`",
+    "host": "whose API this is: openai, azure, nebius or compatible (else from the base URL)",
     PRICES_CONFIG: "training prices by model, USD per 1M tokens, overriding the dated table",
 }
 

@@ -56,7 +56,7 @@ export interface ProviderArgs {
      */
     apiKey?: pulumi.Input<string | undefined>;
     /**
-     * azureToken
+     * a Microsoft Entra ID token for Azure OpenAI, sent instead of the key (else AZURE_OPENAI_AD_TOKEN); set with `pulumi config set --secret`
      */
     azureToken?: pulumi.Input<string | undefined>;
     /**
@@ -64,7 +64,7 @@ export interface ProviderArgs {
      */
     baseUrl?: pulumi.Input<string | undefined>;
     /**
-     * host
+     * whose API this is: openai, azure, nebius or compatible (else from the base URL)
      */
     host?: pulumi.Input<string | undefined>;
     /**

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -206,3 +207,13 @@ def test_the_api_key_config_is_secret() -> None:
     assert config["apiKey"]["secret"] is True
     assert {"apiKey", "baseUrl", "organization", "project", "trainingPrices"} <= set(config)
     assert set(config) == {*settings.CONFIG_NAMES, "trainingPrices"}  # what configure reads
+
+
+def test_every_config_variable_is_documented_in_the_schema_and_the_registry_page() -> None:
+    config = package.package_schema()["config"]["variables"]
+    page = (
+        Path(__file__).resolve().parents[2] / "docs" / "installation-configuration.md"
+    ).read_text()
+    for name, spec in config.items():
+        assert spec["description"] != name, f"finetune:{name} has no doc (CONFIG_DOCS)"
+        assert f"`finetune:{name}`" in page, f"finetune:{name} is not in the registry's page"

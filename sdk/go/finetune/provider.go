@@ -41,11 +41,11 @@ func NewProvider(ctx *pulumi.Context,
 type providerArgs struct {
 	// API key (else OPENAI_API_KEY); set with `pulumi config set --secret`
 	ApiKey *string `pulumi:"apiKey"`
-	// azureToken
+	// a Microsoft Entra ID token for Azure OpenAI, sent instead of the key (else AZURE_OPENAI_AD_TOKEN); set with `pulumi config set --secret`
 	AzureToken *string `pulumi:"azureToken"`
 	// the endpoint (else OPENAI_BASE_URL, else https://api.openai.com/v1)
 	BaseUrl *string `pulumi:"baseUrl"`
-	// host
+	// whose API this is: openai, azure, nebius or compatible (else from the base URL)
 	Host *string `pulumi:"host"`
 	// OpenAI organization header (else OPENAI_ORG_ID)
 	Organization *string `pulumi:"organization"`
@@ -59,11 +59,11 @@ type providerArgs struct {
 type ProviderArgs struct {
 	// API key (else OPENAI_API_KEY); set with `pulumi config set --secret`
 	ApiKey pulumi.StringPtrInput
-	// azureToken
+	// a Microsoft Entra ID token for Azure OpenAI, sent instead of the key (else AZURE_OPENAI_AD_TOKEN); set with `pulumi config set --secret`
 	AzureToken pulumi.StringPtrInput
 	// the endpoint (else OPENAI_BASE_URL, else https://api.openai.com/v1)
 	BaseUrl pulumi.StringPtrInput
-	// host
+	// whose API this is: openai, azure, nebius or compatible (else from the base URL)
 	Host pulumi.StringPtrInput
 	// OpenAI organization header (else OPENAI_ORG_ID)
 	Organization pulumi.StringPtrInput

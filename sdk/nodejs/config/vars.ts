@@ -19,7 +19,7 @@ Object.defineProperty(exports, "apiKey", {
 });
 
 /**
- * azureToken
+ * a Microsoft Entra ID token for Azure OpenAI, sent instead of the key (else AZURE_OPENAI_AD_TOKEN); set with `pulumi config set --secret`
  */
 export declare const azureToken: string | undefined;
 Object.defineProperty(exports, "azureToken", {
@@ -41,7 +41,7 @@ Object.defineProperty(exports, "baseUrl", {
 });
 
 /**
- * host
+ * whose API this is: openai, azure, nebius or compatible (else from the base URL)
  */
 export declare const host: string | undefined;
 Object.defineProperty(exports, "host", {

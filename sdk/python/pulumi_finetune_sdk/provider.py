@@ -30,9 +30,9 @@ class ProviderArgs:
         The set of arguments for constructing a Provider resource.
 
         :param pulumi.Input[_builtins.str] api_key: API key (else OPENAI_API_KEY); set with `pulumi config set --secret`
-        :param pulumi.Input[_builtins.str] azure_token: azureToken
+        :param pulumi.Input[_builtins.str] azure_token: a Microsoft Entra ID token for Azure OpenAI, sent instead of the key (else AZURE_OPENAI_AD_TOKEN); set with `pulumi config set --secret`
         :param pulumi.Input[_builtins.str] base_url: the endpoint (else OPENAI_BASE_URL, else https://api.openai.com/v1)
-        :param pulumi.Input[_builtins.str] host: host
+        :param pulumi.Input[_builtins.str] host: whose API this is: openai, azure, nebius or compatible (else from the base URL)
         :param pulumi.Input[_builtins.str] organization: OpenAI organization header (else OPENAI_ORG_ID)
         :param pulumi.Input[_builtins.str] project: OpenAI project header (else OPENAI_PROJECT_ID)
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]] training_prices: training prices by model, USD per 1M tokens, overriding the dated table
@@ -68,7 +68,7 @@ class ProviderArgs:
     @pulumi.getter(name="azureToken")
     def azure_token(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        azureToken
+        a Microsoft Entra ID token for Azure OpenAI, sent instead of the key (else AZURE_OPENAI_AD_TOKEN); set with `pulumi config set --secret`
         """
         return pulumi.get(self, "azure_token")
 
@@ -92,7 +92,7 @@ class ProviderArgs:
     @pulumi.getter
     def host(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        host
+        whose API this is: openai, azure, nebius or compatible (else from the base URL)
         """
         return pulumi.get(self, "host")
 
@@ -157,9 +157,9 @@ class Provider(pulumi.ProviderResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] api_key: API key (else OPENAI_API_KEY); set with `pulumi config set --secret`
-        :param pulumi.Input[_builtins.str] azure_token: azureToken
+        :param pulumi.Input[_builtins.str] azure_token: a Microsoft Entra ID token for Azure OpenAI, sent instead of the key (else AZURE_OPENAI_AD_TOKEN); set with `pulumi config set --secret`
         :param pulumi.Input[_builtins.str] base_url: the endpoint (else OPENAI_BASE_URL, else https://api.openai.com/v1)
-        :param pulumi.Input[_builtins.str] host: host
+        :param pulumi.Input[_builtins.str] host: whose API this is: openai, azure, nebius or compatible (else from the base URL)
         :param pulumi.Input[_builtins.str] organization: OpenAI organization header (else OPENAI_ORG_ID)
         :param pulumi.Input[_builtins.str] project: OpenAI project header (else OPENAI_PROJECT_ID)
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]] training_prices: training prices by model, USD per 1M tokens, overriding the dated table

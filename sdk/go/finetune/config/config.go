@@ -16,7 +16,7 @@ func GetApiKey(ctx *pulumi.Context) string {
 	return config.Get(ctx, "finetune:apiKey")
 }
 
-// azureToken
+// a Microsoft Entra ID token for Azure OpenAI, sent instead of the key (else AZURE_OPENAI_AD_TOKEN); set with `pulumi config set --secret`
 func GetAzureToken(ctx *pulumi.Context) string {
 	return config.Get(ctx, "finetune:azureToken")
 }
@@ -26,7 +26,7 @@ func GetBaseUrl(ctx *pulumi.Context) string {
 	return config.Get(ctx, "finetune:baseUrl")
 }
 
-// host
+// whose API this is: openai, azure, nebius or compatible (else from the base URL)
 func GetHost(ctx *pulumi.Context) string {
 	return config.Get(ctx, "finetune:host")
 }

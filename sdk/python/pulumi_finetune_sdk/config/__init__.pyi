@@ -21,7 +21,7 @@ API key (else OPENAI_API_KEY); set with `pulumi config set --secret`
 
 azureToken: Optional[str]
 """
-azureToken
+a Microsoft Entra ID token for Azure OpenAI, sent instead of the key (else AZURE_OPENAI_AD_TOKEN); set with `pulumi config set --secret`
 """
 
 baseUrl: Optional[str]
@@ -31,7 +31,7 @@ the endpoint (else OPENAI_BASE_URL, else https://api.openai.com/v1)
 
 host: Optional[str]
 """
-host
+whose API this is: openai, azure, nebius or compatible (else from the base URL)
 """
 
 organization: Optional[str]

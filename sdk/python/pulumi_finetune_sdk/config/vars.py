@@ -30,7 +30,7 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def azure_token(self) -> Optional[str]:
         """
-        azureToken
+        a Microsoft Entra ID token for Azure OpenAI, sent instead of the key (else AZURE_OPENAI_AD_TOKEN); set with `pulumi config set --secret`
         """
         return __config__.get('azureToken')
 
@@ -44,7 +44,7 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def host(self) -> Optional[str]:
         """
-        host
+        whose API this is: openai, azure, nebius or compatible (else from the base URL)
         """
         return __config__.get('host')
 
