@@ -186,3 +186,17 @@ def test_example_as_written_waits_and_exports_the_model_and_its_typed_metrics(
     assert job["checkpoints"] and job["metrics"]["train_loss"] > 0
     if example is not YAML:  # read through the SDK's typed metrics output
         assert outputs["trainLoss"] == job["metrics"]["train_loss"]
+
+
+def test_a_typo_in_a_nested_field_fails_the_yaml_preview_with_no_request(
+    ep: Endpoint, make_project: Callable[..., PluginProject]
+) -> None:
+    project = make_project(ep, YAML)
+    typo = YAML.program().replace("n_epochs: 3", "n_epoch: 3")
+    project.write_program(typo)
+    ep.api.reset_stats()
+    preview = project.preview(check=False)
+    assert preview.returncode != 0
+    assert "Cannot assign '{n_epoch: number}'" in preview.output, preview.output
+    assert "finetune:index:FineTuneSupervisedHyperparameters" in preview.output
+    assert ep.api.stats()["requests"] == 0
