@@ -186,7 +186,8 @@ class Shapes:
         ref = member.get("$ref", "")
         if not ref.startswith(TYPE_REF):
             return None
-        field = self.types[ref.removeprefix(TYPE_REF)]["properties"].get("type", {})
+        target = self.types.get(ref.removeprefix(TYPE_REF), {})  # {}: still being built
+        field = target.get("properties", {}).get("type", {})
         values = field.get("enumValues")
         return values[0] if isinstance(values, list) and len(values) == 1 else None
 
@@ -236,7 +237,7 @@ class Shapes:
         return found
 
     def finished(self) -> dict[str, dict[str, Any]]:
-        """The object types, without the enum values kept for naming union members."""
+        """The object types, without the enum values kept for unions' discriminators."""
         for spec in self.types.values():
             for field in spec["properties"].values():
                 field.pop("enumValues", None)
