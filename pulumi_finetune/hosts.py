@@ -1,4 +1,5 @@
-"""The hosts of OpenAI's fine-tuning API, one row each: how a base URL is recognised as the host,
+"""The hosts of fine-tuning APIs, one row each (OpenAI's API and its hosts; a host with an API
+of its own names its shape, `pulumi_finetune.shapes`): how a base URL is recognised as the host,
 how the host takes credentials, which create fields, hyperparameters and methods it takes, what
 it cannot do (pause, delete models), what names the trained model, how its ids, errors and
 request ids look, and what its uploads require. Lifecycle dates live in their own dated table
@@ -22,6 +23,13 @@ Sources, checked 2026-12 (each row's `sources` names its own):
   `POST /files`, its multipart uploads being for datasets only) and
   `post-training/how-to-fine-tune` (a checkpoint is deployed with `source: "JOB_ID:CHECKPOINT_ID"`).
   No pause or resume route is documented.
+- Together AI: its OpenAPI description, togethercomputer/openapi `openapi.yaml` (commit 090263a,
+  2026-04-28: `POST /fine-tunes` with flat hyperparameters, `training_method` sft|dpo,
+  `training_type` Full|Lora; `FinetuneResponse` with statuses pending ... completed, ISO times,
+  `model_output_name`; cancel, events and checkpoints under `/fine-tunes/{id}`; `POST
+  /files/upload` multipart with `file_name`; errors `ErrorData`, OpenAI's body; bearer key).
+  Its job object keeps no `metadata` and its list takes no filter. Its wire is its own shape
+  (`pulumi_finetune.shapes.together`).
 Where a host's spec and its pages disagree (Azure's spec has no `trainingType`, no `paused`,
 no `/uploads`, no model delete; its pages document all four) the row follows the pages.
 
@@ -43,6 +51,7 @@ __all__ = [
     "OPENAI",
     "OPENAI_HYPERPARAMETERS",
     "REQUEST_ID_HEADERS",
+    "TOGETHER",
     "Host",
     "by_name",
     "infer",
@@ -118,6 +127,16 @@ class Host:
     price_note: str = ""
     """Where the host's prices are, when they are not tabled."""
     sources: tuple[str, ...] = ()
+    shape: str = "openai"
+    """The API shape the host's wire has: a module of `pulumi_finetune.shapes` (`openai`,
+    `together`), which translates the resource's OpenAI vocabulary to and from it."""
+    job_id_prefix: str = "ftjob-"
+    """How a fine-tuning job's id starts (`adopt_job_id` is checked against it)."""
+    echoes: tuple[str, ...] = ()
+    """What of a create request the host's job object returns (in the resource's vocabulary,
+    after the shape's translation): what a job whose create response was lost is found by."""
+    lists_by_metadata: bool = True
+    """Whether the host keeps a job's `metadata` and filters its job list by it."""
 
 
 OPENAI = Host(
@@ -189,11 +208,59 @@ NEBIUS = Host(
         "https://docs.tokenfactory.nebius.com/post-training/how-to-fine-tune",
     ),
 )
+TOGETHER = Host(
+    "together",
+    "Together AI",
+    hostnames=("api.together.ai", "api.together.xyz"),
+    shape="together",
+    create_fields=(
+        "from_checkpoint",
+        "from_hf_model",
+        "hf_model_revision",
+        "lr_scheduler",
+        "multimodal_params",
+    ),
+    hyperparameters=(
+        "batch_size",
+        "learning_rate",
+        "n_epochs",
+        "n_checkpoints",
+        "n_evals",
+        "warmup_ratio",
+        "weight_decay",
+        "max_grad_norm",
+        "packing",
+        "max_seq_length",
+        "train_on_inputs",
+        "lora",
+        "lora_r",
+        "lora_alpha",
+        "lora_dropout",
+        "lora_trainable_modules",
+    ),
+    methods=("supervised", "dpo"),
+    can_pause=False,
+    fine_tuned_id="{org}/{base}-{short}",
+    suffix_max=40,  # its CLI's documented limit; the OpenAPI description states none
+    uploads_api=False,  # one multipart POST /files/upload
+    can_delete_models=False,
+    job_id_prefix="ft-",
+    # FinetuneResponse returns model, files, suffix, random_seed, training_method and its flat
+    # hyperparameters (translated into method.<type>.hyperparameters); no metadata.
+    echoes=("model", "training_file", "validation_file", "suffix", "seed", "method"),
+    lists_by_metadata=False,
+    price_note="Together bills training per token by model size and method: see "
+    "https://www.together.ai/pricing (not tabled here: no estimate is shown)",
+    sources=(
+        "togethercomputer/openapi openapi.yaml (commit 090263a, 2026-04-28)",
+        "https://docs.together.ai/reference/post-fine-tunes",
+    ),
+)
 COMPATIBLE = Host("compatible", "an OpenAI-compatible endpoint", price_table="openai")
 """Any other endpoint: OpenAI's fields and, for an estimate, OpenAI's prices (a proxy in front
 of OpenAI, the local endpoint); nothing about its lifecycle or extensions is assumed."""
 
-HOSTS: tuple[Host, ...] = (OPENAI, AZURE, NEBIUS, COMPATIBLE)
+HOSTS: tuple[Host, ...] = (OPENAI, AZURE, NEBIUS, TOGETHER, COMPATIBLE)
 NAMES: tuple[str, ...] = tuple(h.name for h in HOSTS)
 #: Every request-id header a host sends, OpenAI's first: an error names the request with the
 #: first one its answer carries, whichever host answered.

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi.output import Unknown
 
-from . import hosts
+from . import hosts, shapes
 from .schema import FINE_TUNING_JOB
 
 if TYPE_CHECKING:
@@ -262,6 +262,13 @@ HYPERPARAMETER_KINDS: dict[str, tuple[type, ...]] = {
     "lora_alpha": (int,),
     "packing": (bool,),
     "lora": (bool,),
+    # Together AI's (its OpenAPI description)
+    "n_checkpoints": (int,),
+    "n_evals": (int,),
+    "max_seq_length": (int,),
+    "train_on_inputs": (bool,),
+    "lora_trainable_modules": (str,),
+    "beta": (int, float),
 }
 
 
@@ -278,9 +285,31 @@ def _supervised_hyperparameters(spec: Mapping[str, Any]) -> Iterator[tuple[str, 
             yield "method.supervised.hyperparameters", hyper
 
 
+#: A method whose hyperparameters, on a host with its own (its row's), are the host's plus these.
+OWN_METHOD_HYPERPARAMETERS: dict[str, tuple[str, ...]] = {"dpo": ("beta",)}
+
+
+def _own_hyperparameters(
+    spec: Mapping[str, Any], host: hosts.Host
+) -> Iterator[tuple[str, Mapping[str, Any], tuple[str, ...]]]:
+    """(path, hyperparameters, names the host takes there) that the host's row checks: a
+    supervised job's and a DPO job's (the row's hyperparameters, and `beta`)."""
+    for path, hyper in _supervised_hyperparameters(spec):
+        yield path, hyper, host.hyperparameters
+    method = spec.get("method")
+    if not isinstance(method, Mapping):
+        return
+    for kind, extra in OWN_METHOD_HYPERPARAMETERS.items():
+        inner = method.get(kind) if method.get("type") == kind else None
+        own = inner.get("hyperparameters") if isinstance(inner, Mapping) else None
+        if kind in host.methods and isinstance(own, Mapping):
+            yield f"method.{kind}.hyperparameters", own, (*host.hyperparameters, *extra)
+
+
 def _schema_view(spec: Mapping[str, Any], host: hosts.Host) -> dict[str, Any]:
     """`spec` as OpenAI's schema sees it: what is the host's own (supervised hyperparameters
-    that are not OpenAI's, fields of a method beyond OpenAI's) is checked by `host_failures`."""
+    that are not OpenAI's, and a DPO job's on such a host; fields of a method beyond OpenAI's) is
+    checked by `host_failures`."""
     view = dict(spec)
     method = view.get("method")
     for kind, extra in host.method_fields.items():
@@ -290,9 +319,11 @@ def _schema_view(spec: Mapping[str, Any], host: hosts.Host) -> dict[str, Any]:
     if host.hyperparameters == hosts.OPENAI_HYPERPARAMETERS:
         return view
     view.pop("hyperparameters", None)
-    if isinstance(method, Mapping) and isinstance(method.get("supervised"), Mapping):
-        supervised = {k: v for k, v in method["supervised"].items() if k != "hyperparameters"}
-        view["method"] = {**method, "supervised": supervised}
+    for kind in ("supervised", *OWN_METHOD_HYPERPARAMETERS):
+        if isinstance(method, Mapping) and isinstance(method.get(kind), Mapping):
+            inner = {k: v for k, v in method[kind].items() if k != "hyperparameters"}
+            method = {**method, kind: inner}
+            view["method"] = method
     return view
 
 
@@ -300,14 +331,14 @@ def host_failures(spec: Mapping[str, Any], host: hosts.Host) -> Iterator[tuple[s
     """What `host` (its row in `pulumi_finetune.hosts`) does not take, naming the host: another
     host's hyperparameters or fields, a method it lacks, a suffix it refuses."""
     own = host.hyperparameters != hosts.OPENAI_HYPERPARAMETERS
-    for path, hyper in _supervised_hyperparameters(spec):
+    for path, hyper, takes in _own_hyperparameters(spec, host):
         for name, value in hyper.items():
-            if name in host.hyperparameters:
+            if name in takes:
                 kinds = HYPERPARAMETER_KINDS.get(name)
                 if (
                     own
                     and kinds
-                    and (value != "auto" or name not in hosts.OPENAI_HYPERPARAMETERS)
+                    and (value != "auto" or name not in (*hosts.OPENAI_HYPERPARAMETERS, "beta"))
                     and (
                         not isinstance(value, kinds)
                         or (bool not in kinds and isinstance(value, bool))
@@ -397,6 +428,7 @@ def validate(
     unknown_required = {k for k in ("model", "training_file") if _is_sentinel(props.get(k))}
     openai_view = _schema_view({k: v for k, v in spec.items() if k in fields}, host)
     failures = list(host_failures(spec, host))
+    failures += list(shapes.for_host(host).failures(spec))
     failures += [
         (path, reason)
         for path, reason in _schema_failures(openai_view)

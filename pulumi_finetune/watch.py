@@ -78,8 +78,7 @@ class Follow:
     def _new_events(self, client: Client, page_size: int) -> list[dict[str, Any]]:
         """Events newer than the newest seen, newest first (all of them the first time)."""
         new: list[dict[str, Any]] = []
-        path = f"fine_tuning/jobs/{self.job_id}/events"
-        for event in client.paginate(path, {"limit": page_size}):
+        for event in client.events(self.job_id, page_size):
             if event.get("id") == self._newest_event:
                 break
             new.append(event)

@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pulumi_finetune import hosts
+from pulumi_finetune import hosts, shapes
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BEGIN, END = "<!-- hosts:begin -->", "<!-- hosts:end -->"
@@ -42,7 +42,9 @@ def _result(host: hosts.Host) -> str:
         example = host.fine_tuned_id.format(
             base="BASE", org="ORG", suffix="SUFFIX", short="ID", hex="HEX"
         )
-        return f"`fine_tuned_model` (`{example}`)"
+        field = shapes.for_host(host).result_field
+        named = "" if field == "fine_tuned_model" else f", its `{field}`"
+        return f"`fine_tuned_model`{named} (`{example}`)"
     return "the final checkpoint, `JOB_ID:CHECKPOINT_ID`"
 
 
@@ -54,7 +56,8 @@ def _pause(host: hosts.Host) -> str:
 
 
 def _uploads(host: hosts.Host) -> str:
-    parts = ["`/files`, and `/uploads` for large files" if host.uploads_api else "`/files` only"]
+    route = f"`{shapes.for_host(host).upload_route}`"
+    parts = [f"{route}, and `/uploads` for large files" if host.uploads_api else f"{route} only"]
     if host.upload_expires_after:
         parts.append(f"`expires_after` {host.upload_expires_after} s (required)")
     return "; ".join(parts)
@@ -72,6 +75,10 @@ def render() -> str:
         ("", *(f"**{h.title}** (`{h.name}`)" for h in hosts.HOSTS)),
         ("recognised from", *(_code(list(h.hostnames)) for h in hosts.HOSTS)),
         ("API path", *(f"`{h.api_path}`" for h in hosts.HOSTS)),
+        (
+            "API shape (jobs at)",
+            *(f"`{h.shape}` (`{shapes.for_host(h).jobs_path}`)" for h in hosts.HOSTS),
+        ),
         ("credential", *(_credential(h) for h in hosts.HOSTS)),
         ("own create fields", *(_code(list(h.create_fields)) for h in hosts.HOSTS)),
         ("`training_type`", *(_code(list(h.training_types)) for h in hosts.HOSTS)),

@@ -1,17 +1,22 @@
-"""`Client`: the OpenAI fine-tuning API's calls (jobs, events, checkpoints, models, files) over
-the transport, with the retry policy and the answers read as JSON."""
+"""`Client`: the fine-tuning API's calls (jobs, events, checkpoints, models, files) in OpenAI's
+vocabulary, carried over the host's wire by its shape (`pulumi_finetune.shapes`), through the
+transport, with the retry policy and the answers read as JSON."""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from requests_toolbelt import MultipartEncoder
 
+from .. import shapes
 from ..settings import Settings
+from ..shapes import Shape
+from ..shapes.openai import upload_expiry
 from .credentials import with_identity_token
 from .responses import JSON, read_answer
 from .retries import RetryPolicy
@@ -84,92 +89,102 @@ class Client:
                 return
             query["after"] = items[-1]["id"]
 
-    # -- fine-tuning jobs ----------------------------------------------------------------------
-
-    def create_job(self, body: JSON) -> JSON:
-        """POST a job. Never retried once it may have reached the server (no idempotency keys)."""
-        return self.request("POST", "fine_tuning/jobs", json=body, retry_if_sent=False)
-
-    def retrieve_job(self, job_id: str) -> JSON:
-        return self.request("GET", f"fine_tuning/jobs/{job_id}")
-
-    def cancel_job(self, job_id: str) -> JSON:
-        return self.request("POST", f"fine_tuning/jobs/{job_id}/cancel")
-
-    def pause_job(self, job_id: str) -> JSON:
-        return self.request("POST", f"fine_tuning/jobs/{job_id}/pause")
-
-    def resume_job(self, job_id: str) -> JSON:
-        return self.request("POST", f"fine_tuning/jobs/{job_id}/resume")
-
-    def latest_events(self, job_id: str, limit: int = 20) -> list[JSON]:
-        """The job's newest events, newest first (one page)."""
-        page = self.request("GET", f"fine_tuning/jobs/{job_id}/events", params={"limit": limit})
-        events: list[JSON] = page.get("data") or []
-        return events
-
-    def list_checkpoints(self, job_id: str) -> list[JSON]:
-        return list(self.paginate(f"fine_tuning/jobs/{job_id}/checkpoints", {"limit": 100}))
-
-    def list_jobs(
-        self, *, metadata: Mapping[str, str] | None = None, limit: int = 100
-    ) -> Iterator[JSON]:
-        params: dict[str, Any] = {"limit": limit}
-        for key, value in (metadata or {}).items():
-            params[f"metadata[{key}]"] = value
-        return self.paginate("fine_tuning/jobs", params)
-
-    # -- models --------------------------------------------------------------------------------
-
-    def retrieve_model(self, model: str) -> JSON:
-        return self.request("GET", f"models/{model}")
-
-    def delete_model(self, model: str) -> JSON:
-        return self.request("DELETE", f"models/{model}")
-
-    # -- files ---------------------------------------------------------------------------------
-
-    def upload_expiry(self) -> JSON:
-        """`{"expires_after": ...}` where the host requires it on an upload (Azure OpenAI's v1
-        spec: `{anchor: "created_at", seconds}`), else `{}` (the file does not expire)."""
-        row = self.settings.host_row()
-        if row.upload_expires_after is None:
-            return {}
-        return {"expires_after": {"anchor": "created_at", "seconds": row.upload_expires_after}}
-
-    def upload_file(
-        self, path: str | os.PathLike[str], *, purpose: str, filename: str | None = None
+    def post_file(
+        self,
+        path: str,
+        *,
+        fields: Mapping[str, str],
+        file_field: str,
+        file_path: str | os.PathLike[str],
+        filename: str,
     ) -> JSON:
-        """Upload a file as multipart, streamed from disk (memory does not grow with its size);
-        with `expires_after` where the host requires it (`upload_expiry`)."""
-        file_path = Path(path)
-        name = filename or file_path.name
+        """A multipart POST of `fields` and the file, streamed from disk (memory does not grow
+        with its size); never retried once it may have reached the server."""
+        source = Path(file_path)
         handles: list[BinaryIO] = []
-        expiry = self.upload_expiry().get("expires_after") or {}
-        form = {f"expires_after[{k}]": str(v) for k, v in expiry.items()}
 
         def body() -> tuple[Any, str]:
-            handles.append(file_path.open("rb"))
+            handles.append(source.open("rb"))
             encoder = MultipartEncoder(
-                fields={
-                    "purpose": purpose,
-                    **form,
-                    "file": (name, handles[-1], "application/jsonl"),
-                }
+                fields={**fields, file_field: (filename, handles[-1], "application/jsonl")}
             )
             return encoder, encoder.content_type
 
         try:
-            return self.request("POST", "files", body=body, retry_if_sent=False)
+            return self.request("POST", path, body=body, retry_if_sent=False)
         finally:
             for handle in handles:
                 handle.close()
 
+    @cached_property
+    def shape(self) -> Shape:
+        """How this host's wire carries the calls below (`Host.shape`, `pulumi_finetune.shapes`):
+        every call takes and returns OpenAI's objects whatever the host."""
+        return shapes.for_host(self.settings.host_row())
+
+    # -- fine-tuning jobs ----------------------------------------------------------------------
+
+    def create_job(self, body: JSON) -> JSON:
+        """POST a job. Never retried once it may have reached the server (no idempotency keys)."""
+        return self.shape.create_job(self, body)
+
+    def retrieve_job(self, job_id: str) -> JSON:
+        return self.shape.retrieve_job(self, job_id)
+
+    def cancel_job(self, job_id: str) -> JSON:
+        return self.shape.cancel_job(self, job_id)
+
+    def pause_job(self, job_id: str) -> JSON:
+        return self.shape.pause_job(self, job_id)
+
+    def resume_job(self, job_id: str) -> JSON:
+        return self.shape.resume_job(self, job_id)
+
+    def latest_events(self, job_id: str, limit: int = 20) -> list[JSON]:
+        """The job's newest events, newest first (one page)."""
+        return self.shape.latest_events(self, job_id, limit)
+
+    def events(self, job_id: str, page_size: int = 100) -> Iterator[JSON]:
+        """Every event of the job, newest first."""
+        return self.shape.events(self, job_id, page_size=page_size)
+
+    def list_checkpoints(self, job_id: str) -> list[JSON]:
+        return self.shape.list_checkpoints(self, job_id)
+
+    def list_jobs(
+        self, *, metadata: Mapping[str, str] | None = None, limit: int = 100
+    ) -> Iterator[JSON]:
+        """Jobs, newest first: filtered by `metadata` where the host can, else all of them
+        (check the filter on what comes back)."""
+        return self.shape.list_jobs(self, metadata=metadata, limit=limit)
+
+    # -- models --------------------------------------------------------------------------------
+
+    def retrieve_model(self, model: str) -> JSON:
+        return self.shape.retrieve_model(self, model)
+
+    def delete_model(self, model: str) -> JSON:
+        return self.shape.delete_model(self, model)
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def upload_expiry(self) -> JSON:
+        """`{"expires_after": ...}` where the host requires it on an upload, else `{}`."""
+        return upload_expiry(self.settings.host_row())
+
+    def upload_file(
+        self, path: str | os.PathLike[str], *, purpose: str, filename: str | None = None
+    ) -> JSON:
+        """Upload a file in one request, streamed from disk, the way the host's shape says
+        (`expires_after` where the host requires it)."""
+        name = filename or Path(path).name
+        return self.shape.upload_file(self, path, purpose=purpose, filename=name)
+
     def retrieve_file(self, file_id: str) -> JSON:
-        return self.request("GET", f"files/{file_id}")
+        return self.shape.retrieve_file(self, file_id)
 
     def delete_file(self, file_id: str) -> JSON:
-        return self.request("DELETE", f"files/{file_id}")
+        return self.shape.delete_file(self, file_id)
 
     def list_files(self, *, purpose: str | None = None) -> Iterator[JSON]:
-        return self.paginate("files", {"purpose": purpose} if purpose else None)
+        return self.shape.list_files(self, purpose=purpose)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import importlib
 import json
 import logging
 import math
@@ -17,6 +18,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
+from .. import hosts
 from . import errors, flavors
 from .config import EndpointConfig
 from .faults import Fault, Faults
@@ -56,7 +58,9 @@ ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/v1/models", "list_models"),
     ("GET", "/v1/models/{model}", "retrieve_model"),
     ("DELETE", "/v1/models/{model}", "delete_model"),
-    # Control API for tests: same key, never counted, never faulted.
+]
+# Control API for tests, on every flavor: same key, never counted, never faulted.
+CONTROL_ROUTES: list[tuple[str, str, str]] = [
     ("GET", "/_local/faults", "local_list_faults"),
     ("POST", "/_local/faults", "local_add_fault"),
     ("DELETE", "/_local/faults", "local_clear_faults"),
@@ -207,15 +211,19 @@ class LocalApp:
         self.faults = Faults(config.fault_rate, config.fault_seed)
         self.stats = Stats()
         self.wind_down = WindDown(config.jobs_end, dict(config.retired_models))
+        routes, handlers = _wire(self.flavor.host.shape)
         self.url_map = Map(
             [
                 Rule(
                     _rule_path(t, self.flavor.host.api_path),
                     methods=[m],
-                    endpoint=(m, t, h),
+                    endpoint=(m, t, h, namespace),
                     strict_slashes=False,
                 )
-                for m, t, h in ROUTES
+                for m, t, h, namespace in [
+                    *((m, t, h, handlers) for m, t, h in routes),
+                    *((m, t, h, LocalApp) for m, t, h in CONTROL_ROUTES),
+                ]
                 if (self.flavor.host.can_pause or h not in _PAUSE_ROUTES)
                 and (self.flavor.host.uploads_api or h not in _UPLOADS_ROUTES)
             ]
@@ -242,7 +250,7 @@ class LocalApp:
         adapter = self.url_map.bind_to_environ(request.environ)
         control = request.path.startswith("/_local/")
         try:
-            (method, template, handler_name), matched = adapter.match()
+            (method, template, handler_name, handlers), matched = adapter.match()
             args = {k: str(v) for k, v in matched.items()}
         except (RouteNotFound, MethodNotAllowed):
             if not control:
@@ -264,7 +272,7 @@ class LocalApp:
                 raise errors.DropConnection()
             elif not fault.kind.startswith("commit_then_"):
                 return _fault_response(fault, self.flavor)
-        handler: Handler = getattr(LocalApp, "h_" + handler_name)
+        handler: Handler = getattr(handlers, "h_" + handler_name)
         try:
             if handler_name in _UPLOAD_ROUTES:
                 self._check_upload_size(request)
@@ -463,10 +471,15 @@ class LocalApp:
 
     # ------------------------------------------------------------------ jobs
 
+    def received(self, request: Request, body: JSON) -> JSON:
+        """What the control API keeps of a create: its body as sent and how it authenticated."""
+        return {"body": body, "auth": request.environ.get(_AUTH_ENV)}
+
     def h_create_job(self, request: Request, args: dict[str, str]) -> Response:
         body = _body(request)
-        received = {"body": body, "auth": request.environ.get(_AUTH_ENV)}
-        job = self.store.create_job(parse_create_job(body, self.flavor), received)
+        job = self.store.create_job(
+            parse_create_job(body, self.flavor), self.received(request, body)
+        )
         self.stats.count_job_created()
         return _json(job)
 
@@ -571,6 +584,17 @@ class LocalApp:
             raise errors.InvalidRequest("'usd' must be a non-negative number or null.", param="usd")
         self.store.cost_cap_usd = None if usd is None else float(usd)
         return _json({"usd": self.store.cost_cap_usd})
+
+
+def _wire(shape: str) -> tuple[list[tuple[str, str, str]], object]:
+    """The API routes of the shape the flavor's host speaks and where their `h_*` handlers are:
+    OpenAI's here; another shape's in the module of its name in this package (its `ROUTES` and
+    module-level `h_*(app, request, args)` functions)."""
+    if shape == hosts.COMPATIBLE.shape:
+        return ROUTES, LocalApp
+    module = importlib.import_module(f"{__package__}.{shape}")
+    routes: list[tuple[str, str, str]] = module.ROUTES
+    return routes, module
 
 
 def create_app(config: EndpointConfig) -> LocalApp:

@@ -21,6 +21,10 @@ What each flavor follows, and where its documentation was read:
   `api-reference/fine-tuning/`: its hyperparameters, `tags`, `from_checkpoint`, `trained_steps`
   and `total_steps`, no `fine_tuned_model`, FastAPI's `{"detail": ...}` errors with 422 for a
   body that breaks the schema; no pause or resume route).
+- together: Together AI's OpenAPI description (togethercomputer/openapi `openapi.yaml`, commit
+  090263a): its own routes and objects (`/fine-tunes`, `/files/upload`, `FinetuneResponse`,
+  ...), served by `pulumi_finetune.local.together`; defaults of its hyperparameters from the
+  create schema (LoRA rank and alpha, which depend on the model, are the flavor's choice).
 """
 
 from __future__ import annotations
@@ -55,6 +59,27 @@ NEBIUS_DEFAULTS: dict[str, Any] = {
     "lora_dropout": 0.0,
 }
 
+# Defaults of Together's hyperparameters, from its create-job schema. lora_r and lora_alpha
+# depend on the model (`/fine-tunes/models/limits`) and the job object must carry them
+# (LoRATrainingType requires both): the flavor picks 8 and 16; max_seq_length is left unset.
+TOGETHER_DEFAULTS: dict[str, Any] = {
+    "n_epochs": 1,
+    "n_checkpoints": 1,
+    "n_evals": 0,
+    "learning_rate": 0.00001,
+    "warmup_ratio": 0.0,
+    "max_grad_norm": 1.0,
+    "weight_decay": 0.0,
+    "packing": True,
+    "max_seq_length": None,
+    "train_on_inputs": "auto",
+    "lora": True,
+    "lora_r": 8,
+    "lora_alpha": 16,
+    "lora_dropout": 0.0,
+    "lora_trainable_modules": "all-linear",
+}
+
 #: What a reinforcement job costs per simulated second of training, for cost caps: $100 an
 #: hour would never reach a cap in a test, so the local endpoint bills $100 a second (a default
 #: job's 30 s of training cost $3,000, under Azure's $5,000 cap; `--cost-cap-usd` lowers it).
@@ -87,7 +112,7 @@ class Flavor:
         """The id of the model a job trains, in the host's form; None when the host has none."""
         if not self.has_fine_tuned_models:
             return None
-        short = job_id.removeprefix("ftjob-")[:8]
+        short = job_id.removeprefix(self.host.job_id_prefix)[:8]
         hexid = hashlib.sha256(job_id.encode()).hexdigest()[:32]
         name = self.host.fine_tuned_id.format(
             base=base, org=org, suffix=suffix or "", short=short, hex=hexid
@@ -148,7 +173,12 @@ NEBIUS = Flavor(
     base_models={s.id: s.created for s in OPEN_SNAPSHOTS},
     hyperparameter_defaults=NEBIUS_DEFAULTS,
 )
-FLAVORS: dict[str, Flavor] = {f.name: f for f in (OPENAI, AZURE, NEBIUS)}
+TOGETHER = Flavor(
+    hosts.TOGETHER,
+    base_models={s.id: s.created for s in OPEN_SNAPSHOTS},
+    hyperparameter_defaults=TOGETHER_DEFAULTS,
+)
+FLAVORS: dict[str, Flavor] = {f.name: f for f in (OPENAI, AZURE, NEBIUS, TOGETHER)}
 
 
 def by_name(name: str) -> Flavor:

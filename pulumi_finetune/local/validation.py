@@ -9,6 +9,7 @@ from typing import Any
 
 from .. import hosts
 from ..rules import estimate_epochs
+from ..spec import OWN_METHOD_HYPERPARAMETERS
 from .errors import InvalidRequest
 from .flavors import OPENAI, Flavor
 
@@ -197,8 +198,14 @@ def _check_integrations(value: object) -> list[dict[str, Any]] | None:
 
 
 def _hyper_keys(flavor: Flavor, method_type: str) -> tuple[str, ...]:
+    """A method's hyperparameters on the flavor's host: its row's for supervised jobs, and for
+    a DPO job on a host with its own (Together), its row's and `beta`."""
+    host = flavor.host
     if method_type == "supervised":
-        return flavor.host.hyperparameters
+        return host.hyperparameters
+    extra = OWN_METHOD_HYPERPARAMETERS.get(method_type)
+    if extra is not None and host.hyperparameters != hosts.OPENAI_HYPERPARAMETERS:
+        return (*host.hyperparameters, *extra)
     return _HYPER_KEYS[method_type]
 
 

@@ -285,12 +285,13 @@ class FineTuningJobProvider(common.TableProvider):
         if capped is not None and not jobspec.is_unknown(capped) and not isinstance(capped, bool):
             failures.append(("resume_cost_capped", f"got {capped!r}; must be true or false"))
         adopt = inputs.get("adopt_job_id")
+        prefix = (host or hosts.COMPATIBLE).job_id_prefix
         if (
             adopt is not None
             and not jobspec.is_unknown(adopt)
-            and not (isinstance(adopt, str) and adopt.startswith("ftjob-"))
+            and not (isinstance(adopt, str) and adopt.startswith(prefix))
         ):
-            failures.append(("adopt_job_id", f"got {adopt!r}; must be a job id, ftjob-..."))
+            failures.append(("adopt_job_id", f"got {adopt!r}; must be a job id, {prefix}..."))
         if inputs.get("model") == "":
             failures.insert(0, ("model", EMPTY_MODEL))
         failures.extend(common.check_connection_options(inputs))

@@ -68,7 +68,7 @@ def test_an_unknown_host_fails_check_naming_the_known_ones() -> None:
     assert len(result.failures) == 1
     reason = result.failures[0].reason
     assert "host: finetune:host 'anthropic' is not a known host" in reason
-    assert "openai, azure, nebius, compatible" in reason
+    assert "openai, azure, nebius, together, compatible" in reason
     with pytest.raises(SettingsError, match="host 'x' is not a known host"):
         resolve({"host": "x"}, {}, {})
 

@@ -15,6 +15,8 @@ from pulumi_finetune import hosts
         ("https://my-resource.services.ai.azure.com/openai/v1", "azure"),
         ("https://api.tokenfactory.nebius.com/v1", "nebius"),
         ("https://api.studio.nebius.com/v1/", "nebius"),
+        ("https://api.together.xyz/v1", "together"),
+        ("https://api.together.ai/v1", "together"),
         ("http://127.0.0.1:8089/v1", "compatible"),
         ("https://openai.azure.com.attacker.example/v1", "compatible"),
     ],
@@ -28,7 +30,7 @@ def test_every_row_is_reachable_by_name_and_request_ids_are_all_known() -> None:
         assert hosts.by_name(host.name.upper()) is host
         assert host.request_id_header in hosts.REQUEST_ID_HEADERS
     assert hosts.REQUEST_ID_HEADERS[0] == "x-request-id"
-    assert hosts.by_name("together") is None
+    assert hosts.by_name("fireworks") is None
 
 
 def test_training_tiers_are_azures_in_any_case() -> None:

@@ -73,7 +73,7 @@ class Jobs(Progress):
         if cost_cap is not None and self.cost_cap_usd is not None:
             cost_cap = self.cost_cap_usd
         seed = req.seed if req.seed is not None else secrets.randbelow(2**31)
-        job_id = new_id("ftjob-", 24)
+        job_id = new_id(self.flavor.host.job_id_prefix, 24)
         now = self.now()
         with self._tx() as db:
             db.execute(
