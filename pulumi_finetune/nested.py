@@ -4,8 +4,9 @@ OpenAI's schemas (`schemas/`) do not say it, their shape.
 
 OpenAI's create-job and job schemas give the shapes of the request's nested values; this table
 gives their docs, the shapes of what the provider itself writes (`checkpoints`, `metrics`), and
-the types of hosts' own hyperparameters (`hosts.Host.hyperparameters`: names only). A field no
-row names still appears in the plugin's schema, untyped, with a generic doc.
+the docs of hosts' own hyperparameters (`hosts.Host.hyperparameters`: names only; their types
+are `spec.HYPERPARAMETER_KINDS`). A field no row names still appears in the plugin's schema,
+untyped, with a generic doc.
 
 Sources, checked 2026-12:
 - OpenAI: https://platform.openai.com/docs/api-reference/fine-tuning/create,
@@ -14,6 +15,7 @@ Sources, checked 2026-12:
   https://platform.openai.com/docs/api-reference/graders (openai/openai-openapi, 2026-08).
 - Nebius Token Factory:
   https://docs.tokenfactory.nebius.com/api-reference/fine-tuning/create-a-fine-tuning-job
+- Together AI: https://docs.together.ai/reference/post-fine-tunes (togethercomputer/openapi)
 """
 
 from __future__ import annotations
@@ -43,17 +45,22 @@ DOCS: dict[str, str] = {
     "FineTuneReinforcementHyperparameters.reasoning_effort": (
         "reasoning effort of the trained model"
     ),
-    # hyperparameters of other hosts (Nebius Token Factory)
-    "learning_rate": "absolute learning rate (Nebius Token Factory)",
-    "warmup_ratio": "share of the steps that warm the learning rate up (Nebius Token Factory)",
-    "weight_decay": "weight decay (Nebius Token Factory)",
-    "packing": "pack short examples into one sequence (Nebius Token Factory)",
-    "max_grad_norm": "gradient clipping norm (Nebius Token Factory)",
-    "context_length": "training sequence length in tokens (Nebius Token Factory)",
-    "lora": "train a LoRA adapter instead of all weights (Nebius Token Factory)",
-    "lora_r": "LoRA rank (Nebius Token Factory)",
-    "lora_alpha": "LoRA scaling alpha (Nebius Token Factory)",
-    "lora_dropout": "LoRA dropout probability (Nebius Token Factory)",
+    # hyperparameters of other hosts (the schema adds which hosts take each)
+    "learning_rate": "absolute learning rate",
+    "warmup_ratio": "share of the steps that warm the learning rate up",
+    "weight_decay": "weight decay",
+    "packing": "pack short examples into one sequence",
+    "max_grad_norm": "gradient clipping norm",
+    "context_length": "training sequence length in tokens",
+    "max_seq_length": "training sequence length in tokens",
+    "lora": "train a LoRA adapter instead of all weights",
+    "lora_r": "LoRA rank",
+    "lora_alpha": "LoRA scaling alpha",
+    "lora_dropout": "LoRA dropout probability",
+    "lora_trainable_modules": "the modules LoRA trains, e.g. all-linear",
+    "n_checkpoints": "checkpoints saved during training",
+    "n_evals": "evaluations on the validation file during training",
+    "train_on_inputs": "also train on the prompt's tokens, not only the answer's",
     # graders
     "name": "the grader's name",
     "type": "the kind of object",
@@ -134,20 +141,6 @@ TYPE_DOCS: dict[str, str] = {
     "FineTuningJobError": "Why a failed job failed.",
     "FineTuningCheckpoint": "A checkpoint of the job, as the checkpoints list answers it.",
     "FineTuningMetrics": "Training metrics of one step.",
-}
-
-#: Types of hosts' own hyperparameters, which OpenAI's schema does not have (JSON Schema).
-HOST_HYPERPARAMETERS: dict[str, dict[str, Any]] = {
-    "learning_rate": {"type": "number"},
-    "warmup_ratio": {"type": "number"},
-    "weight_decay": {"type": "number"},
-    "packing": {"type": "boolean"},
-    "max_grad_norm": {"type": "number"},
-    "context_length": {"type": "integer"},
-    "lora": {"type": "boolean"},
-    "lora_r": {"type": "integer"},
-    "lora_alpha": {"type": "integer"},
-    "lora_dropout": {"type": "number"},
 }
 
 #: Types of hosts' own `method.<type>` fields (`hosts.Host.method_fields`).

@@ -30,6 +30,7 @@ from .. import hosts, nested, settings
 from .._version import __version__
 from ..prices import CONFIG_NAME as PRICES_CONFIG
 from ..schema import FINE_TUNING_JOB, TRAINING_FILE, Attribute, Kind, Source, Table
+from ..spec import HYPERPARAMETER_KINDS, OWN_METHOD_HYPERPARAMETERS
 from .values import camel
 
 PACKAGE = "finetune"
@@ -371,33 +372,56 @@ def resource_schema(table: Table, shapes: Shapes | None = None) -> dict[str, Any
     }
 
 
-def _host_field(
-    shapes: Shapes, host: hosts.Host, name: str, known: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
-    """One of a host's own fields: typed where `known` (a table of `nested`) says, else `Any`."""
-    node = known.get(name)
-    spec = shapes.type_of(node, {}, name) if node else dict(ANY)
-    return {**spec, "description": nested.doc("", name) or f"{host.title}: {name}"}
+# JSON types of the Python kinds `spec.HYPERPARAMETER_KINDS` gives hosts' own hyperparameters.
+_KINDS: dict[tuple[type, ...], str] = {
+    (int,): "integer",
+    (int, float): "number",
+    (float,): "number",
+    (bool,): "boolean",
+    (str,): "string",
+}
+
+
+def _host_field(name: str, node: dict[str, Any] | None, titles: list[str]) -> dict[str, Any]:
+    """A field hosts take beyond OpenAI's: typed where a table says (else `Any`), its doc from
+    `nested` and the hosts that take it."""
+    base = dict(node) if node else dict(ANY)
+    text = nested.doc("", name) or f"`{name}`"
+    return {**base, "description": f"{text} ({', '.join(titles)})"}
 
 
 def _host_fields(shapes: Shapes, job: dict[str, Any], rows: tuple[hosts.Host, ...]) -> None:
-    """Each host's own hyperparameters and `method.<type>` fields, typed where `nested` knows
-    them, in the job's hyperparameter and method types: a new host row needs no edit here."""
+    """Each host's own hyperparameters (in the job's `hyperparameters`, a supervised job's and,
+    on a host with hyperparameters of its own, a DPO job's) and its `method.<type>` fields, typed
+    where `spec.HYPERPARAMETER_KINDS` and `nested` say: a new host row needs no edit here."""
     props = job["inputProperties"]
     method = props.get("method", {})
-    supervised = shapes.referenced(shapes.referenced(method, "supervised"), "hyperparameters")
+
+    def hyperparameters_of(kind: str) -> dict[str, Any]:
+        return shapes.referenced(shapes.referenced(method, kind), "hyperparameters")
+
+    # (type, hyperparameter) -> the hosts that take it there
+    takers: dict[tuple[str, str], list[str]] = {}
+    fields: dict[tuple[str, str], list[str]] = {}  # (method, field) -> the hosts
     for host in rows:
-        hyper = {
-            name: _host_field(shapes, host, name, nested.HOST_HYPERPARAMETERS)
-            for name in host.hyperparameters
-        }
-        for target in (props.get("hyperparameters", {}), supervised):
-            shapes.add_fields(target, hyper)
+        own = host.hyperparameters != hosts.OPENAI_HYPERPARAMETERS
+        kinds = [k for k in OWN_METHOD_HYPERPARAMETERS if own and k in host.methods]
+        joined = [props.get("hyperparameters", {}), hyperparameters_of("supervised")]
+        joined += [hyperparameters_of(k) for k in kinds]
+        for name in host.hyperparameters:
+            for target in sorted({str(t.get("$ref", "")) for t in joined} - {""}):
+                takers.setdefault((target, name), []).append(host.title)
         for kind, names in host.method_fields.items():
-            fields = {
-                name: _host_field(shapes, host, name, nested.HOST_METHOD_FIELDS) for name in names
-            }
-            shapes.add_fields(shapes.referenced(method, kind), fields)
+            for name in names:
+                fields.setdefault((kind, name), []).append(host.title)
+    for (target, name), titles in takers.items():
+        json_type = _KINDS.get(HYPERPARAMETER_KINDS.get(name, ()))
+        field = _host_field(name, {"type": json_type} if json_type else None, titles)
+        shapes.add_fields({"$ref": target}, {name: field})
+    for (kind, name), hosts_titles in fields.items():
+        node = nested.HOST_METHOD_FIELDS.get(name)
+        field = _host_field(name, shapes.type_of(node, {}, name) if node else None, hosts_titles)
+        shapes.add_fields(shapes.referenced(method, kind), {name: field})
 
 
 def package_schema(tables: tuple[Table, ...] = TABLES) -> dict[str, Any]:

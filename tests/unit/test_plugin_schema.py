@@ -152,14 +152,30 @@ def test_a_new_host_row_is_in_the_hyperparameter_types_with_no_edit_in_the_plugi
             _type(_type(job["method"])["properties"]["supervised"])["properties"]["hyperparameters"]
         ),  # type: ignore[index]
     ):
-        assert hyper["properties"]["lora_r"]["type"] == "integer"  # a row of `nested`
+        assert hyper["properties"]["lora_r"]["type"] == "integer"  # spec.HYPERPARAMETER_KINDS
+        assert hyper["properties"]["lora_r"]["description"].endswith("Newcomer AI)")
         assert hyper["properties"]["brand_new_knob"] == {
             "$ref": "pulumi.json#/Any",
-            "description": "Newcomer AI: brand_new_knob",
+            "description": "`brand_new_knob` (Newcomer AI)",
         }
         assert hyper["properties"]["n_epochs"]["description"] == nested.DOCS["n_epochs"]
     dpo = _type(_type(job["method"])["properties"]["dpo"])  # type: ignore[index]
     assert "reference_model" in dpo["properties"]
+    # A DPO job on a host with hyperparameters of its own takes them too (spec's rule).
+    assert "brand_new_knob" in _type(dpo["properties"]["hyperparameters"])["properties"]
+
+
+def test_hosts_own_hyperparameters_are_typed_and_name_the_hosts_that_take_them() -> None:
+    job = _resource(FINE_TUNING_JOB)["inputProperties"]
+    method = _type(job["method"])  # type: ignore[index]
+    supervised = _type(_type(method["properties"]["supervised"])["properties"]["hyperparameters"])
+    lora = supervised["properties"]["lora_r"]
+    assert lora["type"] == "integer"
+    assert lora["description"] == "LoRA rank (Nebius Token Factory, Together AI)"
+    assert supervised["properties"]["train_on_inputs"]["type"] == "boolean"
+    dpo = _type(_type(method["properties"]["dpo"])["properties"]["hyperparameters"])
+    assert dpo["properties"]["learning_rate"]["description"].endswith("(Together AI)")
+    assert "context_length" not in dpo["properties"]  # Nebius takes no DPO job
 
 
 def test_required_inputs_come_from_openais_schema_and_defaults_from_the_table() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pulumi_finetune import hosts, nested
+from pulumi_finetune import hosts, spec
 from pulumi_finetune.plugin import schema as package
 from pulumi_finetune.schema import FINE_TUNING_JOB, TRAINING_FILE, Attribute, Change, Kind
 
@@ -43,9 +43,9 @@ def test_a_new_row_and_a_new_host_hyperparameter_reach_all_three_sdks_typed(
     row = Attribute("learning_budget", Kind.OPTION, Change.UPDATE, "a new option", type="integer")
     newcomer = hosts.Host("newcomer", "Newcomer AI", hyperparameters=("warmup_steps",))
     monkeypatch.setattr(hosts, "HOSTS", (*hosts.HOSTS, newcomer))
-    monkeypatch.setitem(nested.HOST_HYPERPARAMETERS, "warmup_steps", {"type": "integer"})
-    spec = package.package_schema((FINE_TUNING_JOB.with_rows(row), TRAINING_FILE))
-    (tmp_path / "schema.json").write_text(json.dumps(spec))
+    monkeypatch.setitem(spec.HYPERPARAMETER_KINDS, "warmup_steps", (int,))
+    grown = package.package_schema((FINE_TUNING_JOB.with_rows(row), TRAINING_FILE))
+    (tmp_path / "schema.json").write_text(json.dumps(grown))
     subprocess.run([str(sdkgen()), str(tmp_path / "schema.json"), str(tmp_path)], check=True)
 
     def text(path: str) -> str:

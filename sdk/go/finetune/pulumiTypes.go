@@ -274,10 +274,38 @@ type FineTuneDPOHyperparameters struct {
 	Batch_size interface{} `pulumi:"batch_size"`
 	// DPO: weight of the penalty between policy and reference model: 'auto' or (0, 2]
 	Beta interface{} `pulumi:"beta"`
+	// absolute learning rate (Together AI)
+	Learning_rate *float64 `pulumi:"learning_rate"`
 	// scaling of the learning rate: 'auto' or a positive number
 	Learning_rate_multiplier interface{} `pulumi:"learning_rate_multiplier"`
+	// train a LoRA adapter instead of all weights (Together AI)
+	Lora *bool `pulumi:"lora"`
+	// LoRA scaling alpha (Together AI)
+	Lora_alpha *int `pulumi:"lora_alpha"`
+	// LoRA dropout probability (Together AI)
+	Lora_dropout *float64 `pulumi:"lora_dropout"`
+	// LoRA rank (Together AI)
+	Lora_r *int `pulumi:"lora_r"`
+	// the modules LoRA trains, e.g. all-linear (Together AI)
+	Lora_trainable_modules *string `pulumi:"lora_trainable_modules"`
+	// gradient clipping norm (Together AI)
+	Max_grad_norm *float64 `pulumi:"max_grad_norm"`
+	// training sequence length in tokens (Together AI)
+	Max_seq_length *int `pulumi:"max_seq_length"`
+	// checkpoints saved during training (Together AI)
+	N_checkpoints *int `pulumi:"n_checkpoints"`
 	// full passes over the training data: 'auto' or 1-50
 	N_epochs interface{} `pulumi:"n_epochs"`
+	// evaluations on the validation file during training (Together AI)
+	N_evals *int `pulumi:"n_evals"`
+	// pack short examples into one sequence (Together AI)
+	Packing *bool `pulumi:"packing"`
+	// also train on the prompt's tokens, not only the answer's (Together AI)
+	Train_on_inputs *bool `pulumi:"train_on_inputs"`
+	// share of the steps that warm the learning rate up (Together AI)
+	Warmup_ratio *float64 `pulumi:"warmup_ratio"`
+	// weight decay (Together AI)
+	Weight_decay *float64 `pulumi:"weight_decay"`
 }
 
 // FineTuneDPOHyperparametersInput is an input type that accepts FineTuneDPOHyperparametersArgs and FineTuneDPOHyperparametersOutput values.
@@ -297,10 +325,38 @@ type FineTuneDPOHyperparametersArgs struct {
 	Batch_size pulumi.Input `pulumi:"batch_size"`
 	// DPO: weight of the penalty between policy and reference model: 'auto' or (0, 2]
 	Beta pulumi.Input `pulumi:"beta"`
+	// absolute learning rate (Together AI)
+	Learning_rate pulumi.Float64PtrInput `pulumi:"learning_rate"`
 	// scaling of the learning rate: 'auto' or a positive number
 	Learning_rate_multiplier pulumi.Input `pulumi:"learning_rate_multiplier"`
+	// train a LoRA adapter instead of all weights (Together AI)
+	Lora pulumi.BoolPtrInput `pulumi:"lora"`
+	// LoRA scaling alpha (Together AI)
+	Lora_alpha pulumi.IntPtrInput `pulumi:"lora_alpha"`
+	// LoRA dropout probability (Together AI)
+	Lora_dropout pulumi.Float64PtrInput `pulumi:"lora_dropout"`
+	// LoRA rank (Together AI)
+	Lora_r pulumi.IntPtrInput `pulumi:"lora_r"`
+	// the modules LoRA trains, e.g. all-linear (Together AI)
+	Lora_trainable_modules pulumi.StringPtrInput `pulumi:"lora_trainable_modules"`
+	// gradient clipping norm (Together AI)
+	Max_grad_norm pulumi.Float64PtrInput `pulumi:"max_grad_norm"`
+	// training sequence length in tokens (Together AI)
+	Max_seq_length pulumi.IntPtrInput `pulumi:"max_seq_length"`
+	// checkpoints saved during training (Together AI)
+	N_checkpoints pulumi.IntPtrInput `pulumi:"n_checkpoints"`
 	// full passes over the training data: 'auto' or 1-50
 	N_epochs pulumi.Input `pulumi:"n_epochs"`
+	// evaluations on the validation file during training (Together AI)
+	N_evals pulumi.IntPtrInput `pulumi:"n_evals"`
+	// pack short examples into one sequence (Together AI)
+	Packing pulumi.BoolPtrInput `pulumi:"packing"`
+	// also train on the prompt's tokens, not only the answer's (Together AI)
+	Train_on_inputs pulumi.BoolPtrInput `pulumi:"train_on_inputs"`
+	// share of the steps that warm the learning rate up (Together AI)
+	Warmup_ratio pulumi.Float64PtrInput `pulumi:"warmup_ratio"`
+	// weight decay (Together AI)
+	Weight_decay pulumi.Float64PtrInput `pulumi:"weight_decay"`
 }
 
 func (FineTuneDPOHyperparametersArgs) ElementType() reflect.Type {
@@ -391,14 +447,84 @@ func (o FineTuneDPOHyperparametersOutput) Beta() pulumi.AnyOutput {
 	return o.ApplyT(func(v FineTuneDPOHyperparameters) interface{} { return v.Beta }).(pulumi.AnyOutput)
 }
 
+// absolute learning rate (Together AI)
+func (o FineTuneDPOHyperparametersOutput) Learning_rate() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v FineTuneDPOHyperparameters) *float64 { return v.Learning_rate }).(pulumi.Float64PtrOutput)
+}
+
 // scaling of the learning rate: 'auto' or a positive number
 func (o FineTuneDPOHyperparametersOutput) Learning_rate_multiplier() pulumi.AnyOutput {
 	return o.ApplyT(func(v FineTuneDPOHyperparameters) interface{} { return v.Learning_rate_multiplier }).(pulumi.AnyOutput)
 }
 
+// train a LoRA adapter instead of all weights (Together AI)
+func (o FineTuneDPOHyperparametersOutput) Lora() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v FineTuneDPOHyperparameters) *bool { return v.Lora }).(pulumi.BoolPtrOutput)
+}
+
+// LoRA scaling alpha (Together AI)
+func (o FineTuneDPOHyperparametersOutput) Lora_alpha() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FineTuneDPOHyperparameters) *int { return v.Lora_alpha }).(pulumi.IntPtrOutput)
+}
+
+// LoRA dropout probability (Together AI)
+func (o FineTuneDPOHyperparametersOutput) Lora_dropout() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v FineTuneDPOHyperparameters) *float64 { return v.Lora_dropout }).(pulumi.Float64PtrOutput)
+}
+
+// LoRA rank (Together AI)
+func (o FineTuneDPOHyperparametersOutput) Lora_r() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FineTuneDPOHyperparameters) *int { return v.Lora_r }).(pulumi.IntPtrOutput)
+}
+
+// the modules LoRA trains, e.g. all-linear (Together AI)
+func (o FineTuneDPOHyperparametersOutput) Lora_trainable_modules() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FineTuneDPOHyperparameters) *string { return v.Lora_trainable_modules }).(pulumi.StringPtrOutput)
+}
+
+// gradient clipping norm (Together AI)
+func (o FineTuneDPOHyperparametersOutput) Max_grad_norm() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v FineTuneDPOHyperparameters) *float64 { return v.Max_grad_norm }).(pulumi.Float64PtrOutput)
+}
+
+// training sequence length in tokens (Together AI)
+func (o FineTuneDPOHyperparametersOutput) Max_seq_length() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FineTuneDPOHyperparameters) *int { return v.Max_seq_length }).(pulumi.IntPtrOutput)
+}
+
+// checkpoints saved during training (Together AI)
+func (o FineTuneDPOHyperparametersOutput) N_checkpoints() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FineTuneDPOHyperparameters) *int { return v.N_checkpoints }).(pulumi.IntPtrOutput)
+}
+
 // full passes over the training data: 'auto' or 1-50
 func (o FineTuneDPOHyperparametersOutput) N_epochs() pulumi.AnyOutput {
 	return o.ApplyT(func(v FineTuneDPOHyperparameters) interface{} { return v.N_epochs }).(pulumi.AnyOutput)
+}
+
+// evaluations on the validation file during training (Together AI)
+func (o FineTuneDPOHyperparametersOutput) N_evals() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FineTuneDPOHyperparameters) *int { return v.N_evals }).(pulumi.IntPtrOutput)
+}
+
+// pack short examples into one sequence (Together AI)
+func (o FineTuneDPOHyperparametersOutput) Packing() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v FineTuneDPOHyperparameters) *bool { return v.Packing }).(pulumi.BoolPtrOutput)
+}
+
+// also train on the prompt's tokens, not only the answer's (Together AI)
+func (o FineTuneDPOHyperparametersOutput) Train_on_inputs() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v FineTuneDPOHyperparameters) *bool { return v.Train_on_inputs }).(pulumi.BoolPtrOutput)
+}
+
+// share of the steps that warm the learning rate up (Together AI)
+func (o FineTuneDPOHyperparametersOutput) Warmup_ratio() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v FineTuneDPOHyperparameters) *float64 { return v.Warmup_ratio }).(pulumi.Float64PtrOutput)
+}
+
+// weight decay (Together AI)
+func (o FineTuneDPOHyperparametersOutput) Weight_decay() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v FineTuneDPOHyperparameters) *float64 { return v.Weight_decay }).(pulumi.Float64PtrOutput)
 }
 
 type FineTuneDPOHyperparametersPtrOutput struct{ *pulumi.OutputState }
@@ -445,6 +571,16 @@ func (o FineTuneDPOHyperparametersPtrOutput) Beta() pulumi.AnyOutput {
 	}).(pulumi.AnyOutput)
 }
 
+// absolute learning rate (Together AI)
+func (o FineTuneDPOHyperparametersPtrOutput) Learning_rate() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *FineTuneDPOHyperparameters) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.Learning_rate
+	}).(pulumi.Float64PtrOutput)
+}
+
 // scaling of the learning rate: 'auto' or a positive number
 func (o FineTuneDPOHyperparametersPtrOutput) Learning_rate_multiplier() pulumi.AnyOutput {
 	return o.ApplyT(func(v *FineTuneDPOHyperparameters) interface{} {
@@ -455,6 +591,86 @@ func (o FineTuneDPOHyperparametersPtrOutput) Learning_rate_multiplier() pulumi.A
 	}).(pulumi.AnyOutput)
 }
 
+// train a LoRA adapter instead of all weights (Together AI)
+func (o FineTuneDPOHyperparametersPtrOutput) Lora() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *FineTuneDPOHyperparameters) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Lora
+	}).(pulumi.BoolPtrOutput)
+}
+
+// LoRA scaling alpha (Together AI)
+func (o FineTuneDPOHyperparametersPtrOutput) Lora_alpha() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FineTuneDPOHyperparameters) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Lora_alpha
+	}).(pulumi.IntPtrOutput)
+}
+
+// LoRA dropout probability (Together AI)
+func (o FineTuneDPOHyperparametersPtrOutput) Lora_dropout() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *FineTuneDPOHyperparameters) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.Lora_dropout
+	}).(pulumi.Float64PtrOutput)
+}
+
+// LoRA rank (Together AI)
+func (o FineTuneDPOHyperparametersPtrOutput) Lora_r() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FineTuneDPOHyperparameters) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Lora_r
+	}).(pulumi.IntPtrOutput)
+}
+
+// the modules LoRA trains, e.g. all-linear (Together AI)
+func (o FineTuneDPOHyperparametersPtrOutput) Lora_trainable_modules() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FineTuneDPOHyperparameters) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Lora_trainable_modules
+	}).(pulumi.StringPtrOutput)
+}
+
+// gradient clipping norm (Together AI)
+func (o FineTuneDPOHyperparametersPtrOutput) Max_grad_norm() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *FineTuneDPOHyperparameters) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.Max_grad_norm
+	}).(pulumi.Float64PtrOutput)
+}
+
+// training sequence length in tokens (Together AI)
+func (o FineTuneDPOHyperparametersPtrOutput) Max_seq_length() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FineTuneDPOHyperparameters) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Max_seq_length
+	}).(pulumi.IntPtrOutput)
+}
+
+// checkpoints saved during training (Together AI)
+func (o FineTuneDPOHyperparametersPtrOutput) N_checkpoints() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FineTuneDPOHyperparameters) *int {
+		if v == nil {
+			return nil
+		}
+		return v.N_checkpoints
+	}).(pulumi.IntPtrOutput)
+}
+
 // full passes over the training data: 'auto' or 1-50
 func (o FineTuneDPOHyperparametersPtrOutput) N_epochs() pulumi.AnyOutput {
 	return o.ApplyT(func(v *FineTuneDPOHyperparameters) interface{} {
@@ -463,6 +679,56 @@ func (o FineTuneDPOHyperparametersPtrOutput) N_epochs() pulumi.AnyOutput {
 		}
 		return v.N_epochs
 	}).(pulumi.AnyOutput)
+}
+
+// evaluations on the validation file during training (Together AI)
+func (o FineTuneDPOHyperparametersPtrOutput) N_evals() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FineTuneDPOHyperparameters) *int {
+		if v == nil {
+			return nil
+		}
+		return v.N_evals
+	}).(pulumi.IntPtrOutput)
+}
+
+// pack short examples into one sequence (Together AI)
+func (o FineTuneDPOHyperparametersPtrOutput) Packing() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *FineTuneDPOHyperparameters) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Packing
+	}).(pulumi.BoolPtrOutput)
+}
+
+// also train on the prompt's tokens, not only the answer's (Together AI)
+func (o FineTuneDPOHyperparametersPtrOutput) Train_on_inputs() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *FineTuneDPOHyperparameters) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Train_on_inputs
+	}).(pulumi.BoolPtrOutput)
+}
+
+// share of the steps that warm the learning rate up (Together AI)
+func (o FineTuneDPOHyperparametersPtrOutput) Warmup_ratio() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *FineTuneDPOHyperparameters) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.Warmup_ratio
+	}).(pulumi.Float64PtrOutput)
+}
+
+// weight decay (Together AI)
+func (o FineTuneDPOHyperparametersPtrOutput) Weight_decay() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *FineTuneDPOHyperparameters) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.Weight_decay
+	}).(pulumi.Float64PtrOutput)
 }
 
 // A DPO job's settings.
@@ -1062,7 +1328,7 @@ type FineTuneReinforcementMethod struct {
 	Grader interface{} `pulumi:"grader"`
 	// the method's hyperparameters ('auto' or a value each)
 	Hyperparameters *FineTuneReinforcementHyperparameters `pulumi:"hyperparameters"`
-	// the JSON schema the model must answer in (Azure OpenAI, reinforcement)
+	// the JSON schema the model must answer in (Azure OpenAI, reinforcement) (Azure OpenAI / Microsoft Foundry)
 	Response_format map[string]interface{} `pulumi:"response_format"`
 }
 
@@ -1083,7 +1349,7 @@ type FineTuneReinforcementMethodArgs struct {
 	Grader pulumi.Input `pulumi:"grader"`
 	// the method's hyperparameters ('auto' or a value each)
 	Hyperparameters FineTuneReinforcementHyperparametersPtrInput `pulumi:"hyperparameters"`
-	// the JSON schema the model must answer in (Azure OpenAI, reinforcement)
+	// the JSON schema the model must answer in (Azure OpenAI, reinforcement) (Azure OpenAI / Microsoft Foundry)
 	Response_format pulumi.MapInput `pulumi:"response_format"`
 }
 
@@ -1175,7 +1441,7 @@ func (o FineTuneReinforcementMethodOutput) Hyperparameters() FineTuneReinforceme
 	return o.ApplyT(func(v FineTuneReinforcementMethod) *FineTuneReinforcementHyperparameters { return v.Hyperparameters }).(FineTuneReinforcementHyperparametersPtrOutput)
 }
 
-// the JSON schema the model must answer in (Azure OpenAI, reinforcement)
+// the JSON schema the model must answer in (Azure OpenAI, reinforcement) (Azure OpenAI / Microsoft Foundry)
 func (o FineTuneReinforcementMethodOutput) Response_format() pulumi.MapOutput {
 	return o.ApplyT(func(v FineTuneReinforcementMethod) map[string]interface{} { return v.Response_format }).(pulumi.MapOutput)
 }
@@ -1224,7 +1490,7 @@ func (o FineTuneReinforcementMethodPtrOutput) Hyperparameters() FineTuneReinforc
 	}).(FineTuneReinforcementHyperparametersPtrOutput)
 }
 
-// the JSON schema the model must answer in (Azure OpenAI, reinforcement)
+// the JSON schema the model must answer in (Azure OpenAI, reinforcement) (Azure OpenAI / Microsoft Foundry)
 func (o FineTuneReinforcementMethodPtrOutput) Response_format() pulumi.MapOutput {
 	return o.ApplyT(func(v *FineTuneReinforcementMethod) map[string]interface{} {
 		if v == nil {
@@ -1240,27 +1506,37 @@ type FineTuneSupervisedHyperparameters struct {
 	Batch_size interface{} `pulumi:"batch_size"`
 	// training sequence length in tokens (Nebius Token Factory)
 	Context_length *int `pulumi:"context_length"`
-	// absolute learning rate (Nebius Token Factory)
+	// absolute learning rate (Nebius Token Factory, Together AI)
 	Learning_rate *float64 `pulumi:"learning_rate"`
 	// scaling of the learning rate: 'auto' or a positive number
 	Learning_rate_multiplier interface{} `pulumi:"learning_rate_multiplier"`
-	// train a LoRA adapter instead of all weights (Nebius Token Factory)
+	// train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
 	Lora *bool `pulumi:"lora"`
-	// LoRA scaling alpha (Nebius Token Factory)
+	// LoRA scaling alpha (Nebius Token Factory, Together AI)
 	Lora_alpha *int `pulumi:"lora_alpha"`
-	// LoRA dropout probability (Nebius Token Factory)
+	// LoRA dropout probability (Nebius Token Factory, Together AI)
 	Lora_dropout *float64 `pulumi:"lora_dropout"`
-	// LoRA rank (Nebius Token Factory)
+	// LoRA rank (Nebius Token Factory, Together AI)
 	Lora_r *int `pulumi:"lora_r"`
-	// gradient clipping norm (Nebius Token Factory)
+	// the modules LoRA trains, e.g. all-linear (Together AI)
+	Lora_trainable_modules *string `pulumi:"lora_trainable_modules"`
+	// gradient clipping norm (Nebius Token Factory, Together AI)
 	Max_grad_norm *float64 `pulumi:"max_grad_norm"`
+	// training sequence length in tokens (Together AI)
+	Max_seq_length *int `pulumi:"max_seq_length"`
+	// checkpoints saved during training (Together AI)
+	N_checkpoints *int `pulumi:"n_checkpoints"`
 	// full passes over the training data: 'auto' or 1-50
 	N_epochs interface{} `pulumi:"n_epochs"`
-	// pack short examples into one sequence (Nebius Token Factory)
+	// evaluations on the validation file during training (Together AI)
+	N_evals *int `pulumi:"n_evals"`
+	// pack short examples into one sequence (Nebius Token Factory, Together AI)
 	Packing *bool `pulumi:"packing"`
-	// share of the steps that warm the learning rate up (Nebius Token Factory)
+	// also train on the prompt's tokens, not only the answer's (Together AI)
+	Train_on_inputs *bool `pulumi:"train_on_inputs"`
+	// share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
 	Warmup_ratio *float64 `pulumi:"warmup_ratio"`
-	// weight decay (Nebius Token Factory)
+	// weight decay (Nebius Token Factory, Together AI)
 	Weight_decay *float64 `pulumi:"weight_decay"`
 }
 
@@ -1281,27 +1557,37 @@ type FineTuneSupervisedHyperparametersArgs struct {
 	Batch_size pulumi.Input `pulumi:"batch_size"`
 	// training sequence length in tokens (Nebius Token Factory)
 	Context_length pulumi.IntPtrInput `pulumi:"context_length"`
-	// absolute learning rate (Nebius Token Factory)
+	// absolute learning rate (Nebius Token Factory, Together AI)
 	Learning_rate pulumi.Float64PtrInput `pulumi:"learning_rate"`
 	// scaling of the learning rate: 'auto' or a positive number
 	Learning_rate_multiplier pulumi.Input `pulumi:"learning_rate_multiplier"`
-	// train a LoRA adapter instead of all weights (Nebius Token Factory)
+	// train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
 	Lora pulumi.BoolPtrInput `pulumi:"lora"`
-	// LoRA scaling alpha (Nebius Token Factory)
+	// LoRA scaling alpha (Nebius Token Factory, Together AI)
 	Lora_alpha pulumi.IntPtrInput `pulumi:"lora_alpha"`
-	// LoRA dropout probability (Nebius Token Factory)
+	// LoRA dropout probability (Nebius Token Factory, Together AI)
 	Lora_dropout pulumi.Float64PtrInput `pulumi:"lora_dropout"`
-	// LoRA rank (Nebius Token Factory)
+	// LoRA rank (Nebius Token Factory, Together AI)
 	Lora_r pulumi.IntPtrInput `pulumi:"lora_r"`
-	// gradient clipping norm (Nebius Token Factory)
+	// the modules LoRA trains, e.g. all-linear (Together AI)
+	Lora_trainable_modules pulumi.StringPtrInput `pulumi:"lora_trainable_modules"`
+	// gradient clipping norm (Nebius Token Factory, Together AI)
 	Max_grad_norm pulumi.Float64PtrInput `pulumi:"max_grad_norm"`
+	// training sequence length in tokens (Together AI)
+	Max_seq_length pulumi.IntPtrInput `pulumi:"max_seq_length"`
+	// checkpoints saved during training (Together AI)
+	N_checkpoints pulumi.IntPtrInput `pulumi:"n_checkpoints"`
 	// full passes over the training data: 'auto' or 1-50
 	N_epochs pulumi.Input `pulumi:"n_epochs"`
-	// pack short examples into one sequence (Nebius Token Factory)
+	// evaluations on the validation file during training (Together AI)
+	N_evals pulumi.IntPtrInput `pulumi:"n_evals"`
+	// pack short examples into one sequence (Nebius Token Factory, Together AI)
 	Packing pulumi.BoolPtrInput `pulumi:"packing"`
-	// share of the steps that warm the learning rate up (Nebius Token Factory)
+	// also train on the prompt's tokens, not only the answer's (Together AI)
+	Train_on_inputs pulumi.BoolPtrInput `pulumi:"train_on_inputs"`
+	// share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
 	Warmup_ratio pulumi.Float64PtrInput `pulumi:"warmup_ratio"`
-	// weight decay (Nebius Token Factory)
+	// weight decay (Nebius Token Factory, Together AI)
 	Weight_decay pulumi.Float64PtrInput `pulumi:"weight_decay"`
 }
 
@@ -1393,7 +1679,7 @@ func (o FineTuneSupervisedHyperparametersOutput) Context_length() pulumi.IntPtrO
 	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *int { return v.Context_length }).(pulumi.IntPtrOutput)
 }
 
-// absolute learning rate (Nebius Token Factory)
+// absolute learning rate (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersOutput) Learning_rate() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *float64 { return v.Learning_rate }).(pulumi.Float64PtrOutput)
 }
@@ -1403,29 +1689,44 @@ func (o FineTuneSupervisedHyperparametersOutput) Learning_rate_multiplier() pulu
 	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) interface{} { return v.Learning_rate_multiplier }).(pulumi.AnyOutput)
 }
 
-// train a LoRA adapter instead of all weights (Nebius Token Factory)
+// train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersOutput) Lora() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *bool { return v.Lora }).(pulumi.BoolPtrOutput)
 }
 
-// LoRA scaling alpha (Nebius Token Factory)
+// LoRA scaling alpha (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersOutput) Lora_alpha() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *int { return v.Lora_alpha }).(pulumi.IntPtrOutput)
 }
 
-// LoRA dropout probability (Nebius Token Factory)
+// LoRA dropout probability (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersOutput) Lora_dropout() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *float64 { return v.Lora_dropout }).(pulumi.Float64PtrOutput)
 }
 
-// LoRA rank (Nebius Token Factory)
+// LoRA rank (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersOutput) Lora_r() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *int { return v.Lora_r }).(pulumi.IntPtrOutput)
 }
 
-// gradient clipping norm (Nebius Token Factory)
+// the modules LoRA trains, e.g. all-linear (Together AI)
+func (o FineTuneSupervisedHyperparametersOutput) Lora_trainable_modules() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *string { return v.Lora_trainable_modules }).(pulumi.StringPtrOutput)
+}
+
+// gradient clipping norm (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersOutput) Max_grad_norm() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *float64 { return v.Max_grad_norm }).(pulumi.Float64PtrOutput)
+}
+
+// training sequence length in tokens (Together AI)
+func (o FineTuneSupervisedHyperparametersOutput) Max_seq_length() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *int { return v.Max_seq_length }).(pulumi.IntPtrOutput)
+}
+
+// checkpoints saved during training (Together AI)
+func (o FineTuneSupervisedHyperparametersOutput) N_checkpoints() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *int { return v.N_checkpoints }).(pulumi.IntPtrOutput)
 }
 
 // full passes over the training data: 'auto' or 1-50
@@ -1433,17 +1734,27 @@ func (o FineTuneSupervisedHyperparametersOutput) N_epochs() pulumi.AnyOutput {
 	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) interface{} { return v.N_epochs }).(pulumi.AnyOutput)
 }
 
-// pack short examples into one sequence (Nebius Token Factory)
+// evaluations on the validation file during training (Together AI)
+func (o FineTuneSupervisedHyperparametersOutput) N_evals() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *int { return v.N_evals }).(pulumi.IntPtrOutput)
+}
+
+// pack short examples into one sequence (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersOutput) Packing() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *bool { return v.Packing }).(pulumi.BoolPtrOutput)
 }
 
-// share of the steps that warm the learning rate up (Nebius Token Factory)
+// also train on the prompt's tokens, not only the answer's (Together AI)
+func (o FineTuneSupervisedHyperparametersOutput) Train_on_inputs() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *bool { return v.Train_on_inputs }).(pulumi.BoolPtrOutput)
+}
+
+// share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersOutput) Warmup_ratio() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *float64 { return v.Warmup_ratio }).(pulumi.Float64PtrOutput)
 }
 
-// weight decay (Nebius Token Factory)
+// weight decay (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersOutput) Weight_decay() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v FineTuneSupervisedHyperparameters) *float64 { return v.Weight_decay }).(pulumi.Float64PtrOutput)
 }
@@ -1492,7 +1803,7 @@ func (o FineTuneSupervisedHyperparametersPtrOutput) Context_length() pulumi.IntP
 	}).(pulumi.IntPtrOutput)
 }
 
-// absolute learning rate (Nebius Token Factory)
+// absolute learning rate (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersPtrOutput) Learning_rate() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *FineTuneSupervisedHyperparameters) *float64 {
 		if v == nil {
@@ -1512,7 +1823,7 @@ func (o FineTuneSupervisedHyperparametersPtrOutput) Learning_rate_multiplier() p
 	}).(pulumi.AnyOutput)
 }
 
-// train a LoRA adapter instead of all weights (Nebius Token Factory)
+// train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersPtrOutput) Lora() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *FineTuneSupervisedHyperparameters) *bool {
 		if v == nil {
@@ -1522,7 +1833,7 @@ func (o FineTuneSupervisedHyperparametersPtrOutput) Lora() pulumi.BoolPtrOutput 
 	}).(pulumi.BoolPtrOutput)
 }
 
-// LoRA scaling alpha (Nebius Token Factory)
+// LoRA scaling alpha (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersPtrOutput) Lora_alpha() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *FineTuneSupervisedHyperparameters) *int {
 		if v == nil {
@@ -1532,7 +1843,7 @@ func (o FineTuneSupervisedHyperparametersPtrOutput) Lora_alpha() pulumi.IntPtrOu
 	}).(pulumi.IntPtrOutput)
 }
 
-// LoRA dropout probability (Nebius Token Factory)
+// LoRA dropout probability (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersPtrOutput) Lora_dropout() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *FineTuneSupervisedHyperparameters) *float64 {
 		if v == nil {
@@ -1542,7 +1853,7 @@ func (o FineTuneSupervisedHyperparametersPtrOutput) Lora_dropout() pulumi.Float6
 	}).(pulumi.Float64PtrOutput)
 }
 
-// LoRA rank (Nebius Token Factory)
+// LoRA rank (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersPtrOutput) Lora_r() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *FineTuneSupervisedHyperparameters) *int {
 		if v == nil {
@@ -1552,7 +1863,17 @@ func (o FineTuneSupervisedHyperparametersPtrOutput) Lora_r() pulumi.IntPtrOutput
 	}).(pulumi.IntPtrOutput)
 }
 
-// gradient clipping norm (Nebius Token Factory)
+// the modules LoRA trains, e.g. all-linear (Together AI)
+func (o FineTuneSupervisedHyperparametersPtrOutput) Lora_trainable_modules() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FineTuneSupervisedHyperparameters) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Lora_trainable_modules
+	}).(pulumi.StringPtrOutput)
+}
+
+// gradient clipping norm (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersPtrOutput) Max_grad_norm() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *FineTuneSupervisedHyperparameters) *float64 {
 		if v == nil {
@@ -1560,6 +1881,26 @@ func (o FineTuneSupervisedHyperparametersPtrOutput) Max_grad_norm() pulumi.Float
 		}
 		return v.Max_grad_norm
 	}).(pulumi.Float64PtrOutput)
+}
+
+// training sequence length in tokens (Together AI)
+func (o FineTuneSupervisedHyperparametersPtrOutput) Max_seq_length() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FineTuneSupervisedHyperparameters) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Max_seq_length
+	}).(pulumi.IntPtrOutput)
+}
+
+// checkpoints saved during training (Together AI)
+func (o FineTuneSupervisedHyperparametersPtrOutput) N_checkpoints() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FineTuneSupervisedHyperparameters) *int {
+		if v == nil {
+			return nil
+		}
+		return v.N_checkpoints
+	}).(pulumi.IntPtrOutput)
 }
 
 // full passes over the training data: 'auto' or 1-50
@@ -1572,7 +1913,17 @@ func (o FineTuneSupervisedHyperparametersPtrOutput) N_epochs() pulumi.AnyOutput 
 	}).(pulumi.AnyOutput)
 }
 
-// pack short examples into one sequence (Nebius Token Factory)
+// evaluations on the validation file during training (Together AI)
+func (o FineTuneSupervisedHyperparametersPtrOutput) N_evals() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FineTuneSupervisedHyperparameters) *int {
+		if v == nil {
+			return nil
+		}
+		return v.N_evals
+	}).(pulumi.IntPtrOutput)
+}
+
+// pack short examples into one sequence (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersPtrOutput) Packing() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *FineTuneSupervisedHyperparameters) *bool {
 		if v == nil {
@@ -1582,7 +1933,17 @@ func (o FineTuneSupervisedHyperparametersPtrOutput) Packing() pulumi.BoolPtrOutp
 	}).(pulumi.BoolPtrOutput)
 }
 
-// share of the steps that warm the learning rate up (Nebius Token Factory)
+// also train on the prompt's tokens, not only the answer's (Together AI)
+func (o FineTuneSupervisedHyperparametersPtrOutput) Train_on_inputs() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *FineTuneSupervisedHyperparameters) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Train_on_inputs
+	}).(pulumi.BoolPtrOutput)
+}
+
+// share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersPtrOutput) Warmup_ratio() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *FineTuneSupervisedHyperparameters) *float64 {
 		if v == nil {
@@ -1592,7 +1953,7 @@ func (o FineTuneSupervisedHyperparametersPtrOutput) Warmup_ratio() pulumi.Float6
 	}).(pulumi.Float64PtrOutput)
 }
 
-// weight decay (Nebius Token Factory)
+// weight decay (Nebius Token Factory, Together AI)
 func (o FineTuneSupervisedHyperparametersPtrOutput) Weight_decay() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *FineTuneSupervisedHyperparameters) *float64 {
 		if v == nil {
@@ -1855,27 +2216,37 @@ type FineTuningJobHyperparameters struct {
 	Batch_size interface{} `pulumi:"batch_size"`
 	// training sequence length in tokens (Nebius Token Factory)
 	Context_length *int `pulumi:"context_length"`
-	// absolute learning rate (Nebius Token Factory)
+	// absolute learning rate (Nebius Token Factory, Together AI)
 	Learning_rate *float64 `pulumi:"learning_rate"`
 	// scaling of the learning rate: 'auto' or a positive number
 	Learning_rate_multiplier interface{} `pulumi:"learning_rate_multiplier"`
-	// train a LoRA adapter instead of all weights (Nebius Token Factory)
+	// train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
 	Lora *bool `pulumi:"lora"`
-	// LoRA scaling alpha (Nebius Token Factory)
+	// LoRA scaling alpha (Nebius Token Factory, Together AI)
 	Lora_alpha *int `pulumi:"lora_alpha"`
-	// LoRA dropout probability (Nebius Token Factory)
+	// LoRA dropout probability (Nebius Token Factory, Together AI)
 	Lora_dropout *float64 `pulumi:"lora_dropout"`
-	// LoRA rank (Nebius Token Factory)
+	// LoRA rank (Nebius Token Factory, Together AI)
 	Lora_r *int `pulumi:"lora_r"`
-	// gradient clipping norm (Nebius Token Factory)
+	// the modules LoRA trains, e.g. all-linear (Together AI)
+	Lora_trainable_modules *string `pulumi:"lora_trainable_modules"`
+	// gradient clipping norm (Nebius Token Factory, Together AI)
 	Max_grad_norm *float64 `pulumi:"max_grad_norm"`
+	// training sequence length in tokens (Together AI)
+	Max_seq_length *int `pulumi:"max_seq_length"`
+	// checkpoints saved during training (Together AI)
+	N_checkpoints *int `pulumi:"n_checkpoints"`
 	// full passes over the training data: 'auto' or 1-50
 	N_epochs interface{} `pulumi:"n_epochs"`
-	// pack short examples into one sequence (Nebius Token Factory)
+	// evaluations on the validation file during training (Together AI)
+	N_evals *int `pulumi:"n_evals"`
+	// pack short examples into one sequence (Nebius Token Factory, Together AI)
 	Packing *bool `pulumi:"packing"`
-	// share of the steps that warm the learning rate up (Nebius Token Factory)
+	// also train on the prompt's tokens, not only the answer's (Together AI)
+	Train_on_inputs *bool `pulumi:"train_on_inputs"`
+	// share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
 	Warmup_ratio *float64 `pulumi:"warmup_ratio"`
-	// weight decay (Nebius Token Factory)
+	// weight decay (Nebius Token Factory, Together AI)
 	Weight_decay *float64 `pulumi:"weight_decay"`
 }
 
@@ -1896,27 +2267,37 @@ type FineTuningJobHyperparametersArgs struct {
 	Batch_size pulumi.Input `pulumi:"batch_size"`
 	// training sequence length in tokens (Nebius Token Factory)
 	Context_length pulumi.IntPtrInput `pulumi:"context_length"`
-	// absolute learning rate (Nebius Token Factory)
+	// absolute learning rate (Nebius Token Factory, Together AI)
 	Learning_rate pulumi.Float64PtrInput `pulumi:"learning_rate"`
 	// scaling of the learning rate: 'auto' or a positive number
 	Learning_rate_multiplier pulumi.Input `pulumi:"learning_rate_multiplier"`
-	// train a LoRA adapter instead of all weights (Nebius Token Factory)
+	// train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
 	Lora pulumi.BoolPtrInput `pulumi:"lora"`
-	// LoRA scaling alpha (Nebius Token Factory)
+	// LoRA scaling alpha (Nebius Token Factory, Together AI)
 	Lora_alpha pulumi.IntPtrInput `pulumi:"lora_alpha"`
-	// LoRA dropout probability (Nebius Token Factory)
+	// LoRA dropout probability (Nebius Token Factory, Together AI)
 	Lora_dropout pulumi.Float64PtrInput `pulumi:"lora_dropout"`
-	// LoRA rank (Nebius Token Factory)
+	// LoRA rank (Nebius Token Factory, Together AI)
 	Lora_r pulumi.IntPtrInput `pulumi:"lora_r"`
-	// gradient clipping norm (Nebius Token Factory)
+	// the modules LoRA trains, e.g. all-linear (Together AI)
+	Lora_trainable_modules pulumi.StringPtrInput `pulumi:"lora_trainable_modules"`
+	// gradient clipping norm (Nebius Token Factory, Together AI)
 	Max_grad_norm pulumi.Float64PtrInput `pulumi:"max_grad_norm"`
+	// training sequence length in tokens (Together AI)
+	Max_seq_length pulumi.IntPtrInput `pulumi:"max_seq_length"`
+	// checkpoints saved during training (Together AI)
+	N_checkpoints pulumi.IntPtrInput `pulumi:"n_checkpoints"`
 	// full passes over the training data: 'auto' or 1-50
 	N_epochs pulumi.Input `pulumi:"n_epochs"`
-	// pack short examples into one sequence (Nebius Token Factory)
+	// evaluations on the validation file during training (Together AI)
+	N_evals pulumi.IntPtrInput `pulumi:"n_evals"`
+	// pack short examples into one sequence (Nebius Token Factory, Together AI)
 	Packing pulumi.BoolPtrInput `pulumi:"packing"`
-	// share of the steps that warm the learning rate up (Nebius Token Factory)
+	// also train on the prompt's tokens, not only the answer's (Together AI)
+	Train_on_inputs pulumi.BoolPtrInput `pulumi:"train_on_inputs"`
+	// share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
 	Warmup_ratio pulumi.Float64PtrInput `pulumi:"warmup_ratio"`
-	// weight decay (Nebius Token Factory)
+	// weight decay (Nebius Token Factory, Together AI)
 	Weight_decay pulumi.Float64PtrInput `pulumi:"weight_decay"`
 }
 
@@ -2008,7 +2389,7 @@ func (o FineTuningJobHyperparametersOutput) Context_length() pulumi.IntPtrOutput
 	return o.ApplyT(func(v FineTuningJobHyperparameters) *int { return v.Context_length }).(pulumi.IntPtrOutput)
 }
 
-// absolute learning rate (Nebius Token Factory)
+// absolute learning rate (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersOutput) Learning_rate() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v FineTuningJobHyperparameters) *float64 { return v.Learning_rate }).(pulumi.Float64PtrOutput)
 }
@@ -2018,29 +2399,44 @@ func (o FineTuningJobHyperparametersOutput) Learning_rate_multiplier() pulumi.An
 	return o.ApplyT(func(v FineTuningJobHyperparameters) interface{} { return v.Learning_rate_multiplier }).(pulumi.AnyOutput)
 }
 
-// train a LoRA adapter instead of all weights (Nebius Token Factory)
+// train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersOutput) Lora() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v FineTuningJobHyperparameters) *bool { return v.Lora }).(pulumi.BoolPtrOutput)
 }
 
-// LoRA scaling alpha (Nebius Token Factory)
+// LoRA scaling alpha (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersOutput) Lora_alpha() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v FineTuningJobHyperparameters) *int { return v.Lora_alpha }).(pulumi.IntPtrOutput)
 }
 
-// LoRA dropout probability (Nebius Token Factory)
+// LoRA dropout probability (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersOutput) Lora_dropout() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v FineTuningJobHyperparameters) *float64 { return v.Lora_dropout }).(pulumi.Float64PtrOutput)
 }
 
-// LoRA rank (Nebius Token Factory)
+// LoRA rank (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersOutput) Lora_r() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v FineTuningJobHyperparameters) *int { return v.Lora_r }).(pulumi.IntPtrOutput)
 }
 
-// gradient clipping norm (Nebius Token Factory)
+// the modules LoRA trains, e.g. all-linear (Together AI)
+func (o FineTuningJobHyperparametersOutput) Lora_trainable_modules() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v FineTuningJobHyperparameters) *string { return v.Lora_trainable_modules }).(pulumi.StringPtrOutput)
+}
+
+// gradient clipping norm (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersOutput) Max_grad_norm() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v FineTuningJobHyperparameters) *float64 { return v.Max_grad_norm }).(pulumi.Float64PtrOutput)
+}
+
+// training sequence length in tokens (Together AI)
+func (o FineTuningJobHyperparametersOutput) Max_seq_length() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FineTuningJobHyperparameters) *int { return v.Max_seq_length }).(pulumi.IntPtrOutput)
+}
+
+// checkpoints saved during training (Together AI)
+func (o FineTuningJobHyperparametersOutput) N_checkpoints() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FineTuningJobHyperparameters) *int { return v.N_checkpoints }).(pulumi.IntPtrOutput)
 }
 
 // full passes over the training data: 'auto' or 1-50
@@ -2048,17 +2444,27 @@ func (o FineTuningJobHyperparametersOutput) N_epochs() pulumi.AnyOutput {
 	return o.ApplyT(func(v FineTuningJobHyperparameters) interface{} { return v.N_epochs }).(pulumi.AnyOutput)
 }
 
-// pack short examples into one sequence (Nebius Token Factory)
+// evaluations on the validation file during training (Together AI)
+func (o FineTuningJobHyperparametersOutput) N_evals() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v FineTuningJobHyperparameters) *int { return v.N_evals }).(pulumi.IntPtrOutput)
+}
+
+// pack short examples into one sequence (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersOutput) Packing() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v FineTuningJobHyperparameters) *bool { return v.Packing }).(pulumi.BoolPtrOutput)
 }
 
-// share of the steps that warm the learning rate up (Nebius Token Factory)
+// also train on the prompt's tokens, not only the answer's (Together AI)
+func (o FineTuningJobHyperparametersOutput) Train_on_inputs() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v FineTuningJobHyperparameters) *bool { return v.Train_on_inputs }).(pulumi.BoolPtrOutput)
+}
+
+// share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersOutput) Warmup_ratio() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v FineTuningJobHyperparameters) *float64 { return v.Warmup_ratio }).(pulumi.Float64PtrOutput)
 }
 
-// weight decay (Nebius Token Factory)
+// weight decay (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersOutput) Weight_decay() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v FineTuningJobHyperparameters) *float64 { return v.Weight_decay }).(pulumi.Float64PtrOutput)
 }
@@ -2107,7 +2513,7 @@ func (o FineTuningJobHyperparametersPtrOutput) Context_length() pulumi.IntPtrOut
 	}).(pulumi.IntPtrOutput)
 }
 
-// absolute learning rate (Nebius Token Factory)
+// absolute learning rate (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersPtrOutput) Learning_rate() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *FineTuningJobHyperparameters) *float64 {
 		if v == nil {
@@ -2127,7 +2533,7 @@ func (o FineTuningJobHyperparametersPtrOutput) Learning_rate_multiplier() pulumi
 	}).(pulumi.AnyOutput)
 }
 
-// train a LoRA adapter instead of all weights (Nebius Token Factory)
+// train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersPtrOutput) Lora() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *FineTuningJobHyperparameters) *bool {
 		if v == nil {
@@ -2137,7 +2543,7 @@ func (o FineTuningJobHyperparametersPtrOutput) Lora() pulumi.BoolPtrOutput {
 	}).(pulumi.BoolPtrOutput)
 }
 
-// LoRA scaling alpha (Nebius Token Factory)
+// LoRA scaling alpha (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersPtrOutput) Lora_alpha() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *FineTuningJobHyperparameters) *int {
 		if v == nil {
@@ -2147,7 +2553,7 @@ func (o FineTuningJobHyperparametersPtrOutput) Lora_alpha() pulumi.IntPtrOutput 
 	}).(pulumi.IntPtrOutput)
 }
 
-// LoRA dropout probability (Nebius Token Factory)
+// LoRA dropout probability (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersPtrOutput) Lora_dropout() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *FineTuningJobHyperparameters) *float64 {
 		if v == nil {
@@ -2157,7 +2563,7 @@ func (o FineTuningJobHyperparametersPtrOutput) Lora_dropout() pulumi.Float64PtrO
 	}).(pulumi.Float64PtrOutput)
 }
 
-// LoRA rank (Nebius Token Factory)
+// LoRA rank (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersPtrOutput) Lora_r() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *FineTuningJobHyperparameters) *int {
 		if v == nil {
@@ -2167,7 +2573,17 @@ func (o FineTuningJobHyperparametersPtrOutput) Lora_r() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
-// gradient clipping norm (Nebius Token Factory)
+// the modules LoRA trains, e.g. all-linear (Together AI)
+func (o FineTuningJobHyperparametersPtrOutput) Lora_trainable_modules() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *FineTuningJobHyperparameters) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Lora_trainable_modules
+	}).(pulumi.StringPtrOutput)
+}
+
+// gradient clipping norm (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersPtrOutput) Max_grad_norm() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *FineTuningJobHyperparameters) *float64 {
 		if v == nil {
@@ -2175,6 +2591,26 @@ func (o FineTuningJobHyperparametersPtrOutput) Max_grad_norm() pulumi.Float64Ptr
 		}
 		return v.Max_grad_norm
 	}).(pulumi.Float64PtrOutput)
+}
+
+// training sequence length in tokens (Together AI)
+func (o FineTuningJobHyperparametersPtrOutput) Max_seq_length() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FineTuningJobHyperparameters) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Max_seq_length
+	}).(pulumi.IntPtrOutput)
+}
+
+// checkpoints saved during training (Together AI)
+func (o FineTuningJobHyperparametersPtrOutput) N_checkpoints() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FineTuningJobHyperparameters) *int {
+		if v == nil {
+			return nil
+		}
+		return v.N_checkpoints
+	}).(pulumi.IntPtrOutput)
 }
 
 // full passes over the training data: 'auto' or 1-50
@@ -2187,7 +2623,17 @@ func (o FineTuningJobHyperparametersPtrOutput) N_epochs() pulumi.AnyOutput {
 	}).(pulumi.AnyOutput)
 }
 
-// pack short examples into one sequence (Nebius Token Factory)
+// evaluations on the validation file during training (Together AI)
+func (o FineTuningJobHyperparametersPtrOutput) N_evals() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *FineTuningJobHyperparameters) *int {
+		if v == nil {
+			return nil
+		}
+		return v.N_evals
+	}).(pulumi.IntPtrOutput)
+}
+
+// pack short examples into one sequence (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersPtrOutput) Packing() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *FineTuningJobHyperparameters) *bool {
 		if v == nil {
@@ -2197,7 +2643,17 @@ func (o FineTuningJobHyperparametersPtrOutput) Packing() pulumi.BoolPtrOutput {
 	}).(pulumi.BoolPtrOutput)
 }
 
-// share of the steps that warm the learning rate up (Nebius Token Factory)
+// also train on the prompt's tokens, not only the answer's (Together AI)
+func (o FineTuningJobHyperparametersPtrOutput) Train_on_inputs() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *FineTuningJobHyperparameters) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Train_on_inputs
+	}).(pulumi.BoolPtrOutput)
+}
+
+// share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersPtrOutput) Warmup_ratio() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *FineTuningJobHyperparameters) *float64 {
 		if v == nil {
@@ -2207,7 +2663,7 @@ func (o FineTuningJobHyperparametersPtrOutput) Warmup_ratio() pulumi.Float64PtrO
 	}).(pulumi.Float64PtrOutput)
 }
 
-// weight decay (Nebius Token Factory)
+// weight decay (Nebius Token Factory, Together AI)
 func (o FineTuningJobHyperparametersPtrOutput) Weight_decay() pulumi.Float64PtrOutput {
 	return o.ApplyT(func(v *FineTuningJobHyperparameters) *float64 {
 		if v == nil {

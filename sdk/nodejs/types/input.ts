@@ -68,13 +68,69 @@ export interface FineTuneDPOHyperparametersArgs {
      */
     beta?: pulumi.Input<string | number | undefined>;
     /**
+     * absolute learning rate (Together AI)
+     */
+    learning_rate?: pulumi.Input<number | undefined>;
+    /**
      * scaling of the learning rate: 'auto' or a positive number
      */
     learning_rate_multiplier?: pulumi.Input<string | number | undefined>;
     /**
+     * train a LoRA adapter instead of all weights (Together AI)
+     */
+    lora?: pulumi.Input<boolean | undefined>;
+    /**
+     * LoRA scaling alpha (Together AI)
+     */
+    lora_alpha?: pulumi.Input<number | undefined>;
+    /**
+     * LoRA dropout probability (Together AI)
+     */
+    lora_dropout?: pulumi.Input<number | undefined>;
+    /**
+     * LoRA rank (Together AI)
+     */
+    lora_r?: pulumi.Input<number | undefined>;
+    /**
+     * the modules LoRA trains, e.g. all-linear (Together AI)
+     */
+    lora_trainable_modules?: pulumi.Input<string | undefined>;
+    /**
+     * gradient clipping norm (Together AI)
+     */
+    max_grad_norm?: pulumi.Input<number | undefined>;
+    /**
+     * training sequence length in tokens (Together AI)
+     */
+    max_seq_length?: pulumi.Input<number | undefined>;
+    /**
+     * checkpoints saved during training (Together AI)
+     */
+    n_checkpoints?: pulumi.Input<number | undefined>;
+    /**
      * full passes over the training data: 'auto' or 1-50
      */
     n_epochs?: pulumi.Input<string | number | undefined>;
+    /**
+     * evaluations on the validation file during training (Together AI)
+     */
+    n_evals?: pulumi.Input<number | undefined>;
+    /**
+     * pack short examples into one sequence (Together AI)
+     */
+    packing?: pulumi.Input<boolean | undefined>;
+    /**
+     * also train on the prompt's tokens, not only the answer's (Together AI)
+     */
+    train_on_inputs?: pulumi.Input<boolean | undefined>;
+    /**
+     * share of the steps that warm the learning rate up (Together AI)
+     */
+    warmup_ratio?: pulumi.Input<number | undefined>;
+    /**
+     * weight decay (Together AI)
+     */
+    weight_decay?: pulumi.Input<number | undefined>;
 }
 
 /**
@@ -156,7 +212,7 @@ export interface FineTuneReinforcementMethodArgs {
      */
     hyperparameters?: pulumi.Input<inputs.FineTuneReinforcementHyperparametersArgs | undefined>;
     /**
-     * the JSON schema the model must answer in (Azure OpenAI, reinforcement)
+     * the JSON schema the model must answer in (Azure OpenAI, reinforcement) (Azure OpenAI / Microsoft Foundry)
      */
     response_format?: pulumi.Input<{[key: string]: any} | undefined>;
 }
@@ -174,7 +230,7 @@ export interface FineTuneSupervisedHyperparametersArgs {
      */
     context_length?: pulumi.Input<number | undefined>;
     /**
-     * absolute learning rate (Nebius Token Factory)
+     * absolute learning rate (Nebius Token Factory, Together AI)
      */
     learning_rate?: pulumi.Input<number | undefined>;
     /**
@@ -182,39 +238,59 @@ export interface FineTuneSupervisedHyperparametersArgs {
      */
     learning_rate_multiplier?: pulumi.Input<string | number | undefined>;
     /**
-     * train a LoRA adapter instead of all weights (Nebius Token Factory)
+     * train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
      */
     lora?: pulumi.Input<boolean | undefined>;
     /**
-     * LoRA scaling alpha (Nebius Token Factory)
+     * LoRA scaling alpha (Nebius Token Factory, Together AI)
      */
     lora_alpha?: pulumi.Input<number | undefined>;
     /**
-     * LoRA dropout probability (Nebius Token Factory)
+     * LoRA dropout probability (Nebius Token Factory, Together AI)
      */
     lora_dropout?: pulumi.Input<number | undefined>;
     /**
-     * LoRA rank (Nebius Token Factory)
+     * LoRA rank (Nebius Token Factory, Together AI)
      */
     lora_r?: pulumi.Input<number | undefined>;
     /**
-     * gradient clipping norm (Nebius Token Factory)
+     * the modules LoRA trains, e.g. all-linear (Together AI)
+     */
+    lora_trainable_modules?: pulumi.Input<string | undefined>;
+    /**
+     * gradient clipping norm (Nebius Token Factory, Together AI)
      */
     max_grad_norm?: pulumi.Input<number | undefined>;
+    /**
+     * training sequence length in tokens (Together AI)
+     */
+    max_seq_length?: pulumi.Input<number | undefined>;
+    /**
+     * checkpoints saved during training (Together AI)
+     */
+    n_checkpoints?: pulumi.Input<number | undefined>;
     /**
      * full passes over the training data: 'auto' or 1-50
      */
     n_epochs?: pulumi.Input<string | number | undefined>;
     /**
-     * pack short examples into one sequence (Nebius Token Factory)
+     * evaluations on the validation file during training (Together AI)
+     */
+    n_evals?: pulumi.Input<number | undefined>;
+    /**
+     * pack short examples into one sequence (Nebius Token Factory, Together AI)
      */
     packing?: pulumi.Input<boolean | undefined>;
     /**
-     * share of the steps that warm the learning rate up (Nebius Token Factory)
+     * also train on the prompt's tokens, not only the answer's (Together AI)
+     */
+    train_on_inputs?: pulumi.Input<boolean | undefined>;
+    /**
+     * share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
      */
     warmup_ratio?: pulumi.Input<number | undefined>;
     /**
-     * weight decay (Nebius Token Factory)
+     * weight decay (Nebius Token Factory, Together AI)
      */
     weight_decay?: pulumi.Input<number | undefined>;
 }
@@ -242,7 +318,7 @@ export interface FineTuningJobHyperparametersArgs {
      */
     context_length?: pulumi.Input<number | undefined>;
     /**
-     * absolute learning rate (Nebius Token Factory)
+     * absolute learning rate (Nebius Token Factory, Together AI)
      */
     learning_rate?: pulumi.Input<number | undefined>;
     /**
@@ -250,39 +326,59 @@ export interface FineTuningJobHyperparametersArgs {
      */
     learning_rate_multiplier?: pulumi.Input<string | number | undefined>;
     /**
-     * train a LoRA adapter instead of all weights (Nebius Token Factory)
+     * train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
      */
     lora?: pulumi.Input<boolean | undefined>;
     /**
-     * LoRA scaling alpha (Nebius Token Factory)
+     * LoRA scaling alpha (Nebius Token Factory, Together AI)
      */
     lora_alpha?: pulumi.Input<number | undefined>;
     /**
-     * LoRA dropout probability (Nebius Token Factory)
+     * LoRA dropout probability (Nebius Token Factory, Together AI)
      */
     lora_dropout?: pulumi.Input<number | undefined>;
     /**
-     * LoRA rank (Nebius Token Factory)
+     * LoRA rank (Nebius Token Factory, Together AI)
      */
     lora_r?: pulumi.Input<number | undefined>;
     /**
-     * gradient clipping norm (Nebius Token Factory)
+     * the modules LoRA trains, e.g. all-linear (Together AI)
+     */
+    lora_trainable_modules?: pulumi.Input<string | undefined>;
+    /**
+     * gradient clipping norm (Nebius Token Factory, Together AI)
      */
     max_grad_norm?: pulumi.Input<number | undefined>;
+    /**
+     * training sequence length in tokens (Together AI)
+     */
+    max_seq_length?: pulumi.Input<number | undefined>;
+    /**
+     * checkpoints saved during training (Together AI)
+     */
+    n_checkpoints?: pulumi.Input<number | undefined>;
     /**
      * full passes over the training data: 'auto' or 1-50
      */
     n_epochs?: pulumi.Input<string | number | undefined>;
     /**
-     * pack short examples into one sequence (Nebius Token Factory)
+     * evaluations on the validation file during training (Together AI)
+     */
+    n_evals?: pulumi.Input<number | undefined>;
+    /**
+     * pack short examples into one sequence (Nebius Token Factory, Together AI)
      */
     packing?: pulumi.Input<boolean | undefined>;
     /**
-     * share of the steps that warm the learning rate up (Nebius Token Factory)
+     * also train on the prompt's tokens, not only the answer's (Together AI)
+     */
+    train_on_inputs?: pulumi.Input<boolean | undefined>;
+    /**
+     * share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
      */
     warmup_ratio?: pulumi.Input<number | undefined>;
     /**
-     * weight decay (Nebius Token Factory)
+     * weight decay (Nebius Token Factory, Together AI)
      */
     weight_decay?: pulumi.Input<number | undefined>;
 }

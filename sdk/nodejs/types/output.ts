@@ -68,13 +68,69 @@ export interface FineTuneDPOHyperparameters {
      */
     beta?: string | number;
     /**
+     * absolute learning rate (Together AI)
+     */
+    learning_rate?: number;
+    /**
      * scaling of the learning rate: 'auto' or a positive number
      */
     learning_rate_multiplier?: string | number;
     /**
+     * train a LoRA adapter instead of all weights (Together AI)
+     */
+    lora?: boolean;
+    /**
+     * LoRA scaling alpha (Together AI)
+     */
+    lora_alpha?: number;
+    /**
+     * LoRA dropout probability (Together AI)
+     */
+    lora_dropout?: number;
+    /**
+     * LoRA rank (Together AI)
+     */
+    lora_r?: number;
+    /**
+     * the modules LoRA trains, e.g. all-linear (Together AI)
+     */
+    lora_trainable_modules?: string;
+    /**
+     * gradient clipping norm (Together AI)
+     */
+    max_grad_norm?: number;
+    /**
+     * training sequence length in tokens (Together AI)
+     */
+    max_seq_length?: number;
+    /**
+     * checkpoints saved during training (Together AI)
+     */
+    n_checkpoints?: number;
+    /**
      * full passes over the training data: 'auto' or 1-50
      */
     n_epochs?: string | number;
+    /**
+     * evaluations on the validation file during training (Together AI)
+     */
+    n_evals?: number;
+    /**
+     * pack short examples into one sequence (Together AI)
+     */
+    packing?: boolean;
+    /**
+     * also train on the prompt's tokens, not only the answer's (Together AI)
+     */
+    train_on_inputs?: boolean;
+    /**
+     * share of the steps that warm the learning rate up (Together AI)
+     */
+    warmup_ratio?: number;
+    /**
+     * weight decay (Together AI)
+     */
+    weight_decay?: number;
 }
 
 /**
@@ -156,7 +212,7 @@ export interface FineTuneReinforcementMethod {
      */
     hyperparameters?: outputs.FineTuneReinforcementHyperparameters;
     /**
-     * the JSON schema the model must answer in (Azure OpenAI, reinforcement)
+     * the JSON schema the model must answer in (Azure OpenAI, reinforcement) (Azure OpenAI / Microsoft Foundry)
      */
     response_format?: {[key: string]: any};
 }
@@ -174,7 +230,7 @@ export interface FineTuneSupervisedHyperparameters {
      */
     context_length?: number;
     /**
-     * absolute learning rate (Nebius Token Factory)
+     * absolute learning rate (Nebius Token Factory, Together AI)
      */
     learning_rate?: number;
     /**
@@ -182,39 +238,59 @@ export interface FineTuneSupervisedHyperparameters {
      */
     learning_rate_multiplier?: string | number;
     /**
-     * train a LoRA adapter instead of all weights (Nebius Token Factory)
+     * train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
      */
     lora?: boolean;
     /**
-     * LoRA scaling alpha (Nebius Token Factory)
+     * LoRA scaling alpha (Nebius Token Factory, Together AI)
      */
     lora_alpha?: number;
     /**
-     * LoRA dropout probability (Nebius Token Factory)
+     * LoRA dropout probability (Nebius Token Factory, Together AI)
      */
     lora_dropout?: number;
     /**
-     * LoRA rank (Nebius Token Factory)
+     * LoRA rank (Nebius Token Factory, Together AI)
      */
     lora_r?: number;
     /**
-     * gradient clipping norm (Nebius Token Factory)
+     * the modules LoRA trains, e.g. all-linear (Together AI)
+     */
+    lora_trainable_modules?: string;
+    /**
+     * gradient clipping norm (Nebius Token Factory, Together AI)
      */
     max_grad_norm?: number;
+    /**
+     * training sequence length in tokens (Together AI)
+     */
+    max_seq_length?: number;
+    /**
+     * checkpoints saved during training (Together AI)
+     */
+    n_checkpoints?: number;
     /**
      * full passes over the training data: 'auto' or 1-50
      */
     n_epochs?: string | number;
     /**
-     * pack short examples into one sequence (Nebius Token Factory)
+     * evaluations on the validation file during training (Together AI)
+     */
+    n_evals?: number;
+    /**
+     * pack short examples into one sequence (Nebius Token Factory, Together AI)
      */
     packing?: boolean;
     /**
-     * share of the steps that warm the learning rate up (Nebius Token Factory)
+     * also train on the prompt's tokens, not only the answer's (Together AI)
+     */
+    train_on_inputs?: boolean;
+    /**
+     * share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
      */
     warmup_ratio?: number;
     /**
-     * weight decay (Nebius Token Factory)
+     * weight decay (Nebius Token Factory, Together AI)
      */
     weight_decay?: number;
 }
@@ -282,7 +358,7 @@ export interface FineTuningJobHyperparameters {
      */
     context_length?: number;
     /**
-     * absolute learning rate (Nebius Token Factory)
+     * absolute learning rate (Nebius Token Factory, Together AI)
      */
     learning_rate?: number;
     /**
@@ -290,39 +366,59 @@ export interface FineTuningJobHyperparameters {
      */
     learning_rate_multiplier?: string | number;
     /**
-     * train a LoRA adapter instead of all weights (Nebius Token Factory)
+     * train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
      */
     lora?: boolean;
     /**
-     * LoRA scaling alpha (Nebius Token Factory)
+     * LoRA scaling alpha (Nebius Token Factory, Together AI)
      */
     lora_alpha?: number;
     /**
-     * LoRA dropout probability (Nebius Token Factory)
+     * LoRA dropout probability (Nebius Token Factory, Together AI)
      */
     lora_dropout?: number;
     /**
-     * LoRA rank (Nebius Token Factory)
+     * LoRA rank (Nebius Token Factory, Together AI)
      */
     lora_r?: number;
     /**
-     * gradient clipping norm (Nebius Token Factory)
+     * the modules LoRA trains, e.g. all-linear (Together AI)
+     */
+    lora_trainable_modules?: string;
+    /**
+     * gradient clipping norm (Nebius Token Factory, Together AI)
      */
     max_grad_norm?: number;
+    /**
+     * training sequence length in tokens (Together AI)
+     */
+    max_seq_length?: number;
+    /**
+     * checkpoints saved during training (Together AI)
+     */
+    n_checkpoints?: number;
     /**
      * full passes over the training data: 'auto' or 1-50
      */
     n_epochs?: string | number;
     /**
-     * pack short examples into one sequence (Nebius Token Factory)
+     * evaluations on the validation file during training (Together AI)
+     */
+    n_evals?: number;
+    /**
+     * pack short examples into one sequence (Nebius Token Factory, Together AI)
      */
     packing?: boolean;
     /**
-     * share of the steps that warm the learning rate up (Nebius Token Factory)
+     * also train on the prompt's tokens, not only the answer's (Together AI)
+     */
+    train_on_inputs?: boolean;
+    /**
+     * share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
      */
     warmup_ratio?: number;
     /**
-     * weight decay (Nebius Token Factory)
+     * weight decay (Nebius Token Factory, Together AI)
      */
     weight_decay?: number;
 }

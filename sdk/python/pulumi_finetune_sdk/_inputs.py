@@ -273,13 +273,69 @@ class FineTuneDPOHyperparametersArgsDict(TypedDict):
     """
     DPO: weight of the penalty between policy and reference model: 'auto' or (0, 2]
     """
+    learning_rate: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    absolute learning rate (Together AI)
+    """
     learning_rate_multiplier: NotRequired[pulumi.Input[Optional[Union[_builtins.str, _builtins.float]]]]
     """
     scaling of the learning rate: 'auto' or a positive number
     """
+    lora: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    train a LoRA adapter instead of all weights (Together AI)
+    """
+    lora_alpha: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    LoRA scaling alpha (Together AI)
+    """
+    lora_dropout: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    LoRA dropout probability (Together AI)
+    """
+    lora_r: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    LoRA rank (Together AI)
+    """
+    lora_trainable_modules: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    the modules LoRA trains, e.g. all-linear (Together AI)
+    """
+    max_grad_norm: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    gradient clipping norm (Together AI)
+    """
+    max_seq_length: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    training sequence length in tokens (Together AI)
+    """
+    n_checkpoints: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    checkpoints saved during training (Together AI)
+    """
     n_epochs: NotRequired[pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]]]
     """
     full passes over the training data: 'auto' or 1-50
+    """
+    n_evals: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    evaluations on the validation file during training (Together AI)
+    """
+    packing: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    pack short examples into one sequence (Together AI)
+    """
+    train_on_inputs: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    also train on the prompt's tokens, not only the answer's (Together AI)
+    """
+    warmup_ratio: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    share of the steps that warm the learning rate up (Together AI)
+    """
+    weight_decay: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    weight decay (Together AI)
     """
 
 @pulumi.input_type
@@ -287,24 +343,80 @@ class FineTuneDPOHyperparametersArgs:
     def __init__(__self__, *,
                  batch_size: pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]] = None,
                  beta: pulumi.Input[Optional[Union[_builtins.str, _builtins.float]]] = None,
+                 learning_rate: pulumi.Input[Optional[_builtins.float]] = None,
                  learning_rate_multiplier: pulumi.Input[Optional[Union[_builtins.str, _builtins.float]]] = None,
-                 n_epochs: pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]] = None):
+                 lora: pulumi.Input[Optional[_builtins.bool]] = None,
+                 lora_alpha: pulumi.Input[Optional[_builtins.int]] = None,
+                 lora_dropout: pulumi.Input[Optional[_builtins.float]] = None,
+                 lora_r: pulumi.Input[Optional[_builtins.int]] = None,
+                 lora_trainable_modules: pulumi.Input[Optional[_builtins.str]] = None,
+                 max_grad_norm: pulumi.Input[Optional[_builtins.float]] = None,
+                 max_seq_length: pulumi.Input[Optional[_builtins.int]] = None,
+                 n_checkpoints: pulumi.Input[Optional[_builtins.int]] = None,
+                 n_epochs: pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]] = None,
+                 n_evals: pulumi.Input[Optional[_builtins.int]] = None,
+                 packing: pulumi.Input[Optional[_builtins.bool]] = None,
+                 train_on_inputs: pulumi.Input[Optional[_builtins.bool]] = None,
+                 warmup_ratio: pulumi.Input[Optional[_builtins.float]] = None,
+                 weight_decay: pulumi.Input[Optional[_builtins.float]] = None):
         """
         A DPO job's hyperparameters.
 
         :param pulumi.Input[Union[_builtins.str, _builtins.int]] batch_size: examples per batch: 'auto' or 1-256
         :param pulumi.Input[Union[_builtins.str, _builtins.float]] beta: DPO: weight of the penalty between policy and reference model: 'auto' or (0, 2]
+        :param pulumi.Input[_builtins.float] learning_rate: absolute learning rate (Together AI)
         :param pulumi.Input[Union[_builtins.str, _builtins.float]] learning_rate_multiplier: scaling of the learning rate: 'auto' or a positive number
+        :param pulumi.Input[_builtins.bool] lora: train a LoRA adapter instead of all weights (Together AI)
+        :param pulumi.Input[_builtins.int] lora_alpha: LoRA scaling alpha (Together AI)
+        :param pulumi.Input[_builtins.float] lora_dropout: LoRA dropout probability (Together AI)
+        :param pulumi.Input[_builtins.int] lora_r: LoRA rank (Together AI)
+        :param pulumi.Input[_builtins.str] lora_trainable_modules: the modules LoRA trains, e.g. all-linear (Together AI)
+        :param pulumi.Input[_builtins.float] max_grad_norm: gradient clipping norm (Together AI)
+        :param pulumi.Input[_builtins.int] max_seq_length: training sequence length in tokens (Together AI)
+        :param pulumi.Input[_builtins.int] n_checkpoints: checkpoints saved during training (Together AI)
         :param pulumi.Input[Union[_builtins.str, _builtins.int]] n_epochs: full passes over the training data: 'auto' or 1-50
+        :param pulumi.Input[_builtins.int] n_evals: evaluations on the validation file during training (Together AI)
+        :param pulumi.Input[_builtins.bool] packing: pack short examples into one sequence (Together AI)
+        :param pulumi.Input[_builtins.bool] train_on_inputs: also train on the prompt's tokens, not only the answer's (Together AI)
+        :param pulumi.Input[_builtins.float] warmup_ratio: share of the steps that warm the learning rate up (Together AI)
+        :param pulumi.Input[_builtins.float] weight_decay: weight decay (Together AI)
         """
         if batch_size is not None:
             pulumi.set(__self__, "batch_size", batch_size)
         if beta is not None:
             pulumi.set(__self__, "beta", beta)
+        if learning_rate is not None:
+            pulumi.set(__self__, "learning_rate", learning_rate)
         if learning_rate_multiplier is not None:
             pulumi.set(__self__, "learning_rate_multiplier", learning_rate_multiplier)
+        if lora is not None:
+            pulumi.set(__self__, "lora", lora)
+        if lora_alpha is not None:
+            pulumi.set(__self__, "lora_alpha", lora_alpha)
+        if lora_dropout is not None:
+            pulumi.set(__self__, "lora_dropout", lora_dropout)
+        if lora_r is not None:
+            pulumi.set(__self__, "lora_r", lora_r)
+        if lora_trainable_modules is not None:
+            pulumi.set(__self__, "lora_trainable_modules", lora_trainable_modules)
+        if max_grad_norm is not None:
+            pulumi.set(__self__, "max_grad_norm", max_grad_norm)
+        if max_seq_length is not None:
+            pulumi.set(__self__, "max_seq_length", max_seq_length)
+        if n_checkpoints is not None:
+            pulumi.set(__self__, "n_checkpoints", n_checkpoints)
         if n_epochs is not None:
             pulumi.set(__self__, "n_epochs", n_epochs)
+        if n_evals is not None:
+            pulumi.set(__self__, "n_evals", n_evals)
+        if packing is not None:
+            pulumi.set(__self__, "packing", packing)
+        if train_on_inputs is not None:
+            pulumi.set(__self__, "train_on_inputs", train_on_inputs)
+        if warmup_ratio is not None:
+            pulumi.set(__self__, "warmup_ratio", warmup_ratio)
+        if weight_decay is not None:
+            pulumi.set(__self__, "weight_decay", weight_decay)
 
     @_builtins.property
     @pulumi.getter
@@ -332,6 +444,18 @@ class FineTuneDPOHyperparametersArgs:
 
     @_builtins.property
     @pulumi.getter
+    def learning_rate(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        absolute learning rate (Together AI)
+        """
+        return pulumi.get(self, "learning_rate")
+
+    @learning_rate.setter
+    def learning_rate(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "learning_rate", value)
+
+    @_builtins.property
+    @pulumi.getter
     def learning_rate_multiplier(self) -> pulumi.Input[Optional[Union[_builtins.str, _builtins.float]]]:
         """
         scaling of the learning rate: 'auto' or a positive number
@@ -344,6 +468,102 @@ class FineTuneDPOHyperparametersArgs:
 
     @_builtins.property
     @pulumi.getter
+    def lora(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        train a LoRA adapter instead of all weights (Together AI)
+        """
+        return pulumi.get(self, "lora")
+
+    @lora.setter
+    def lora(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "lora", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def lora_alpha(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        LoRA scaling alpha (Together AI)
+        """
+        return pulumi.get(self, "lora_alpha")
+
+    @lora_alpha.setter
+    def lora_alpha(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "lora_alpha", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def lora_dropout(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        LoRA dropout probability (Together AI)
+        """
+        return pulumi.get(self, "lora_dropout")
+
+    @lora_dropout.setter
+    def lora_dropout(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "lora_dropout", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def lora_r(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        LoRA rank (Together AI)
+        """
+        return pulumi.get(self, "lora_r")
+
+    @lora_r.setter
+    def lora_r(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "lora_r", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def lora_trainable_modules(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        the modules LoRA trains, e.g. all-linear (Together AI)
+        """
+        return pulumi.get(self, "lora_trainable_modules")
+
+    @lora_trainable_modules.setter
+    def lora_trainable_modules(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "lora_trainable_modules", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def max_grad_norm(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        gradient clipping norm (Together AI)
+        """
+        return pulumi.get(self, "max_grad_norm")
+
+    @max_grad_norm.setter
+    def max_grad_norm(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "max_grad_norm", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def max_seq_length(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        training sequence length in tokens (Together AI)
+        """
+        return pulumi.get(self, "max_seq_length")
+
+    @max_seq_length.setter
+    def max_seq_length(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "max_seq_length", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def n_checkpoints(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        checkpoints saved during training (Together AI)
+        """
+        return pulumi.get(self, "n_checkpoints")
+
+    @n_checkpoints.setter
+    def n_checkpoints(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "n_checkpoints", value)
+
+    @_builtins.property
+    @pulumi.getter
     def n_epochs(self) -> pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]]:
         """
         full passes over the training data: 'auto' or 1-50
@@ -353,6 +573,66 @@ class FineTuneDPOHyperparametersArgs:
     @n_epochs.setter
     def n_epochs(self, value: pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]]):
         pulumi.set(self, "n_epochs", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def n_evals(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        evaluations on the validation file during training (Together AI)
+        """
+        return pulumi.get(self, "n_evals")
+
+    @n_evals.setter
+    def n_evals(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "n_evals", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def packing(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        pack short examples into one sequence (Together AI)
+        """
+        return pulumi.get(self, "packing")
+
+    @packing.setter
+    def packing(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "packing", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def train_on_inputs(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        also train on the prompt's tokens, not only the answer's (Together AI)
+        """
+        return pulumi.get(self, "train_on_inputs")
+
+    @train_on_inputs.setter
+    def train_on_inputs(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "train_on_inputs", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def warmup_ratio(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        share of the steps that warm the learning rate up (Together AI)
+        """
+        return pulumi.get(self, "warmup_ratio")
+
+    @warmup_ratio.setter
+    def warmup_ratio(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "warmup_ratio", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def weight_decay(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        weight decay (Together AI)
+        """
+        return pulumi.get(self, "weight_decay")
+
+    @weight_decay.setter
+    def weight_decay(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "weight_decay", value)
 
 
 class FineTuneDPOMethodArgsDict(TypedDict):
@@ -650,7 +930,7 @@ class FineTuneReinforcementMethodArgsDict(TypedDict):
     """
     response_format: NotRequired[pulumi.Input[Optional[Mapping[str, Any]]]]
     """
-    the JSON schema the model must answer in (Azure OpenAI, reinforcement)
+    the JSON schema the model must answer in (Azure OpenAI, reinforcement) (Azure OpenAI / Microsoft Foundry)
     """
 
 @pulumi.input_type
@@ -664,7 +944,7 @@ class FineTuneReinforcementMethodArgs:
 
         :param pulumi.Input[Union['GraderStringCheckArgs', 'GraderTextSimilarityArgs', 'GraderPythonArgs', 'GraderScoreModelArgs', 'GraderMultiArgs']] grader: how the model's answers are scored during reinforcement training
         :param pulumi.Input['FineTuneReinforcementHyperparametersArgs'] hyperparameters: the method's hyperparameters ('auto' or a value each)
-        :param pulumi.Input[Mapping[str, Any]] response_format: the JSON schema the model must answer in (Azure OpenAI, reinforcement)
+        :param pulumi.Input[Mapping[str, Any]] response_format: the JSON schema the model must answer in (Azure OpenAI, reinforcement) (Azure OpenAI / Microsoft Foundry)
         """
         pulumi.set(__self__, "grader", grader)
         if hyperparameters is not None:
@@ -700,7 +980,7 @@ class FineTuneReinforcementMethodArgs:
     @pulumi.getter
     def response_format(self) -> pulumi.Input[Optional[Mapping[str, Any]]]:
         """
-        the JSON schema the model must answer in (Azure OpenAI, reinforcement)
+        the JSON schema the model must answer in (Azure OpenAI, reinforcement) (Azure OpenAI / Microsoft Foundry)
         """
         return pulumi.get(self, "response_format")
 
@@ -723,7 +1003,7 @@ class FineTuneSupervisedHyperparametersArgsDict(TypedDict):
     """
     learning_rate: NotRequired[pulumi.Input[Optional[_builtins.float]]]
     """
-    absolute learning rate (Nebius Token Factory)
+    absolute learning rate (Nebius Token Factory, Together AI)
     """
     learning_rate_multiplier: NotRequired[pulumi.Input[Optional[Union[_builtins.str, _builtins.float]]]]
     """
@@ -731,39 +1011,59 @@ class FineTuneSupervisedHyperparametersArgsDict(TypedDict):
     """
     lora: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
-    train a LoRA adapter instead of all weights (Nebius Token Factory)
+    train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
     """
     lora_alpha: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
-    LoRA scaling alpha (Nebius Token Factory)
+    LoRA scaling alpha (Nebius Token Factory, Together AI)
     """
     lora_dropout: NotRequired[pulumi.Input[Optional[_builtins.float]]]
     """
-    LoRA dropout probability (Nebius Token Factory)
+    LoRA dropout probability (Nebius Token Factory, Together AI)
     """
     lora_r: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
-    LoRA rank (Nebius Token Factory)
+    LoRA rank (Nebius Token Factory, Together AI)
+    """
+    lora_trainable_modules: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    the modules LoRA trains, e.g. all-linear (Together AI)
     """
     max_grad_norm: NotRequired[pulumi.Input[Optional[_builtins.float]]]
     """
-    gradient clipping norm (Nebius Token Factory)
+    gradient clipping norm (Nebius Token Factory, Together AI)
+    """
+    max_seq_length: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    training sequence length in tokens (Together AI)
+    """
+    n_checkpoints: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    checkpoints saved during training (Together AI)
     """
     n_epochs: NotRequired[pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]]]
     """
     full passes over the training data: 'auto' or 1-50
     """
+    n_evals: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    evaluations on the validation file during training (Together AI)
+    """
     packing: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
-    pack short examples into one sequence (Nebius Token Factory)
+    pack short examples into one sequence (Nebius Token Factory, Together AI)
+    """
+    train_on_inputs: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    also train on the prompt's tokens, not only the answer's (Together AI)
     """
     warmup_ratio: NotRequired[pulumi.Input[Optional[_builtins.float]]]
     """
-    share of the steps that warm the learning rate up (Nebius Token Factory)
+    share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
     """
     weight_decay: NotRequired[pulumi.Input[Optional[_builtins.float]]]
     """
-    weight decay (Nebius Token Factory)
+    weight decay (Nebius Token Factory, Together AI)
     """
 
 @pulumi.input_type
@@ -777,9 +1077,14 @@ class FineTuneSupervisedHyperparametersArgs:
                  lora_alpha: pulumi.Input[Optional[_builtins.int]] = None,
                  lora_dropout: pulumi.Input[Optional[_builtins.float]] = None,
                  lora_r: pulumi.Input[Optional[_builtins.int]] = None,
+                 lora_trainable_modules: pulumi.Input[Optional[_builtins.str]] = None,
                  max_grad_norm: pulumi.Input[Optional[_builtins.float]] = None,
+                 max_seq_length: pulumi.Input[Optional[_builtins.int]] = None,
+                 n_checkpoints: pulumi.Input[Optional[_builtins.int]] = None,
                  n_epochs: pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]] = None,
+                 n_evals: pulumi.Input[Optional[_builtins.int]] = None,
                  packing: pulumi.Input[Optional[_builtins.bool]] = None,
+                 train_on_inputs: pulumi.Input[Optional[_builtins.bool]] = None,
                  warmup_ratio: pulumi.Input[Optional[_builtins.float]] = None,
                  weight_decay: pulumi.Input[Optional[_builtins.float]] = None):
         """
@@ -787,17 +1092,22 @@ class FineTuneSupervisedHyperparametersArgs:
 
         :param pulumi.Input[Union[_builtins.str, _builtins.int]] batch_size: examples per batch: 'auto' or 1-256
         :param pulumi.Input[_builtins.int] context_length: training sequence length in tokens (Nebius Token Factory)
-        :param pulumi.Input[_builtins.float] learning_rate: absolute learning rate (Nebius Token Factory)
+        :param pulumi.Input[_builtins.float] learning_rate: absolute learning rate (Nebius Token Factory, Together AI)
         :param pulumi.Input[Union[_builtins.str, _builtins.float]] learning_rate_multiplier: scaling of the learning rate: 'auto' or a positive number
-        :param pulumi.Input[_builtins.bool] lora: train a LoRA adapter instead of all weights (Nebius Token Factory)
-        :param pulumi.Input[_builtins.int] lora_alpha: LoRA scaling alpha (Nebius Token Factory)
-        :param pulumi.Input[_builtins.float] lora_dropout: LoRA dropout probability (Nebius Token Factory)
-        :param pulumi.Input[_builtins.int] lora_r: LoRA rank (Nebius Token Factory)
-        :param pulumi.Input[_builtins.float] max_grad_norm: gradient clipping norm (Nebius Token Factory)
+        :param pulumi.Input[_builtins.bool] lora: train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
+        :param pulumi.Input[_builtins.int] lora_alpha: LoRA scaling alpha (Nebius Token Factory, Together AI)
+        :param pulumi.Input[_builtins.float] lora_dropout: LoRA dropout probability (Nebius Token Factory, Together AI)
+        :param pulumi.Input[_builtins.int] lora_r: LoRA rank (Nebius Token Factory, Together AI)
+        :param pulumi.Input[_builtins.str] lora_trainable_modules: the modules LoRA trains, e.g. all-linear (Together AI)
+        :param pulumi.Input[_builtins.float] max_grad_norm: gradient clipping norm (Nebius Token Factory, Together AI)
+        :param pulumi.Input[_builtins.int] max_seq_length: training sequence length in tokens (Together AI)
+        :param pulumi.Input[_builtins.int] n_checkpoints: checkpoints saved during training (Together AI)
         :param pulumi.Input[Union[_builtins.str, _builtins.int]] n_epochs: full passes over the training data: 'auto' or 1-50
-        :param pulumi.Input[_builtins.bool] packing: pack short examples into one sequence (Nebius Token Factory)
-        :param pulumi.Input[_builtins.float] warmup_ratio: share of the steps that warm the learning rate up (Nebius Token Factory)
-        :param pulumi.Input[_builtins.float] weight_decay: weight decay (Nebius Token Factory)
+        :param pulumi.Input[_builtins.int] n_evals: evaluations on the validation file during training (Together AI)
+        :param pulumi.Input[_builtins.bool] packing: pack short examples into one sequence (Nebius Token Factory, Together AI)
+        :param pulumi.Input[_builtins.bool] train_on_inputs: also train on the prompt's tokens, not only the answer's (Together AI)
+        :param pulumi.Input[_builtins.float] warmup_ratio: share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
+        :param pulumi.Input[_builtins.float] weight_decay: weight decay (Nebius Token Factory, Together AI)
         """
         if batch_size is not None:
             pulumi.set(__self__, "batch_size", batch_size)
@@ -815,12 +1125,22 @@ class FineTuneSupervisedHyperparametersArgs:
             pulumi.set(__self__, "lora_dropout", lora_dropout)
         if lora_r is not None:
             pulumi.set(__self__, "lora_r", lora_r)
+        if lora_trainable_modules is not None:
+            pulumi.set(__self__, "lora_trainable_modules", lora_trainable_modules)
         if max_grad_norm is not None:
             pulumi.set(__self__, "max_grad_norm", max_grad_norm)
+        if max_seq_length is not None:
+            pulumi.set(__self__, "max_seq_length", max_seq_length)
+        if n_checkpoints is not None:
+            pulumi.set(__self__, "n_checkpoints", n_checkpoints)
         if n_epochs is not None:
             pulumi.set(__self__, "n_epochs", n_epochs)
+        if n_evals is not None:
+            pulumi.set(__self__, "n_evals", n_evals)
         if packing is not None:
             pulumi.set(__self__, "packing", packing)
+        if train_on_inputs is not None:
+            pulumi.set(__self__, "train_on_inputs", train_on_inputs)
         if warmup_ratio is not None:
             pulumi.set(__self__, "warmup_ratio", warmup_ratio)
         if weight_decay is not None:
@@ -854,7 +1174,7 @@ class FineTuneSupervisedHyperparametersArgs:
     @pulumi.getter
     def learning_rate(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        absolute learning rate (Nebius Token Factory)
+        absolute learning rate (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "learning_rate")
 
@@ -878,7 +1198,7 @@ class FineTuneSupervisedHyperparametersArgs:
     @pulumi.getter
     def lora(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        train a LoRA adapter instead of all weights (Nebius Token Factory)
+        train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora")
 
@@ -890,7 +1210,7 @@ class FineTuneSupervisedHyperparametersArgs:
     @pulumi.getter
     def lora_alpha(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
-        LoRA scaling alpha (Nebius Token Factory)
+        LoRA scaling alpha (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora_alpha")
 
@@ -902,7 +1222,7 @@ class FineTuneSupervisedHyperparametersArgs:
     @pulumi.getter
     def lora_dropout(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        LoRA dropout probability (Nebius Token Factory)
+        LoRA dropout probability (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora_dropout")
 
@@ -914,7 +1234,7 @@ class FineTuneSupervisedHyperparametersArgs:
     @pulumi.getter
     def lora_r(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
-        LoRA rank (Nebius Token Factory)
+        LoRA rank (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora_r")
 
@@ -924,15 +1244,51 @@ class FineTuneSupervisedHyperparametersArgs:
 
     @_builtins.property
     @pulumi.getter
+    def lora_trainable_modules(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        the modules LoRA trains, e.g. all-linear (Together AI)
+        """
+        return pulumi.get(self, "lora_trainable_modules")
+
+    @lora_trainable_modules.setter
+    def lora_trainable_modules(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "lora_trainable_modules", value)
+
+    @_builtins.property
+    @pulumi.getter
     def max_grad_norm(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        gradient clipping norm (Nebius Token Factory)
+        gradient clipping norm (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "max_grad_norm")
 
     @max_grad_norm.setter
     def max_grad_norm(self, value: pulumi.Input[Optional[_builtins.float]]):
         pulumi.set(self, "max_grad_norm", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def max_seq_length(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        training sequence length in tokens (Together AI)
+        """
+        return pulumi.get(self, "max_seq_length")
+
+    @max_seq_length.setter
+    def max_seq_length(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "max_seq_length", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def n_checkpoints(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        checkpoints saved during training (Together AI)
+        """
+        return pulumi.get(self, "n_checkpoints")
+
+    @n_checkpoints.setter
+    def n_checkpoints(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "n_checkpoints", value)
 
     @_builtins.property
     @pulumi.getter
@@ -948,9 +1304,21 @@ class FineTuneSupervisedHyperparametersArgs:
 
     @_builtins.property
     @pulumi.getter
+    def n_evals(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        evaluations on the validation file during training (Together AI)
+        """
+        return pulumi.get(self, "n_evals")
+
+    @n_evals.setter
+    def n_evals(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "n_evals", value)
+
+    @_builtins.property
+    @pulumi.getter
     def packing(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        pack short examples into one sequence (Nebius Token Factory)
+        pack short examples into one sequence (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "packing")
 
@@ -960,9 +1328,21 @@ class FineTuneSupervisedHyperparametersArgs:
 
     @_builtins.property
     @pulumi.getter
+    def train_on_inputs(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        also train on the prompt's tokens, not only the answer's (Together AI)
+        """
+        return pulumi.get(self, "train_on_inputs")
+
+    @train_on_inputs.setter
+    def train_on_inputs(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "train_on_inputs", value)
+
+    @_builtins.property
+    @pulumi.getter
     def warmup_ratio(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        share of the steps that warm the learning rate up (Nebius Token Factory)
+        share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "warmup_ratio")
 
@@ -974,7 +1354,7 @@ class FineTuneSupervisedHyperparametersArgs:
     @pulumi.getter
     def weight_decay(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        weight decay (Nebius Token Factory)
+        weight decay (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "weight_decay")
 
@@ -1031,7 +1411,7 @@ class FineTuningJobHyperparametersArgsDict(TypedDict):
     """
     learning_rate: NotRequired[pulumi.Input[Optional[_builtins.float]]]
     """
-    absolute learning rate (Nebius Token Factory)
+    absolute learning rate (Nebius Token Factory, Together AI)
     """
     learning_rate_multiplier: NotRequired[pulumi.Input[Optional[Union[_builtins.str, _builtins.float]]]]
     """
@@ -1039,39 +1419,59 @@ class FineTuningJobHyperparametersArgsDict(TypedDict):
     """
     lora: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
-    train a LoRA adapter instead of all weights (Nebius Token Factory)
+    train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
     """
     lora_alpha: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
-    LoRA scaling alpha (Nebius Token Factory)
+    LoRA scaling alpha (Nebius Token Factory, Together AI)
     """
     lora_dropout: NotRequired[pulumi.Input[Optional[_builtins.float]]]
     """
-    LoRA dropout probability (Nebius Token Factory)
+    LoRA dropout probability (Nebius Token Factory, Together AI)
     """
     lora_r: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
-    LoRA rank (Nebius Token Factory)
+    LoRA rank (Nebius Token Factory, Together AI)
+    """
+    lora_trainable_modules: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    the modules LoRA trains, e.g. all-linear (Together AI)
     """
     max_grad_norm: NotRequired[pulumi.Input[Optional[_builtins.float]]]
     """
-    gradient clipping norm (Nebius Token Factory)
+    gradient clipping norm (Nebius Token Factory, Together AI)
+    """
+    max_seq_length: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    training sequence length in tokens (Together AI)
+    """
+    n_checkpoints: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    checkpoints saved during training (Together AI)
     """
     n_epochs: NotRequired[pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]]]
     """
     full passes over the training data: 'auto' or 1-50
     """
+    n_evals: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    evaluations on the validation file during training (Together AI)
+    """
     packing: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
-    pack short examples into one sequence (Nebius Token Factory)
+    pack short examples into one sequence (Nebius Token Factory, Together AI)
+    """
+    train_on_inputs: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    also train on the prompt's tokens, not only the answer's (Together AI)
     """
     warmup_ratio: NotRequired[pulumi.Input[Optional[_builtins.float]]]
     """
-    share of the steps that warm the learning rate up (Nebius Token Factory)
+    share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
     """
     weight_decay: NotRequired[pulumi.Input[Optional[_builtins.float]]]
     """
-    weight decay (Nebius Token Factory)
+    weight decay (Nebius Token Factory, Together AI)
     """
 
 @pulumi.input_type
@@ -1085,9 +1485,14 @@ class FineTuningJobHyperparametersArgs:
                  lora_alpha: pulumi.Input[Optional[_builtins.int]] = None,
                  lora_dropout: pulumi.Input[Optional[_builtins.float]] = None,
                  lora_r: pulumi.Input[Optional[_builtins.int]] = None,
+                 lora_trainable_modules: pulumi.Input[Optional[_builtins.str]] = None,
                  max_grad_norm: pulumi.Input[Optional[_builtins.float]] = None,
+                 max_seq_length: pulumi.Input[Optional[_builtins.int]] = None,
+                 n_checkpoints: pulumi.Input[Optional[_builtins.int]] = None,
                  n_epochs: pulumi.Input[Optional[Union[_builtins.str, _builtins.int]]] = None,
+                 n_evals: pulumi.Input[Optional[_builtins.int]] = None,
                  packing: pulumi.Input[Optional[_builtins.bool]] = None,
+                 train_on_inputs: pulumi.Input[Optional[_builtins.bool]] = None,
                  warmup_ratio: pulumi.Input[Optional[_builtins.float]] = None,
                  weight_decay: pulumi.Input[Optional[_builtins.float]] = None):
         """
@@ -1095,17 +1500,22 @@ class FineTuningJobHyperparametersArgs:
 
         :param pulumi.Input[Union[_builtins.str, _builtins.int]] batch_size: examples per batch: 'auto' or 1-256
         :param pulumi.Input[_builtins.int] context_length: training sequence length in tokens (Nebius Token Factory)
-        :param pulumi.Input[_builtins.float] learning_rate: absolute learning rate (Nebius Token Factory)
+        :param pulumi.Input[_builtins.float] learning_rate: absolute learning rate (Nebius Token Factory, Together AI)
         :param pulumi.Input[Union[_builtins.str, _builtins.float]] learning_rate_multiplier: scaling of the learning rate: 'auto' or a positive number
-        :param pulumi.Input[_builtins.bool] lora: train a LoRA adapter instead of all weights (Nebius Token Factory)
-        :param pulumi.Input[_builtins.int] lora_alpha: LoRA scaling alpha (Nebius Token Factory)
-        :param pulumi.Input[_builtins.float] lora_dropout: LoRA dropout probability (Nebius Token Factory)
-        :param pulumi.Input[_builtins.int] lora_r: LoRA rank (Nebius Token Factory)
-        :param pulumi.Input[_builtins.float] max_grad_norm: gradient clipping norm (Nebius Token Factory)
+        :param pulumi.Input[_builtins.bool] lora: train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
+        :param pulumi.Input[_builtins.int] lora_alpha: LoRA scaling alpha (Nebius Token Factory, Together AI)
+        :param pulumi.Input[_builtins.float] lora_dropout: LoRA dropout probability (Nebius Token Factory, Together AI)
+        :param pulumi.Input[_builtins.int] lora_r: LoRA rank (Nebius Token Factory, Together AI)
+        :param pulumi.Input[_builtins.str] lora_trainable_modules: the modules LoRA trains, e.g. all-linear (Together AI)
+        :param pulumi.Input[_builtins.float] max_grad_norm: gradient clipping norm (Nebius Token Factory, Together AI)
+        :param pulumi.Input[_builtins.int] max_seq_length: training sequence length in tokens (Together AI)
+        :param pulumi.Input[_builtins.int] n_checkpoints: checkpoints saved during training (Together AI)
         :param pulumi.Input[Union[_builtins.str, _builtins.int]] n_epochs: full passes over the training data: 'auto' or 1-50
-        :param pulumi.Input[_builtins.bool] packing: pack short examples into one sequence (Nebius Token Factory)
-        :param pulumi.Input[_builtins.float] warmup_ratio: share of the steps that warm the learning rate up (Nebius Token Factory)
-        :param pulumi.Input[_builtins.float] weight_decay: weight decay (Nebius Token Factory)
+        :param pulumi.Input[_builtins.int] n_evals: evaluations on the validation file during training (Together AI)
+        :param pulumi.Input[_builtins.bool] packing: pack short examples into one sequence (Nebius Token Factory, Together AI)
+        :param pulumi.Input[_builtins.bool] train_on_inputs: also train on the prompt's tokens, not only the answer's (Together AI)
+        :param pulumi.Input[_builtins.float] warmup_ratio: share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
+        :param pulumi.Input[_builtins.float] weight_decay: weight decay (Nebius Token Factory, Together AI)
         """
         if batch_size is not None:
             pulumi.set(__self__, "batch_size", batch_size)
@@ -1123,12 +1533,22 @@ class FineTuningJobHyperparametersArgs:
             pulumi.set(__self__, "lora_dropout", lora_dropout)
         if lora_r is not None:
             pulumi.set(__self__, "lora_r", lora_r)
+        if lora_trainable_modules is not None:
+            pulumi.set(__self__, "lora_trainable_modules", lora_trainable_modules)
         if max_grad_norm is not None:
             pulumi.set(__self__, "max_grad_norm", max_grad_norm)
+        if max_seq_length is not None:
+            pulumi.set(__self__, "max_seq_length", max_seq_length)
+        if n_checkpoints is not None:
+            pulumi.set(__self__, "n_checkpoints", n_checkpoints)
         if n_epochs is not None:
             pulumi.set(__self__, "n_epochs", n_epochs)
+        if n_evals is not None:
+            pulumi.set(__self__, "n_evals", n_evals)
         if packing is not None:
             pulumi.set(__self__, "packing", packing)
+        if train_on_inputs is not None:
+            pulumi.set(__self__, "train_on_inputs", train_on_inputs)
         if warmup_ratio is not None:
             pulumi.set(__self__, "warmup_ratio", warmup_ratio)
         if weight_decay is not None:
@@ -1162,7 +1582,7 @@ class FineTuningJobHyperparametersArgs:
     @pulumi.getter
     def learning_rate(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        absolute learning rate (Nebius Token Factory)
+        absolute learning rate (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "learning_rate")
 
@@ -1186,7 +1606,7 @@ class FineTuningJobHyperparametersArgs:
     @pulumi.getter
     def lora(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        train a LoRA adapter instead of all weights (Nebius Token Factory)
+        train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora")
 
@@ -1198,7 +1618,7 @@ class FineTuningJobHyperparametersArgs:
     @pulumi.getter
     def lora_alpha(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
-        LoRA scaling alpha (Nebius Token Factory)
+        LoRA scaling alpha (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora_alpha")
 
@@ -1210,7 +1630,7 @@ class FineTuningJobHyperparametersArgs:
     @pulumi.getter
     def lora_dropout(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        LoRA dropout probability (Nebius Token Factory)
+        LoRA dropout probability (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora_dropout")
 
@@ -1222,7 +1642,7 @@ class FineTuningJobHyperparametersArgs:
     @pulumi.getter
     def lora_r(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
-        LoRA rank (Nebius Token Factory)
+        LoRA rank (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora_r")
 
@@ -1232,15 +1652,51 @@ class FineTuningJobHyperparametersArgs:
 
     @_builtins.property
     @pulumi.getter
+    def lora_trainable_modules(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        the modules LoRA trains, e.g. all-linear (Together AI)
+        """
+        return pulumi.get(self, "lora_trainable_modules")
+
+    @lora_trainable_modules.setter
+    def lora_trainable_modules(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "lora_trainable_modules", value)
+
+    @_builtins.property
+    @pulumi.getter
     def max_grad_norm(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        gradient clipping norm (Nebius Token Factory)
+        gradient clipping norm (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "max_grad_norm")
 
     @max_grad_norm.setter
     def max_grad_norm(self, value: pulumi.Input[Optional[_builtins.float]]):
         pulumi.set(self, "max_grad_norm", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def max_seq_length(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        training sequence length in tokens (Together AI)
+        """
+        return pulumi.get(self, "max_seq_length")
+
+    @max_seq_length.setter
+    def max_seq_length(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "max_seq_length", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def n_checkpoints(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        checkpoints saved during training (Together AI)
+        """
+        return pulumi.get(self, "n_checkpoints")
+
+    @n_checkpoints.setter
+    def n_checkpoints(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "n_checkpoints", value)
 
     @_builtins.property
     @pulumi.getter
@@ -1256,9 +1712,21 @@ class FineTuningJobHyperparametersArgs:
 
     @_builtins.property
     @pulumi.getter
+    def n_evals(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        evaluations on the validation file during training (Together AI)
+        """
+        return pulumi.get(self, "n_evals")
+
+    @n_evals.setter
+    def n_evals(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "n_evals", value)
+
+    @_builtins.property
+    @pulumi.getter
     def packing(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        pack short examples into one sequence (Nebius Token Factory)
+        pack short examples into one sequence (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "packing")
 
@@ -1268,9 +1736,21 @@ class FineTuningJobHyperparametersArgs:
 
     @_builtins.property
     @pulumi.getter
+    def train_on_inputs(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        also train on the prompt's tokens, not only the answer's (Together AI)
+        """
+        return pulumi.get(self, "train_on_inputs")
+
+    @train_on_inputs.setter
+    def train_on_inputs(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "train_on_inputs", value)
+
+    @_builtins.property
+    @pulumi.getter
     def warmup_ratio(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        share of the steps that warm the learning rate up (Nebius Token Factory)
+        share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "warmup_ratio")
 
@@ -1282,7 +1762,7 @@ class FineTuningJobHyperparametersArgs:
     @pulumi.getter
     def weight_decay(self) -> pulumi.Input[Optional[_builtins.float]]:
         """
-        weight decay (Nebius Token Factory)
+        weight decay (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "weight_decay")
 

@@ -179,24 +179,80 @@ class FineTuneDPOHyperparameters(dict):
     def __init__(__self__, *,
                  batch_size: Optional[Union[_builtins.str, _builtins.int]] = None,
                  beta: Optional[Union[_builtins.str, _builtins.float]] = None,
+                 learning_rate: Optional[_builtins.float] = None,
                  learning_rate_multiplier: Optional[Union[_builtins.str, _builtins.float]] = None,
-                 n_epochs: Optional[Union[_builtins.str, _builtins.int]] = None):
+                 lora: Optional[_builtins.bool] = None,
+                 lora_alpha: Optional[_builtins.int] = None,
+                 lora_dropout: Optional[_builtins.float] = None,
+                 lora_r: Optional[_builtins.int] = None,
+                 lora_trainable_modules: Optional[_builtins.str] = None,
+                 max_grad_norm: Optional[_builtins.float] = None,
+                 max_seq_length: Optional[_builtins.int] = None,
+                 n_checkpoints: Optional[_builtins.int] = None,
+                 n_epochs: Optional[Union[_builtins.str, _builtins.int]] = None,
+                 n_evals: Optional[_builtins.int] = None,
+                 packing: Optional[_builtins.bool] = None,
+                 train_on_inputs: Optional[_builtins.bool] = None,
+                 warmup_ratio: Optional[_builtins.float] = None,
+                 weight_decay: Optional[_builtins.float] = None):
         """
         A DPO job's hyperparameters.
 
         :param Union[_builtins.str, _builtins.int] batch_size: examples per batch: 'auto' or 1-256
         :param Union[_builtins.str, _builtins.float] beta: DPO: weight of the penalty between policy and reference model: 'auto' or (0, 2]
+        :param _builtins.float learning_rate: absolute learning rate (Together AI)
         :param Union[_builtins.str, _builtins.float] learning_rate_multiplier: scaling of the learning rate: 'auto' or a positive number
+        :param _builtins.bool lora: train a LoRA adapter instead of all weights (Together AI)
+        :param _builtins.int lora_alpha: LoRA scaling alpha (Together AI)
+        :param _builtins.float lora_dropout: LoRA dropout probability (Together AI)
+        :param _builtins.int lora_r: LoRA rank (Together AI)
+        :param _builtins.str lora_trainable_modules: the modules LoRA trains, e.g. all-linear (Together AI)
+        :param _builtins.float max_grad_norm: gradient clipping norm (Together AI)
+        :param _builtins.int max_seq_length: training sequence length in tokens (Together AI)
+        :param _builtins.int n_checkpoints: checkpoints saved during training (Together AI)
         :param Union[_builtins.str, _builtins.int] n_epochs: full passes over the training data: 'auto' or 1-50
+        :param _builtins.int n_evals: evaluations on the validation file during training (Together AI)
+        :param _builtins.bool packing: pack short examples into one sequence (Together AI)
+        :param _builtins.bool train_on_inputs: also train on the prompt's tokens, not only the answer's (Together AI)
+        :param _builtins.float warmup_ratio: share of the steps that warm the learning rate up (Together AI)
+        :param _builtins.float weight_decay: weight decay (Together AI)
         """
         if batch_size is not None:
             pulumi.set(__self__, "batch_size", batch_size)
         if beta is not None:
             pulumi.set(__self__, "beta", beta)
+        if learning_rate is not None:
+            pulumi.set(__self__, "learning_rate", learning_rate)
         if learning_rate_multiplier is not None:
             pulumi.set(__self__, "learning_rate_multiplier", learning_rate_multiplier)
+        if lora is not None:
+            pulumi.set(__self__, "lora", lora)
+        if lora_alpha is not None:
+            pulumi.set(__self__, "lora_alpha", lora_alpha)
+        if lora_dropout is not None:
+            pulumi.set(__self__, "lora_dropout", lora_dropout)
+        if lora_r is not None:
+            pulumi.set(__self__, "lora_r", lora_r)
+        if lora_trainable_modules is not None:
+            pulumi.set(__self__, "lora_trainable_modules", lora_trainable_modules)
+        if max_grad_norm is not None:
+            pulumi.set(__self__, "max_grad_norm", max_grad_norm)
+        if max_seq_length is not None:
+            pulumi.set(__self__, "max_seq_length", max_seq_length)
+        if n_checkpoints is not None:
+            pulumi.set(__self__, "n_checkpoints", n_checkpoints)
         if n_epochs is not None:
             pulumi.set(__self__, "n_epochs", n_epochs)
+        if n_evals is not None:
+            pulumi.set(__self__, "n_evals", n_evals)
+        if packing is not None:
+            pulumi.set(__self__, "packing", packing)
+        if train_on_inputs is not None:
+            pulumi.set(__self__, "train_on_inputs", train_on_inputs)
+        if warmup_ratio is not None:
+            pulumi.set(__self__, "warmup_ratio", warmup_ratio)
+        if weight_decay is not None:
+            pulumi.set(__self__, "weight_decay", weight_decay)
 
     @_builtins.property
     @pulumi.getter
@@ -216,6 +272,14 @@ class FineTuneDPOHyperparameters(dict):
 
     @_builtins.property
     @pulumi.getter
+    def learning_rate(self) -> Optional[_builtins.float]:
+        """
+        absolute learning rate (Together AI)
+        """
+        return pulumi.get(self, "learning_rate")
+
+    @_builtins.property
+    @pulumi.getter
     def learning_rate_multiplier(self) -> Optional[Union[_builtins.str, _builtins.float]]:
         """
         scaling of the learning rate: 'auto' or a positive number
@@ -224,11 +288,115 @@ class FineTuneDPOHyperparameters(dict):
 
     @_builtins.property
     @pulumi.getter
+    def lora(self) -> Optional[_builtins.bool]:
+        """
+        train a LoRA adapter instead of all weights (Together AI)
+        """
+        return pulumi.get(self, "lora")
+
+    @_builtins.property
+    @pulumi.getter
+    def lora_alpha(self) -> Optional[_builtins.int]:
+        """
+        LoRA scaling alpha (Together AI)
+        """
+        return pulumi.get(self, "lora_alpha")
+
+    @_builtins.property
+    @pulumi.getter
+    def lora_dropout(self) -> Optional[_builtins.float]:
+        """
+        LoRA dropout probability (Together AI)
+        """
+        return pulumi.get(self, "lora_dropout")
+
+    @_builtins.property
+    @pulumi.getter
+    def lora_r(self) -> Optional[_builtins.int]:
+        """
+        LoRA rank (Together AI)
+        """
+        return pulumi.get(self, "lora_r")
+
+    @_builtins.property
+    @pulumi.getter
+    def lora_trainable_modules(self) -> Optional[_builtins.str]:
+        """
+        the modules LoRA trains, e.g. all-linear (Together AI)
+        """
+        return pulumi.get(self, "lora_trainable_modules")
+
+    @_builtins.property
+    @pulumi.getter
+    def max_grad_norm(self) -> Optional[_builtins.float]:
+        """
+        gradient clipping norm (Together AI)
+        """
+        return pulumi.get(self, "max_grad_norm")
+
+    @_builtins.property
+    @pulumi.getter
+    def max_seq_length(self) -> Optional[_builtins.int]:
+        """
+        training sequence length in tokens (Together AI)
+        """
+        return pulumi.get(self, "max_seq_length")
+
+    @_builtins.property
+    @pulumi.getter
+    def n_checkpoints(self) -> Optional[_builtins.int]:
+        """
+        checkpoints saved during training (Together AI)
+        """
+        return pulumi.get(self, "n_checkpoints")
+
+    @_builtins.property
+    @pulumi.getter
     def n_epochs(self) -> Optional[Union[_builtins.str, _builtins.int]]:
         """
         full passes over the training data: 'auto' or 1-50
         """
         return pulumi.get(self, "n_epochs")
+
+    @_builtins.property
+    @pulumi.getter
+    def n_evals(self) -> Optional[_builtins.int]:
+        """
+        evaluations on the validation file during training (Together AI)
+        """
+        return pulumi.get(self, "n_evals")
+
+    @_builtins.property
+    @pulumi.getter
+    def packing(self) -> Optional[_builtins.bool]:
+        """
+        pack short examples into one sequence (Together AI)
+        """
+        return pulumi.get(self, "packing")
+
+    @_builtins.property
+    @pulumi.getter
+    def train_on_inputs(self) -> Optional[_builtins.bool]:
+        """
+        also train on the prompt's tokens, not only the answer's (Together AI)
+        """
+        return pulumi.get(self, "train_on_inputs")
+
+    @_builtins.property
+    @pulumi.getter
+    def warmup_ratio(self) -> Optional[_builtins.float]:
+        """
+        share of the steps that warm the learning rate up (Together AI)
+        """
+        return pulumi.get(self, "warmup_ratio")
+
+    @_builtins.property
+    @pulumi.getter
+    def weight_decay(self) -> Optional[_builtins.float]:
+        """
+        weight decay (Together AI)
+        """
+        return pulumi.get(self, "weight_decay")
 
 
 @pulumi.output_type
@@ -424,7 +592,7 @@ class FineTuneReinforcementMethod(dict):
 
         :param Union['GraderStringCheck', 'GraderTextSimilarity', 'GraderPython', 'GraderScoreModel', 'GraderMulti'] grader: how the model's answers are scored during reinforcement training
         :param 'FineTuneReinforcementHyperparameters' hyperparameters: the method's hyperparameters ('auto' or a value each)
-        :param Mapping[str, Any] response_format: the JSON schema the model must answer in (Azure OpenAI, reinforcement)
+        :param Mapping[str, Any] response_format: the JSON schema the model must answer in (Azure OpenAI, reinforcement) (Azure OpenAI / Microsoft Foundry)
         """
         pulumi.set(__self__, "grader", grader)
         if hyperparameters is not None:
@@ -452,7 +620,7 @@ class FineTuneReinforcementMethod(dict):
     @pulumi.getter
     def response_format(self) -> Optional[Mapping[str, Any]]:
         """
-        the JSON schema the model must answer in (Azure OpenAI, reinforcement)
+        the JSON schema the model must answer in (Azure OpenAI, reinforcement) (Azure OpenAI / Microsoft Foundry)
         """
         return pulumi.get(self, "response_format")
 
@@ -471,9 +639,14 @@ class FineTuneSupervisedHyperparameters(dict):
                  lora_alpha: Optional[_builtins.int] = None,
                  lora_dropout: Optional[_builtins.float] = None,
                  lora_r: Optional[_builtins.int] = None,
+                 lora_trainable_modules: Optional[_builtins.str] = None,
                  max_grad_norm: Optional[_builtins.float] = None,
+                 max_seq_length: Optional[_builtins.int] = None,
+                 n_checkpoints: Optional[_builtins.int] = None,
                  n_epochs: Optional[Union[_builtins.str, _builtins.int]] = None,
+                 n_evals: Optional[_builtins.int] = None,
                  packing: Optional[_builtins.bool] = None,
+                 train_on_inputs: Optional[_builtins.bool] = None,
                  warmup_ratio: Optional[_builtins.float] = None,
                  weight_decay: Optional[_builtins.float] = None):
         """
@@ -481,17 +654,22 @@ class FineTuneSupervisedHyperparameters(dict):
 
         :param Union[_builtins.str, _builtins.int] batch_size: examples per batch: 'auto' or 1-256
         :param _builtins.int context_length: training sequence length in tokens (Nebius Token Factory)
-        :param _builtins.float learning_rate: absolute learning rate (Nebius Token Factory)
+        :param _builtins.float learning_rate: absolute learning rate (Nebius Token Factory, Together AI)
         :param Union[_builtins.str, _builtins.float] learning_rate_multiplier: scaling of the learning rate: 'auto' or a positive number
-        :param _builtins.bool lora: train a LoRA adapter instead of all weights (Nebius Token Factory)
-        :param _builtins.int lora_alpha: LoRA scaling alpha (Nebius Token Factory)
-        :param _builtins.float lora_dropout: LoRA dropout probability (Nebius Token Factory)
-        :param _builtins.int lora_r: LoRA rank (Nebius Token Factory)
-        :param _builtins.float max_grad_norm: gradient clipping norm (Nebius Token Factory)
+        :param _builtins.bool lora: train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
+        :param _builtins.int lora_alpha: LoRA scaling alpha (Nebius Token Factory, Together AI)
+        :param _builtins.float lora_dropout: LoRA dropout probability (Nebius Token Factory, Together AI)
+        :param _builtins.int lora_r: LoRA rank (Nebius Token Factory, Together AI)
+        :param _builtins.str lora_trainable_modules: the modules LoRA trains, e.g. all-linear (Together AI)
+        :param _builtins.float max_grad_norm: gradient clipping norm (Nebius Token Factory, Together AI)
+        :param _builtins.int max_seq_length: training sequence length in tokens (Together AI)
+        :param _builtins.int n_checkpoints: checkpoints saved during training (Together AI)
         :param Union[_builtins.str, _builtins.int] n_epochs: full passes over the training data: 'auto' or 1-50
-        :param _builtins.bool packing: pack short examples into one sequence (Nebius Token Factory)
-        :param _builtins.float warmup_ratio: share of the steps that warm the learning rate up (Nebius Token Factory)
-        :param _builtins.float weight_decay: weight decay (Nebius Token Factory)
+        :param _builtins.int n_evals: evaluations on the validation file during training (Together AI)
+        :param _builtins.bool packing: pack short examples into one sequence (Nebius Token Factory, Together AI)
+        :param _builtins.bool train_on_inputs: also train on the prompt's tokens, not only the answer's (Together AI)
+        :param _builtins.float warmup_ratio: share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
+        :param _builtins.float weight_decay: weight decay (Nebius Token Factory, Together AI)
         """
         if batch_size is not None:
             pulumi.set(__self__, "batch_size", batch_size)
@@ -509,12 +687,22 @@ class FineTuneSupervisedHyperparameters(dict):
             pulumi.set(__self__, "lora_dropout", lora_dropout)
         if lora_r is not None:
             pulumi.set(__self__, "lora_r", lora_r)
+        if lora_trainable_modules is not None:
+            pulumi.set(__self__, "lora_trainable_modules", lora_trainable_modules)
         if max_grad_norm is not None:
             pulumi.set(__self__, "max_grad_norm", max_grad_norm)
+        if max_seq_length is not None:
+            pulumi.set(__self__, "max_seq_length", max_seq_length)
+        if n_checkpoints is not None:
+            pulumi.set(__self__, "n_checkpoints", n_checkpoints)
         if n_epochs is not None:
             pulumi.set(__self__, "n_epochs", n_epochs)
+        if n_evals is not None:
+            pulumi.set(__self__, "n_evals", n_evals)
         if packing is not None:
             pulumi.set(__self__, "packing", packing)
+        if train_on_inputs is not None:
+            pulumi.set(__self__, "train_on_inputs", train_on_inputs)
         if warmup_ratio is not None:
             pulumi.set(__self__, "warmup_ratio", warmup_ratio)
         if weight_decay is not None:
@@ -540,7 +728,7 @@ class FineTuneSupervisedHyperparameters(dict):
     @pulumi.getter
     def learning_rate(self) -> Optional[_builtins.float]:
         """
-        absolute learning rate (Nebius Token Factory)
+        absolute learning rate (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "learning_rate")
 
@@ -556,7 +744,7 @@ class FineTuneSupervisedHyperparameters(dict):
     @pulumi.getter
     def lora(self) -> Optional[_builtins.bool]:
         """
-        train a LoRA adapter instead of all weights (Nebius Token Factory)
+        train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora")
 
@@ -564,7 +752,7 @@ class FineTuneSupervisedHyperparameters(dict):
     @pulumi.getter
     def lora_alpha(self) -> Optional[_builtins.int]:
         """
-        LoRA scaling alpha (Nebius Token Factory)
+        LoRA scaling alpha (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora_alpha")
 
@@ -572,7 +760,7 @@ class FineTuneSupervisedHyperparameters(dict):
     @pulumi.getter
     def lora_dropout(self) -> Optional[_builtins.float]:
         """
-        LoRA dropout probability (Nebius Token Factory)
+        LoRA dropout probability (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora_dropout")
 
@@ -580,17 +768,41 @@ class FineTuneSupervisedHyperparameters(dict):
     @pulumi.getter
     def lora_r(self) -> Optional[_builtins.int]:
         """
-        LoRA rank (Nebius Token Factory)
+        LoRA rank (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora_r")
 
     @_builtins.property
     @pulumi.getter
+    def lora_trainable_modules(self) -> Optional[_builtins.str]:
+        """
+        the modules LoRA trains, e.g. all-linear (Together AI)
+        """
+        return pulumi.get(self, "lora_trainable_modules")
+
+    @_builtins.property
+    @pulumi.getter
     def max_grad_norm(self) -> Optional[_builtins.float]:
         """
-        gradient clipping norm (Nebius Token Factory)
+        gradient clipping norm (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "max_grad_norm")
+
+    @_builtins.property
+    @pulumi.getter
+    def max_seq_length(self) -> Optional[_builtins.int]:
+        """
+        training sequence length in tokens (Together AI)
+        """
+        return pulumi.get(self, "max_seq_length")
+
+    @_builtins.property
+    @pulumi.getter
+    def n_checkpoints(self) -> Optional[_builtins.int]:
+        """
+        checkpoints saved during training (Together AI)
+        """
+        return pulumi.get(self, "n_checkpoints")
 
     @_builtins.property
     @pulumi.getter
@@ -602,17 +814,33 @@ class FineTuneSupervisedHyperparameters(dict):
 
     @_builtins.property
     @pulumi.getter
+    def n_evals(self) -> Optional[_builtins.int]:
+        """
+        evaluations on the validation file during training (Together AI)
+        """
+        return pulumi.get(self, "n_evals")
+
+    @_builtins.property
+    @pulumi.getter
     def packing(self) -> Optional[_builtins.bool]:
         """
-        pack short examples into one sequence (Nebius Token Factory)
+        pack short examples into one sequence (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "packing")
 
     @_builtins.property
     @pulumi.getter
+    def train_on_inputs(self) -> Optional[_builtins.bool]:
+        """
+        also train on the prompt's tokens, not only the answer's (Together AI)
+        """
+        return pulumi.get(self, "train_on_inputs")
+
+    @_builtins.property
+    @pulumi.getter
     def warmup_ratio(self) -> Optional[_builtins.float]:
         """
-        share of the steps that warm the learning rate up (Nebius Token Factory)
+        share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "warmup_ratio")
 
@@ -620,7 +848,7 @@ class FineTuneSupervisedHyperparameters(dict):
     @pulumi.getter
     def weight_decay(self) -> Optional[_builtins.float]:
         """
-        weight decay (Nebius Token Factory)
+        weight decay (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "weight_decay")
 
@@ -768,9 +996,14 @@ class FineTuningJobHyperparameters(dict):
                  lora_alpha: Optional[_builtins.int] = None,
                  lora_dropout: Optional[_builtins.float] = None,
                  lora_r: Optional[_builtins.int] = None,
+                 lora_trainable_modules: Optional[_builtins.str] = None,
                  max_grad_norm: Optional[_builtins.float] = None,
+                 max_seq_length: Optional[_builtins.int] = None,
+                 n_checkpoints: Optional[_builtins.int] = None,
                  n_epochs: Optional[Union[_builtins.str, _builtins.int]] = None,
+                 n_evals: Optional[_builtins.int] = None,
                  packing: Optional[_builtins.bool] = None,
+                 train_on_inputs: Optional[_builtins.bool] = None,
                  warmup_ratio: Optional[_builtins.float] = None,
                  weight_decay: Optional[_builtins.float] = None):
         """
@@ -778,17 +1011,22 @@ class FineTuningJobHyperparameters(dict):
 
         :param Union[_builtins.str, _builtins.int] batch_size: examples per batch: 'auto' or 1-256
         :param _builtins.int context_length: training sequence length in tokens (Nebius Token Factory)
-        :param _builtins.float learning_rate: absolute learning rate (Nebius Token Factory)
+        :param _builtins.float learning_rate: absolute learning rate (Nebius Token Factory, Together AI)
         :param Union[_builtins.str, _builtins.float] learning_rate_multiplier: scaling of the learning rate: 'auto' or a positive number
-        :param _builtins.bool lora: train a LoRA adapter instead of all weights (Nebius Token Factory)
-        :param _builtins.int lora_alpha: LoRA scaling alpha (Nebius Token Factory)
-        :param _builtins.float lora_dropout: LoRA dropout probability (Nebius Token Factory)
-        :param _builtins.int lora_r: LoRA rank (Nebius Token Factory)
-        :param _builtins.float max_grad_norm: gradient clipping norm (Nebius Token Factory)
+        :param _builtins.bool lora: train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
+        :param _builtins.int lora_alpha: LoRA scaling alpha (Nebius Token Factory, Together AI)
+        :param _builtins.float lora_dropout: LoRA dropout probability (Nebius Token Factory, Together AI)
+        :param _builtins.int lora_r: LoRA rank (Nebius Token Factory, Together AI)
+        :param _builtins.str lora_trainable_modules: the modules LoRA trains, e.g. all-linear (Together AI)
+        :param _builtins.float max_grad_norm: gradient clipping norm (Nebius Token Factory, Together AI)
+        :param _builtins.int max_seq_length: training sequence length in tokens (Together AI)
+        :param _builtins.int n_checkpoints: checkpoints saved during training (Together AI)
         :param Union[_builtins.str, _builtins.int] n_epochs: full passes over the training data: 'auto' or 1-50
-        :param _builtins.bool packing: pack short examples into one sequence (Nebius Token Factory)
-        :param _builtins.float warmup_ratio: share of the steps that warm the learning rate up (Nebius Token Factory)
-        :param _builtins.float weight_decay: weight decay (Nebius Token Factory)
+        :param _builtins.int n_evals: evaluations on the validation file during training (Together AI)
+        :param _builtins.bool packing: pack short examples into one sequence (Nebius Token Factory, Together AI)
+        :param _builtins.bool train_on_inputs: also train on the prompt's tokens, not only the answer's (Together AI)
+        :param _builtins.float warmup_ratio: share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
+        :param _builtins.float weight_decay: weight decay (Nebius Token Factory, Together AI)
         """
         if batch_size is not None:
             pulumi.set(__self__, "batch_size", batch_size)
@@ -806,12 +1044,22 @@ class FineTuningJobHyperparameters(dict):
             pulumi.set(__self__, "lora_dropout", lora_dropout)
         if lora_r is not None:
             pulumi.set(__self__, "lora_r", lora_r)
+        if lora_trainable_modules is not None:
+            pulumi.set(__self__, "lora_trainable_modules", lora_trainable_modules)
         if max_grad_norm is not None:
             pulumi.set(__self__, "max_grad_norm", max_grad_norm)
+        if max_seq_length is not None:
+            pulumi.set(__self__, "max_seq_length", max_seq_length)
+        if n_checkpoints is not None:
+            pulumi.set(__self__, "n_checkpoints", n_checkpoints)
         if n_epochs is not None:
             pulumi.set(__self__, "n_epochs", n_epochs)
+        if n_evals is not None:
+            pulumi.set(__self__, "n_evals", n_evals)
         if packing is not None:
             pulumi.set(__self__, "packing", packing)
+        if train_on_inputs is not None:
+            pulumi.set(__self__, "train_on_inputs", train_on_inputs)
         if warmup_ratio is not None:
             pulumi.set(__self__, "warmup_ratio", warmup_ratio)
         if weight_decay is not None:
@@ -837,7 +1085,7 @@ class FineTuningJobHyperparameters(dict):
     @pulumi.getter
     def learning_rate(self) -> Optional[_builtins.float]:
         """
-        absolute learning rate (Nebius Token Factory)
+        absolute learning rate (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "learning_rate")
 
@@ -853,7 +1101,7 @@ class FineTuningJobHyperparameters(dict):
     @pulumi.getter
     def lora(self) -> Optional[_builtins.bool]:
         """
-        train a LoRA adapter instead of all weights (Nebius Token Factory)
+        train a LoRA adapter instead of all weights (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora")
 
@@ -861,7 +1109,7 @@ class FineTuningJobHyperparameters(dict):
     @pulumi.getter
     def lora_alpha(self) -> Optional[_builtins.int]:
         """
-        LoRA scaling alpha (Nebius Token Factory)
+        LoRA scaling alpha (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora_alpha")
 
@@ -869,7 +1117,7 @@ class FineTuningJobHyperparameters(dict):
     @pulumi.getter
     def lora_dropout(self) -> Optional[_builtins.float]:
         """
-        LoRA dropout probability (Nebius Token Factory)
+        LoRA dropout probability (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora_dropout")
 
@@ -877,17 +1125,41 @@ class FineTuningJobHyperparameters(dict):
     @pulumi.getter
     def lora_r(self) -> Optional[_builtins.int]:
         """
-        LoRA rank (Nebius Token Factory)
+        LoRA rank (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "lora_r")
 
     @_builtins.property
     @pulumi.getter
+    def lora_trainable_modules(self) -> Optional[_builtins.str]:
+        """
+        the modules LoRA trains, e.g. all-linear (Together AI)
+        """
+        return pulumi.get(self, "lora_trainable_modules")
+
+    @_builtins.property
+    @pulumi.getter
     def max_grad_norm(self) -> Optional[_builtins.float]:
         """
-        gradient clipping norm (Nebius Token Factory)
+        gradient clipping norm (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "max_grad_norm")
+
+    @_builtins.property
+    @pulumi.getter
+    def max_seq_length(self) -> Optional[_builtins.int]:
+        """
+        training sequence length in tokens (Together AI)
+        """
+        return pulumi.get(self, "max_seq_length")
+
+    @_builtins.property
+    @pulumi.getter
+    def n_checkpoints(self) -> Optional[_builtins.int]:
+        """
+        checkpoints saved during training (Together AI)
+        """
+        return pulumi.get(self, "n_checkpoints")
 
     @_builtins.property
     @pulumi.getter
@@ -899,17 +1171,33 @@ class FineTuningJobHyperparameters(dict):
 
     @_builtins.property
     @pulumi.getter
+    def n_evals(self) -> Optional[_builtins.int]:
+        """
+        evaluations on the validation file during training (Together AI)
+        """
+        return pulumi.get(self, "n_evals")
+
+    @_builtins.property
+    @pulumi.getter
     def packing(self) -> Optional[_builtins.bool]:
         """
-        pack short examples into one sequence (Nebius Token Factory)
+        pack short examples into one sequence (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "packing")
 
     @_builtins.property
     @pulumi.getter
+    def train_on_inputs(self) -> Optional[_builtins.bool]:
+        """
+        also train on the prompt's tokens, not only the answer's (Together AI)
+        """
+        return pulumi.get(self, "train_on_inputs")
+
+    @_builtins.property
+    @pulumi.getter
     def warmup_ratio(self) -> Optional[_builtins.float]:
         """
-        share of the steps that warm the learning rate up (Nebius Token Factory)
+        share of the steps that warm the learning rate up (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "warmup_ratio")
 
@@ -917,7 +1205,7 @@ class FineTuningJobHyperparameters(dict):
     @pulumi.getter
     def weight_decay(self) -> Optional[_builtins.float]:
         """
-        weight decay (Nebius Token Factory)
+        weight decay (Nebius Token Factory, Together AI)
         """
         return pulumi.get(self, "weight_decay")
 
