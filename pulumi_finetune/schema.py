@@ -74,6 +74,9 @@ class Attribute:
     absent: Any = None
     """What an output holds while the API has no value for it (null). Pulumi drops null outputs
     from state, and a missing output previews as unknown for ever after: so a stable value."""
+    type: str | None = None
+    """The value's JSON type (string, integer, number, boolean, array, object) where neither
+    OpenAI's schema nor `default`/`absent` tells it: the plugin's schema and SDKs type it so."""
 
     def __post_init__(self) -> None:
         if self.kind is Kind.OUTPUT and self.output is None:

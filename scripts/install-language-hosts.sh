@@ -4,8 +4,8 @@
 #   bash scripts/install-language-hosts.sh [--cached]
 #
 # Prints a directory holding everything scripts/install-pulumi.sh provides (`pulumi`, the Python
-# language host and its launchers, as hard links) plus `pulumi-language-yaml` and
-# `pulumi-language-nodejs`: the CLI looks for language hosts beside itself (with
+# language host and its launchers, as hard links) plus `pulumi-language-yaml`,
+# `pulumi-language-nodejs` and `pulumi-language-go`: the CLI looks for language hosts beside itself (with
 # PULUMI_IGNORE_AMBIENT_PLUGINS set, as the tests run it, nowhere else). With --cached: prints it
 # only if it is complete, else exits 1 without building.
 #
@@ -13,7 +13,7 @@
 # $cache_root/install-language-hosts.log, shown only on failure. Each host is built once per
 # version (keyed by version under $cache_root/langhosts) and reused by every clone on the machine.
 #
-# Pins (tools/engine/{yaml,nodejs}/go.mod hold the full module graphs):
+# Pins (tools/engine/{yaml,nodejs,go}/go.mod hold the full module graphs):
 #   YAML     github.com/pulumi/pulumi-yaml v1.25.0, cmd/pulumi-language-yaml (the newest release the
 #            module proxy reachable here serves).
 #   Node.js  github.com/pulumi/pulumi/sdk/v3 v3.68.0, nodejs/cmd/pulumi-language-nodejs: like the
@@ -21,10 +21,16 @@
 #            (sdk/nodejs/cmd/pulumi-language-nodejs/v3) that the proxy does not serve; v3.68.0 is
 #            the newest sdk release that carries it. The program runs with the current
 #            @pulumi/pulumi from npm (its own `cmd/run`).
+#   Go       github.com/pulumi/pulumi/sdk/v3 v3.62.0, go/pulumi-language-go: it moved to a module of
+#            its own (sdk/go/pulumi-language-go/v3) earlier than the other two; of the sdk releases
+#            the proxy serves (v3.52.0, v3.58.0, v3.61.0, v3.62.0, v3.67.0, ...), v3.62.0 is the
+#            newest that carries it. It builds the program with the `go` on PATH; the program
+#            itself uses the current github.com/pulumi/pulumi/sdk/v3 from its own go.mod.
 set -euo pipefail
 
 YAML_VERSION="1.25.0"
 NODEJS_HOST_SDK_VERSION="3.68.0"
+GO_HOST_SDK_VERSION="3.62.0"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache_root="${PULUMI_FINETUNE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-finetune}"
 build_log="$cache_root/install-language-hosts.log"
@@ -41,10 +47,12 @@ else
 fi
 yaml_bin="$cache_root/langhosts/yaml-v${YAML_VERSION}/pulumi-language-yaml"
 nodejs_bin="$cache_root/langhosts/nodejs-sdk-v${NODEJS_HOST_SDK_VERSION}/pulumi-language-nodejs"
-dest="$cache_root/engine/$(basename "$engine")+yaml-v${YAML_VERSION}+nodejs-v${NODEJS_HOST_SDK_VERSION}"
+go_bin="$cache_root/langhosts/go-sdk-v${GO_HOST_SDK_VERSION}/pulumi-language-go"
+dest="$cache_root/engine/$(basename "$engine")+yaml-v${YAML_VERSION}+nodejs-v${NODEJS_HOST_SDK_VERSION}+go-v${GO_HOST_SDK_VERSION}"
 
 complete() {
-  [ -x "$dest/pulumi" ] && [ -x "$dest/pulumi-language-yaml" ] && [ -x "$dest/pulumi-language-nodejs" ]
+  [ -x "$dest/pulumi" ] && [ -x "$dest/pulumi-language-yaml" ] && [ -x "$dest/pulumi-language-nodejs" ] &&
+    [ -x "$dest/pulumi-language-go" ]
 }
 if complete; then
   echo "$dest"
@@ -78,12 +86,13 @@ build() {
 
 build YAML yaml github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml "$yaml_bin"
 build Node.js nodejs github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "$nodejs_bin"
+build Go go github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go "$go_bin"
 
 tmp="$dest.partial.$$"
 rm -rf "$tmp"
 mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT
-for file in "$engine"/* "$yaml_bin" "$nodejs_bin"; do
+for file in "$engine"/* "$yaml_bin" "$nodejs_bin" "$go_bin"; do
   ln "$file" "$tmp/" 2>/dev/null || cp -p "$file" "$tmp/"
 done
 rm -rf "$dest"

@@ -4,9 +4,11 @@
 #   bash scripts/install-node-modules.sh [--cached]
 #
 # Prints a directory whose node_modules holds what examples/typescript/package.json pins
-# (@pulumi/pulumi, typescript, ts-node, @types/node): link it into a TypeScript project as
-# node_modules. Keyed by that package.json's content under $cache_root/node; installed once with
-# npm (the registry is needed the first time only), quietly (npm's output goes to
+# (@pulumi/pulumi, typescript, ts-node, @types/node) and the generated SDK sdk/nodejs
+# (@pulumi-finetune/finetune, installed as the example's README installs it: as a package, built
+# by its postinstall): link it into a TypeScript project as node_modules. Keyed by that
+# package.json's content and the SDK's files under $cache_root/node; installed with npm when
+# either changes (the registry is needed then), quietly (npm's output goes to
 # $cache_root/install-node-modules.log, shown on failure). With --cached: prints it only if it is
 # installed, else exits 1.
 set -euo pipefail
@@ -14,7 +16,16 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache_root="${PULUMI_FINETUNE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-finetune}"
 manifest="$here/examples/typescript/package.json"
-dest="$cache_root/node/$(sha256sum <"$manifest" | cut -c1-16)"
+sdk="$here/sdk/nodejs"
+key="$(
+  cd "$here"
+  {
+    cat "$manifest"
+    find sdk/nodejs -type f -not -path '*/node_modules/*' -not -path 'sdk/nodejs/bin/*' | LC_ALL=C sort |
+      xargs sha256sum
+  } | sha256sum | cut -c1-16
+)"
+dest="$cache_root/node/$key"
 
 if [ -f "$dest/.installed" ]; then
   echo "$dest"
@@ -33,8 +44,9 @@ tmp="$dest.partial.$$"
 rm -rf "$tmp"
 mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT
-cp "$manifest" "$tmp/package.json"
-if ! npm install --prefix "$tmp" --no-audit --no-fund --loglevel=error >"$log" 2>&1; then
+# The example names the SDK by its path in the clone; here it is the clone's absolute path.
+sed "s#\"file:../../sdk/nodejs\"#\"file:$sdk\"#" "$manifest" >"$tmp/package.json"
+if ! npm install --prefix "$tmp" --install-links --no-audit --no-fund --loglevel=error >"$log" 2>&1; then
   echo "install-node-modules: npm install failed; the end of $log:" >&2
   tail -n 30 "$log" >&2
   exit 1

@@ -1,12 +1,10 @@
-// A TypeScript program using pulumi-finetune's provider plugin (see the README's
-// "Other languages (the provider plugin)"): one training file, one job waited for.
-// Before the first run: `npm install` and `python -m pulumi_finetune.plugin.typescript finetune.ts`.
-import * as pulumi from "@pulumi/pulumi";
-import { FineTuningJob, TrainingFile } from "./finetune";
+// A TypeScript program using pulumi-finetune's provider plugin through its generated SDK
+// (sdk/nodejs): one training file, one job waited for. See README.md beside it.
+import * as finetune from "@pulumi-finetune/finetune";
 
-const data = new TrainingFile("support-data", { path: "data/train.jsonl" });
+const data = new finetune.TrainingFile("support-data", { path: "data/train.jsonl" });
 
-const job = new FineTuningJob("support-bot", {
+const job = new finetune.FineTuningJob("support-bot", {
     model: "gpt-4o-mini-2024-07-18",
     trainingFile: data.id,
     suffix: "support",
@@ -17,4 +15,5 @@ const job = new FineTuningJob("support-bot", {
 export const jobId = job.jobId;
 export const status = job.status;
 export const model = job.fineTunedModel;
-export const estimatedCostUsd: pulumi.Output<number> = job.estimatedCostUsd;
+export const estimatedCostUsd = job.estimatedCostUsd;
+export const trainLoss = job.metrics.apply((m) => m.train_loss);

@@ -1,8 +1,9 @@
 """Projects in other languages for the real-engine tests of the plugin (and its benchmarks).
 
-A `PluginProject` is a `pulumi_finetune.local.testing.Project` whose program is YAML or
-TypeScript: its PULUMI_HOME holds the plugin (`pulumi-finetune plugin install`), and its CLI
-sits beside the YAML and Node.js language hosts (`scripts/install-language-hosts.sh`).
+A `PluginProject` is a `pulumi_finetune.local.testing.Project` whose program is YAML,
+TypeScript, Go or Python on the plugin face: its PULUMI_HOME holds the plugin
+(`pulumi-finetune plugin install`), and its CLI sits beside the YAML, Node.js and Go language
+hosts (`scripts/install-language-hosts.sh`).
 """
 
 from __future__ import annotations
@@ -17,23 +18,25 @@ from ..local.testing import Project, pulumi_env
 from . import install
 from .values import camel
 
+MAIN = {"nodejs": "index.ts", "go": "main.go", "python": "__main__.py"}
 HOSTS_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "install-language-hosts.sh"
 
 
 def language_hosts_dir() -> Path:
-    """The pinned CLI with the YAML and Node.js language hosts beside it (built once, cached)."""
+    """The pinned CLI with the YAML, Node.js and Go language hosts beside it (built once,
+    cached)."""
     out = subprocess.run(["bash", str(HOSTS_SCRIPT)], check=True, stdout=subprocess.PIPE, text=True)
     return Path(out.stdout.strip().splitlines()[-1])
 
 
 @dataclass
 class PluginProject(Project):
-    """A YAML (`runtime: yaml`), TypeScript (`runtime: nodejs`) or Python project using the
-    plugin."""
+    """A YAML (`runtime: yaml`), TypeScript (`runtime: nodejs`), Go (`runtime: go`) or Python
+    project using the plugin."""
 
     runtime: str = "yaml"
     program: str = ""
-    """The YAML program (the resources, outputs, ... of Pulumi.yaml), `index.ts` or
+    """The YAML program (the resources, outputs, ... of Pulumi.yaml), `index.ts`, `main.go` or
     `__main__.py`."""
 
     def __post_init__(self) -> None:
@@ -56,8 +59,7 @@ class PluginProject(Project):
             (self.dir / "Pulumi.yaml").write_text(header + program)
         else:
             (self.dir / "Pulumi.yaml").write_text(header)
-            main = "__main__.py" if self.runtime == "python" else "index.ts"
-            (self.dir / main).write_text(program)
+            (self.dir / MAIN[self.runtime]).write_text(program)
 
 
 def yaml_program(program: dict[str, Any]) -> str:
