@@ -37,7 +37,11 @@ def test_openai_dates_and_gates() -> None:
     retires = lifecycle.retires_on("openai", f"ft:{MINI}:org:bot:abc")  # a fine-tuned model
     assert retires is not None and retires.day == "2027-01-14"
     assert lifecycle.retires_on("openai", "gpt-4.1-mini").day == "2027-01-14"  # type: ignore[union-attr]
-    assert lifecycle.retires_on("openai", "gpt-4.1-nano-2025-04-14") is None  # one source only
+    # shut down on 2026-10-23 with o4-mini, reinforcement fine-tuning's only base at OpenAI
+    for retired in ("gpt-4.1-nano-2025-04-14", "o4-mini-2025-04-16", "ft:o4-mini-2025-04-16:o::x"):
+        fact = lifecycle.retires_on("openai", retired)
+        assert fact is not None and fact.day == "2026-10-23", retired
+        assert "medium confidence" in fact.source
     assert lifecycle.retires_on("compatible", MINI) is None
     assert lifecycle.jobs_end("compatible", MINI) is None
     assert lifecycle.jobs_end("nebius", "meta-llama/Llama-3.1-8B") is None
