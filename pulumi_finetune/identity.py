@@ -70,6 +70,14 @@ def marker_for(stack_instance: str, resource_key: str, spec_sha256: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def stack_marker(stack_instance: str) -> str:
+    """The marker every job of one stack instance shares (beside its own), so that one
+    filtered listing finds them all; "" when the stack instance is not known."""
+    if not stack_instance:
+        return ""
+    return hashlib.sha256(f"stack\n{stack_instance}".encode()).hexdigest()[:32]
+
+
 def marker_place(host: Host, seed_declared: bool) -> Place:
     """Where a job's marker lives on `host` (see the module's docstring)."""
     if "metadata" in host.echoes:

@@ -36,6 +36,9 @@ EXTRA_BODY = "extra_body"
 # response was lost. It takes one of the 16 metadata slots.
 MARKER_KEY = "pulumi_finetune"
 MAX_USER_METADATA = 16 - 1
+# And, where a slot is left, the stack instance's own marker: one filtered listing then finds
+# every marked job of the stack (the plugin lists them once per process).
+STACK_KEY = "pulumi_finetune_stack"
 
 METHOD_TYPES = ("supervised", "dpo", "reinforcement")
 
@@ -198,8 +201,9 @@ def _schema_failures(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 def _metadata_failures(metadata: Any) -> Iterator[tuple[str, str]]:
     if not isinstance(metadata, Mapping):
         return
-    if MARKER_KEY in metadata:
-        yield f"metadata.{MARKER_KEY}", "is reserved for pulumi-finetune's own bookkeeping"
+    for reserved in (MARKER_KEY, STACK_KEY):
+        if reserved in metadata:
+            yield f"metadata.{reserved}", "is reserved for pulumi-finetune's own bookkeeping"
     if len(metadata) > MAX_USER_METADATA:
         yield (
             "metadata",

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import random
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
@@ -263,10 +264,48 @@ def _price_failures(prices: Any) -> Iterator[tuple[str, str]]:
             yield f"{where}.{model}", f"got {price!r}; must be a number of USD per 1M tokens"
 
 
+class StackListing:
+    """The marked jobs of one stack instance at one endpoint: listed once (one filtered listing,
+    its pages), then kept current with the jobs this process creates."""
+
+    def __init__(self, client: Client, stack: str) -> None:
+        self.jobs = list(client.list_jobs(metadata={jobspec.STACK_KEY: stack}))
+        self.lock = threading.Lock()
+
+    def add(self, job: Mapping[str, Any]) -> None:
+        with self.lock:
+            self.jobs.append(dict(job))
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.jobs)
+
+
+class StackListings:
+    """One `StackListing` per (endpoint, stack instance) for a long-lived process (the plugin:
+    one process serves every create of a `pulumi up`), so creating many jobs makes one listing
+    of the stack's marked jobs rather than one lookup per job."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_key: dict[tuple[str, str], StackListing] = {}
+
+    def of(self, client: Client, stack: str) -> StackListing:
+        key = (str(client.settings.base_url), stack)
+        with self.lock:  # the first create lists; the others wait for it, then share it
+            found = self.by_key.get(key)
+            if found is None:
+                found = self.by_key[key] = StackListing(client, stack)
+            return found
+
+
 class FineTuningJobProvider(common.TableProvider):
     """Pulumi dynamic provider for `pulumi_finetune.FineTuningJob`."""
 
     table = FINE_TUNING_JOB
+    listings: StackListings | None = None
+    """Set by a process that serves many creates (the plugin); the dynamic provider, pickled
+    into state, keeps none and looks each job's marker up on its own."""
 
     # -- check / diff: local only, no HTTP -----------------------------------------------------
 
@@ -466,16 +505,25 @@ class FineTuningJobProvider(common.TableProvider):
         host = _host(self, props)
         body = jobspec.wire_body(spec)
         place = identity.marker_place(host, spec.get("seed") is not None)
+        stack = identity.stack_marker(str(props.get(identity.STACK_INSTANCE) or ""))
         if place == "metadata":
-            body["metadata"] = {**spec.get("metadata", {}), jobspec.MARKER_KEY: marker}
+            metadata = {**spec.get("metadata", {}), jobspec.MARKER_KEY: marker}
+            if stack and len(metadata) < 16:  # a user with 15 pairs keeps them all
+                metadata[jobspec.STACK_KEY] = stack
+            body["metadata"] = metadata
         elif place == "seed":
             body["seed"] = identity.marker_seed(marker)
         orphans = _Orphans(client, host, place, marker, body, props.get(identity.OWNED_JOB))
+        listing = self.listings.of(client, stack) if self.listings and stack else None
+        orphans.shared = listing if jobspec.STACK_KEY in body.get("metadata", {}) else None
         found = orphans.find()
         if found is not None:
             return found
         try:
-            return _create_once(client, body, orphans)
+            job = _create_once(client, body, orphans)
+            if listing is not None:
+                listing.add(job)
+            return job
         except APIError as exc:
             name = str(props.get("host") or common.host_of(self, props))
             why = winddown.refusal(exc, name, spec.get("model"), props.get(LIFECYCLE))
@@ -610,6 +658,8 @@ class _Orphans:
         self.marker = marker
         self.body = body
         self.owned = owned if isinstance(owned, Mapping) else None
+        self.shared: StackListing | None = None
+        """The stack's marked jobs as listed once for the process (before any post only)."""
         self.seen: set[str] | None = None
         """Ids of the jobs listed before the first post (they are not a lost answer's job)."""
         self._floor: float | None = None
@@ -629,9 +679,16 @@ class _Orphans:
             self._floor = floor
         return self._floor
 
-    def listed(self) -> Iterator[dict[str, Any]]:
-        """The jobs that could be this resource's: filtered by the marker where the host's list
-        takes the filter, else every job newest first down to `floor`."""
+    def listed(self, posted: bool = False) -> Iterator[dict[str, Any]]:
+        """The jobs that could be this resource's: the stack's shared listing (before a post),
+        else filtered by the marker where the host's list takes the filter, else every job
+        newest first down to `floor`."""
+        if self.shared is not None and not posted:
+            for job in self.shared.snapshot():
+                if self.carries(job):  # as listed: read again, its status may have moved on
+                    with contextlib.suppress(NotFoundError):
+                        yield self.client.retrieve_job(str(job["id"]))
+            return
         if self.place == "metadata" and self.host.lists_by_metadata:
             yield from self.client.list_jobs(metadata={jobspec.MARKER_KEY: self.marker})
             return
@@ -650,9 +707,9 @@ class _Orphans:
             return False
         return _echoes_match(self.body, job, self.host)
 
-    def marked(self) -> list[dict[str, Any]]:
+    def marked(self, posted: bool = False) -> list[dict[str, Any]]:
         """Every job carrying the marker (or echoing the request, where there is none)."""
-        jobs = list(self.listed())
+        jobs = list(self.listed(posted))
         if self.seen is None:
             self.seen = {str(job.get("id")) for job in jobs}
         return [job for job in jobs if self.carries(job)]
@@ -685,7 +742,8 @@ class _Orphans:
         """The adoptable jobs; `posted`: after a post, where only a marker or a job the first
         listing did not hold tells this resource's job from one that echoes the same."""
         seen = (self.seen or set()) if posted and self.place == "echoes" else set()
-        return [job for job in self.marked() if job["id"] not in seen and self.adoptable(job)]
+        marked = self.marked(posted)
+        return [job for job in marked if job["id"] not in seen and self.adoptable(job)]
 
     def find(self, posted: bool = False) -> dict[str, Any] | None:
         """The newest adoptable job, if any. Where only echoes tell, two candidates are two
