@@ -536,8 +536,8 @@ matters, the create requests (POSTs) the endpoint received.
   it echoes (model, files, hyperparameters, the method and its Lambda grader), and after a lost
   answer only among the jobs that the listing taken before the first POST did not hold (the
   host's own ids and `created_at`, never this machine's clock). That cannot tell two identical
-  jobs apart, so preview warns on the job's row, two candidates fail the create rather than
-  guess, and a run killed mid-create adopts its job only while it still runs.
+  jobs apart (two resources with the same spec and files), so preview warns on the job's row,
+  and two candidates fail the create rather than guess.
 - **Whose job.** The stack instance is the id the engine drew (a random UUID) when it created
   the stack's `pulumi-finetune` provider resource, kept in the stack's state. A teammate's stack
   of the same name in another backend, or a stack removed and re-created under the same name,

@@ -17,11 +17,11 @@ posting again. Where the marker lives depends on what the host's documented job 
   suffix, hyperparameters, the method and its grader). After a lost answer only a job the
   listing taken before the first post did not hold counts (the host's own ids and times, never
   this machine's clock). That cannot tell two identical jobs apart: two resources with the same
-  spec on the same files, or another stack training the same file ids the same way, could be
-  taken for one another, and a finished job is never adopted (an earlier incarnation kept by
-  `on_destroy=keep` looks the same). `check` warns on the job's row that the guarantee is
-  weaker there (`weaker_guarantee`), and a search that finds two candidates fails rather than
-  guess; nothing is posted again.
+  spec on the same files, another stack training the same file ids the same way, or an earlier
+  job of this resource that left the state (`on_destroy=keep`) with its file still there,
+  could be taken for one another. `check` warns on the job's row that the guarantee is weaker
+  there (`weaker_guarantee`), and a search that finds two candidates fails rather than guess;
+  nothing is posted again.
 
 Three facts decide what may be adopted; the program side supplies them as
 internal inputs of each FineTuningJob, so the provider needs no `pulumi` CLI and no access to the
@@ -107,7 +107,7 @@ def weaker_guarantee(host: Host, seed_declared: bool) -> str | None:
     return (
         f"{host.title} keeps no marker of pulumi-finetune on this job ({why}): a create whose "
         f"answer is lost is recognised by what it echoes ({echoed}) among the jobs started "
-        "after the attempt. Another job with the same spec and files (another resource, or "
-        "another stack training the same file ids) could not be told apart from it, and a "
-        "job killed mid-create is adopted only while it still runs"
+        "after the attempt. Another job with the same spec and files (another resource, "
+        "another stack training the same file ids, or an earlier job of this one kept by "
+        "on_destroy=keep) could not be told apart from it"
     )

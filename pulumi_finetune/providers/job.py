@@ -717,8 +717,6 @@ class _Orphans:
     def adoptable(self, job: Mapping[str, Any]) -> bool:
         if job.get("status") in NOT_ADOPTABLE:
             return False
-        if self.place == "echoes" and job.get("status") in TERMINAL_STATUSES:
-            return False  # an earlier incarnation's finished job echoes the same request
         if self.owned is None:
             raise SettingsError(
                 f"fine-tuning job {job['id']} carries this resource's marker, but the program "

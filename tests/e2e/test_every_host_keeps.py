@@ -159,9 +159,10 @@ def test_a_lost_create_answer_leaves_exactly_one_job_the_stack_owns(
         assert "metadata" not in jobs[0]  # the host keeps none, as documented
 
 
+@pytest.mark.parametrize("finished", [False, True], ids=["still-running", "finished-meanwhile"])
 @pytest.mark.parametrize("flavor", ["nebius", "bedrock"])
 def test_a_run_killed_mid_create_is_adopted_on_a_host_without_metadata(
-    endpoints: dict[str, Host], hosted: Any, flavor: str
+    endpoints: dict[str, Host], hosted: Any, flavor: str, finished: bool
 ) -> None:
     host = endpoints[flavor]
     project = hosted(host)
@@ -178,11 +179,16 @@ def test_a_run_killed_mid_create_is_adopted_on_a_host_without_metadata(
     finally:
         host.server.clear_faults()
     (started,) = jobs_of(host, project)
+    if finished:
+        host.server.advance_clock(100_000)  # it trains to the end before the run is re-run
 
     project.pulumi("cancel", "--yes")  # the file backend's stale lock
     project.up()
 
-    assert [job["id"] for job in jobs_of(host, project)] == [started["id"]]
+    (job,) = jobs_of(host, project)
+    assert job["id"] == started["id"]
+    if finished:
+        assert job["status"] == "succeeded"  # adopted all the same: no second paid job
     assert owned(project) == [started["id"]]
     assert host.posts() == 1
 

@@ -167,3 +167,11 @@ def test_a_refused_create_says_the_gates_and_the_fix() -> None:
     text = winddown.refusal(gone, "openai", MINI)
     assert text is not None and "retired on 2027-01-14" in text
     assert winddown.refusal(api_error(NotFoundError, code="file_not_found"), "openai", MINI) is None
+
+
+def test_openais_pausing_status_is_an_active_job_on_its_way_to_paused() -> None:
+    from pulumi_finetune.providers.job import ACTIVE_STATUSES, TERMINAL_STATUSES, job_outputs
+
+    job = {"id": "ftjob-1", "status": "pausing", "model": "gpt-4o-mini-2024-07-18"}
+    assert "pausing" in ACTIVE_STATUSES and "pausing" not in TERMINAL_STATUSES
+    assert job_outputs(job)["paused"] is True  # a refresh shows it paused, not drifting back
