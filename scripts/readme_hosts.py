@@ -106,9 +106,7 @@ def render() -> str:
         (
             "training examples",
             *(
-                f"{h.example_limits[0]:,} to {h.example_limits[1]:,}"
-                if h.example_limits
-                else "—"
+                f"{h.example_limits[0]:,} to {h.example_limits[1]:,}" if h.example_limits else "—"
                 for h in hosts.HOSTS
             ),
         ),

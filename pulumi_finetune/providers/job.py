@@ -8,9 +8,9 @@ that names the stack instance, the resource and the spec, where its host keeps o
 metadata, one of the 16 slots, `check` keeping the user to 15; else in its seed), or is
 recognised by what its host echoes. `create` lists the jobs with that marker before posting,
 and again whenever a post may have taken effect without an answer (5xx, dropped connection,
-timeout), and adopts an *orphan* instead of posting (again). A process that serves many
-creates (the plugin) lists the stack's marked jobs once instead (`StackListings`). That covers lost responses and runs killed
-mid-create or mid-wait. A marked job is adopted only if
+timeout), and adopts an *orphan* instead of posting (again). That covers lost responses and
+runs killed mid-create or mid-wait. A process that serves many creates (the plugin) lists the
+stack's marked jobs once instead (`StackListings`). A marked job is adopted only if
 - it is not the job the stack's state records for this resource (the one `pulumi up --replace`
   replaces), nor older than it (earlier incarnations),
 - it is not failed or cancelled, and a succeeded job's model still exists.

@@ -4,8 +4,8 @@ real pulumi CLI, against the local endpoint (Azure: up to its first request)."""
 from __future__ import annotations
 
 import re
-import shutil
 import secrets
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
