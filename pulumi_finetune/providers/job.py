@@ -68,6 +68,8 @@ ACTIVE_STATUSES = frozenset(
 PAUSED_STATUSES = frozenset({"pausing", "paused"})
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 NOT_ADOPTABLE = frozenset({"failed", "cancelled"})
+# How much older than its training file a job is still looked at (see `_Orphans.floor`).
+FLOOR_MARGIN_SECONDS = 3600.0
 
 DESTROY_BEHAVIOURS = ("cancel", "keep", "delete_model")
 SPEC_OUTPUT = "spec"
@@ -675,7 +677,8 @@ class _Orphans:
                     "created_at"
                 )
                 if isinstance(uploaded, int | float) and not isinstance(uploaded, bool):
-                    floor = max(floor, float(uploaded))
+                    # an hour's margin: the host's file and job services keep their own clocks
+                    floor = max(floor, float(uploaded) - FLOOR_MARGIN_SECONDS)
             self._floor = floor
         return self._floor
 
