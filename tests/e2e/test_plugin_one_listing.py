@@ -18,7 +18,7 @@ from .conftest import DATASET, MODEL, Endpoint, wait_until
 
 CREATE = "POST /v1/fine_tuning/jobs"
 LIST = "GET /v1/fine_tuning/jobs"
-N = 30
+N = 50  # issue 28: `pulumi up` of 50 jobs makes at most 50 creates plus the listing's pages
 
 
 @pytest.fixture(scope="module")
