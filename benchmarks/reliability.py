@@ -11,6 +11,12 @@ script, not the page).
     python benchmarks/reliability.py --face plugin  # one face only
     python benchmarks/reliability.py --flavor azure  # against the endpoint playing Azure
                                                      # (writes docs/reliability-azure.md)
+    python benchmarks/reliability.py --flavor nebius   # Nebius as documented: no metadata
+    python benchmarks/reliability.py --flavor bedrock  # Bedrock: no metadata, no seed
+
+Each flavor keeps only what its host documents (`pulumi_finetune.local.flavors`), and the jobs
+are declared as a user of that host would: no `metadata` where the host keeps none, and on
+Bedrock a reinforcement job with a Lambda grader on 120 prompts.
 
 Both faces run every scenario: the Python program (dynamic provider) and the same resources in a
 YAML program through the provider plugin (`pulumi_finetune.plugin`).
@@ -80,7 +86,41 @@ TIMEOUT = 180.0  # per pulumi command
 JOB: dict[str, Any] = {"model": MODEL, "training_file": "@data", "metadata": {"team": "billing"}}
 # The host the endpoint plays (`--flavor`), the stack config that names it, a model it offers.
 FLAVOR = "openai"
-FLAVOR_MODELS = {"azure": MODEL, "nebius": "meta-llama/Meta-Llama-3.1-8B-Instruct"}
+RFT_DATASET = REPO / "examples" / "reinforcement" / "data" / "train.jsonl"
+LAMBDA_GRADER = {
+    "type": "lambda",
+    "lambda": {"function": "arn:aws:lambda:us-west-2:123456789012:function:reward"},
+}
+# Each host's job as its users declare it (beside `training_file`), and its training data.
+FLAVOR_JOBS: dict[str, tuple[dict[str, Any], Path]] = {
+    "openai": (dict(JOB), DATASET),
+    "azure": (dict(JOB), DATASET),
+    "nebius": ({"model": "meta-llama/Meta-Llama-3.1-8B-Instruct"}, DATASET),
+    "bedrock": (
+        {
+            "model": "openai.gpt-oss-20b",
+            "method": {"type": "reinforcement", "reinforcement": {"grader": LAMBDA_GRADER}},
+        },
+        RFT_DATASET,
+    ),
+}
+
+
+def variant(index: int) -> dict[str, Any]:
+    """What tells one of many jobs in a stack from the others, as a user would write it: its
+    own metadata where the host keeps metadata; on a host that keeps no marker at all, its own
+    hyperparameters (identical jobs there cannot be told apart, which preview warns about)."""
+    row = hosts.by_name(FLAVOR) or hosts.COMPATIBLE
+    if "metadata" in row.echoes:
+        return {"metadata": {"name": f"job-{index:02d}"}}
+    if "seed" in row.echoes:
+        return {}  # the marker's seed names the resource
+    method = JOB.get("method")
+    if isinstance(method, dict) and method.get("type") == "reinforcement":
+        hyper = {"batch_size": index + 1}
+        detail = {**method["reinforcement"], "hyperparameters": hyper}
+        return {"method": {**method, "reinforcement": detail}}
+    return {"hyperparameters": {"batch_size": index + 1}}
 
 
 def flavor_config() -> dict[str, str]:
@@ -125,7 +165,7 @@ class Scenario:
             api_key=self.server.key,
             config=flavor_config(),
         )
-        shutil.copy(DATASET, project.dir / "train.jsonl")
+        shutil.copy(FLAVOR_JOBS[FLAVOR][1], project.dir / "train.jsonl")
         return project
 
     def pulumi(self, *args: str, check: bool = True) -> str:
@@ -313,7 +353,7 @@ def twenty_jobs(s: Scenario) -> Outcome:
     s.upload()
     s.api.fault(**RANDOM_FAULTS, route=JOB_ROUTES)
     names = [f"job-{i:02d}" for i in range(20)]
-    s.project.write(program(jobs={n: {**JOB, "metadata": {"name": n}} for n in names}))
+    s.project.write(program(jobs={n: {**JOB, **variant(i)} for i, n in enumerate(names)}))
     s.up()
     up_requests = s.server.stats()["requests"]
     s.server.clear_faults()  # counting is not under test
@@ -553,6 +593,15 @@ matters, the create requests (POSTs) the endpoint received.
   one it finds instead of posting again. 429s and refused connections never reached the server
   and are retried; `insufficient_quota` and other 4xx fail at once with the API's message and
   request id.
+- **Hosts that keep no metadata.** The marker lives where the host's documented job object
+  keeps it (its row's `echoes` in `hosts.py`). Nebius keeps no `metadata` but returns the job's
+  `seed`: a job whose program declares no seed is sent one derived from the marker, and found by
+  it (with its model and files). Amazon Bedrock documents neither: its job is recognised by what
+  it echoes (model, files, hyperparameters, the method and its Lambda grader), and after a lost
+  answer only among the jobs that the listing taken before the first POST did not hold (the
+  host's own ids and `created_at`, never this machine's clock). That cannot tell two identical
+  jobs apart (two resources with the same spec and files), so preview warns on the job's row,
+  and two candidates fail the create rather than guess.
 - **Whose job.** The stack instance is the id the engine drew (a random UUID) when it created
   the stack's `pulumi-finetune` provider resource, kept in the stack's state. A teammate's stack
   of the same name in another backend, or a stack removed and re-created under the same name,
@@ -616,7 +665,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print, do not write the page")
     parser.add_argument(
         "--flavor",
-        choices=["openai", "azure", "nebius"],
+        choices=list(FLAVOR_JOBS),
         default="openai",
         help="the host the local endpoint plays (not openai: writes docs/reliability-FLAVOR.md "
         "and leaves README.md's table alone)",
@@ -625,7 +674,9 @@ def main() -> int:
     global FLAVOR, MODEL, OUT
     FLAVOR = args.flavor
     if FLAVOR != "openai":
-        MODEL = JOB["model"] = FLAVOR_MODELS[FLAVOR]
+        JOB.clear()
+        JOB.update({**FLAVOR_JOBS[FLAVOR][0], "training_file": "@data"})
+        MODEL = JOB["model"]
         OUT = OUT.with_name(f"reliability-{FLAVOR}.md")
 
     started = time.monotonic()

@@ -7,7 +7,7 @@ keyed by the host's `name`; code asks the row or the table, never branches on a 
 
 Sources, checked 2026-12 (each row's `sources` names its own):
 - OpenAI: its API reference and OpenAPI description (openai/openai-openapi, 2026-08), copied to
-  shared/reference/openai-finetuning-openapi.json.
+  (openai/openai-openapi `openapi.yaml`).
 - Azure OpenAI / Foundry: Azure/azure-rest-api-specs
   `specification/ai/data-plane/OpenAI.v1/azure-v1-v1-generated.json` (read 2026-12: every answer
   carries `apim-request-id`; errors are `AzureErrorResponse` `{error: {code, message, param,
@@ -22,7 +22,21 @@ Sources, checked 2026-12 (each row's `sources` names its own):
   OpenAI's path; errors from FastAPI, `{"detail": ...}`, schema errors as 422; files by one
   `POST /files`, its multipart uploads being for datasets only) and
   `post-training/how-to-fine-tune` (a checkpoint is deployed with `source: "JOB_ID:CHECKPOINT_ID"`).
-  No pause or resume route is documented.
+  No pause or resume route is documented. Its job object (the same reference, and
+  `get-fine-tuning-job-info`: id, created_at, error, finished_at, hyperparameters, method,
+  integrations, model, organization_id, result_files, seed, suffix, status, trained_tokens,
+  training_file, validation_file, estimated_finish, trained_steps, total_steps) has **no
+  `metadata`**, and its job list takes no metadata filter.
+- Amazon Bedrock's OpenAI-compatible endpoint: docs.aws.amazon.com/bedrock/latest/userguide
+  `fine-tuning-openai-apis` (files, jobs, events, checkpoints and cancel at OpenAI's paths, a
+  Bedrock API key as bearer, the trained model callable at once), `fine-tuning-openai-job-create`
+  (reinforcement with a `lambda` grader `{"type": "lambda", "lambda": {"function": ARN}}`,
+  hyperparameters `n_epochs`, `batch_size`, `learning_rate_multiplier`; "Suffix field is not
+  supported"), `rft-prepare-data-open-weight` (OpenAI chat prompts with `reference_answer`,
+  100 to 20,000 of them). Open-weight bases since 2026-02: gpt-oss-20b and Qwen3 32B (AWS's
+  machine-learning blog, "Reinforcement fine-tuning on Amazon Bedrock with OpenAI-Compatible
+  APIs", 2026-03). Its pages document neither `metadata` nor `seed` on a job, nor a metadata
+  filter on the list: neither is relied on.
 - Together AI: its OpenAPI description, togethercomputer/openapi `openapi.yaml` (commit 090263a,
   2026-04-28: `POST /fine-tunes` with flat hyperparameters, `training_method` sft|dpo,
   `training_type` Full|Lora; `FinetuneResponse` with statuses pending ... completed, ISO times,
@@ -39,14 +53,18 @@ base URL names (`infer`); a proxy or gateway in front of OpenAI sets it explicit
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Literal
 from urllib.parse import urlsplit
 
 __all__ = [
     "AZURE",
+    "BEDROCK",
     "COMPATIBLE",
     "HOSTS",
+    "LAMBDA_ARN",
     "NEBIUS",
     "OPENAI",
     "OPENAI_HYPERPARAMETERS",
@@ -64,6 +82,25 @@ ErrorShape = Literal["openai", "azure", "fastapi"]
 
 #: OpenAI's hyperparameters of a supervised job (its create schema); the other methods add theirs.
 OPENAI_HYPERPARAMETERS: tuple[str, ...] = ("batch_size", "learning_rate_multiplier", "n_epochs")
+#: The create-request fields OpenAI's job object returns (its `fine_tuning.job` schema): what a
+#: job created with a lost answer can be recognised by. OpenAI's job object has no `suffix`.
+OPENAI_ECHOES: tuple[str, ...] = (
+    "model",
+    "training_file",
+    "validation_file",
+    "seed",
+    "hyperparameters",
+    "method",
+    "metadata",
+    "integrations",
+)
+
+
+#: An AWS Lambda function's ARN (with an optional version or alias), as a `lambda` grader names it.
+LAMBDA_ARN = re.compile(
+    r"arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}"
+    r"(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?"
+)
 
 
 @dataclass(frozen=True)
@@ -112,6 +149,7 @@ class Host:
     checkpoint_prefix: str = "ftckpt_"
     """How a checkpoint id starts."""
     suffix_max: int = 64
+    """The longest `suffix`; 0 when the host takes no suffix at all (refused in preview)."""
     suffix_forbidden: str = ""
     """Characters a `suffix` may not hold."""
     upload_expires_after: int | None = None
@@ -122,6 +160,17 @@ class Host:
     any size goes in one `POST /files`."""
     can_delete_models: bool = True
     """Whether `DELETE /models/{id}` removes a fine-tuned model."""
+    echoes: tuple[str, ...] = OPENAI_ECHOES
+    """The create-request fields the host's documented job object returns (`model`,
+    `training_file`, `validation_file`, `suffix`, `seed`, `hyperparameters`, `method`,
+    `metadata`, `integrations`): where a job's marker can live, and what a job whose create
+    answer was lost is recognised by (`pulumi_finetune.identity`)."""
+    lists_by_metadata: bool = True
+    """Whether the host's job list takes OpenAI's metadata filter (`metadata[KEY]=VALUE`)."""
+    graders: tuple[str, ...] | None = None
+    """The reinforcement grader types the host takes; None for OpenAI's own (its schema)."""
+    example_limits: tuple[int, int] | None = None
+    """(fewest, most) training examples the host's documentation allows, when it says."""
     price_table: str | None = None
     """The name of this host's training-price table in `prices`; None when none is tabled."""
     price_note: str = ""
@@ -132,11 +181,6 @@ class Host:
     `together`), which translates the resource's OpenAI vocabulary to and from it."""
     job_id_prefix: str = "ftjob-"
     """How a fine-tuning job's id starts (`adopt_job_id` is checked against it)."""
-    echoes: tuple[str, ...] = ()
-    """What of a create request the host's job object returns (in the resource's vocabulary,
-    after the shape's translation): what a job whose create response was lost is found by."""
-    lists_by_metadata: bool = True
-    """Whether the host keeps a job's `metadata` and filters its job list by it."""
 
 
 OPENAI = Host(
@@ -159,6 +203,7 @@ AZURE = Host(
     create_fields=("trainingType",),
     training_types=("Standard", "GlobalStandard", "Developer", "developerTier"),
     method_fields={"reinforcement": ("response_format",)},
+    graders=("string_check", "text_similarity", "score_model", "multi"),
     cost_caps={"reinforcement": 5000.0},
     fine_tuned_id="{base}.ft-{hex}",
     checkpoint_prefix="ftchkpt-",
@@ -201,6 +246,17 @@ NEBIUS = Host(
     fine_tuned_id="",
     uploads_api=False,  # its multipart uploads are for datasets (/v1/datasets/uploads) only
     can_delete_models=False,
+    echoes=(
+        "model",
+        "training_file",
+        "validation_file",
+        "suffix",
+        "seed",
+        "hyperparameters",
+        "method",
+        "integrations",
+    ),
+    lists_by_metadata=False,
     price_note="Nebius bills training per token by model size: see "
     "https://tokenfactory.nebius.com/pricing (not tabled here: no estimate is shown)",
     sources=(
@@ -208,6 +264,34 @@ NEBIUS = Host(
         "https://docs.tokenfactory.nebius.com/post-training/how-to-fine-tune",
     ),
 )
+BEDROCK = Host(
+    "bedrock",
+    "Amazon Bedrock",
+    hostnames=("bedrock-mantle.*.api.aws",),
+    hyperparameters=OPENAI_HYPERPARAMETERS,
+    methods=("reinforcement",),
+    can_pause=False,
+    suffix_max=0,
+    fine_tuned_id="ft:{base}:{org}::{short}",  # not documented: the local flavor's choice
+    can_delete_models=False,
+    uploads_api=False,
+    echoes=("model", "training_file", "validation_file", "hyperparameters", "method"),
+    lists_by_metadata=False,
+    graders=("lambda",),
+    example_limits=(100, 20_000),
+    price_note="Amazon Bedrock bills reinforcement fine-tuning by training hours and serving "
+    "by tokens: see https://aws.amazon.com/bedrock/pricing/ (not tabled here: no estimate is "
+    "shown)",
+    sources=(
+        "https://docs.aws.amazon.com/bedrock/latest/userguide/fine-tuning-openai-apis.html",
+        "https://docs.aws.amazon.com/bedrock/latest/userguide/fine-tuning-openai-job-create.html",
+        "https://docs.aws.amazon.com/bedrock/latest/userguide/rft-prepare-data-open-weight.html",
+    ),
+)
+"""Amazon Bedrock's OpenAI-compatible endpoint (`https://bedrock-mantle.REGION.api.aws/v1`):
+reinforcement fine-tuning of open-weight models with an AWS Lambda grader. AWS's pages document
+no pause, no model delete, no Uploads API and no suffix; they name no fine-tuned id form (the
+local flavor uses OpenAI's)."""
 TOGETHER = Host(
     "together",
     "Together AI",
@@ -260,7 +344,7 @@ COMPATIBLE = Host("compatible", "an OpenAI-compatible endpoint", price_table="op
 """Any other endpoint: OpenAI's fields and, for an estimate, OpenAI's prices (a proxy in front
 of OpenAI, the local endpoint); nothing about its lifecycle or extensions is assumed."""
 
-HOSTS: tuple[Host, ...] = (OPENAI, AZURE, NEBIUS, TOGETHER, COMPATIBLE)
+HOSTS: tuple[Host, ...] = (OPENAI, AZURE, NEBIUS, BEDROCK, TOGETHER, COMPATIBLE)
 NAMES: tuple[str, ...] = tuple(h.name for h in HOSTS)
 #: Every request-id header a host sends, OpenAI's first: an error names the request with the
 #: first one its answer carries, whichever host answered.
@@ -268,6 +352,8 @@ REQUEST_ID_HEADERS: tuple[str, ...] = tuple(dict.fromkeys(h.request_id_header fo
 
 
 def _matches(hostname: str, pattern: str) -> bool:
+    if "*" in pattern:
+        return fnmatchcase(hostname, pattern)
     if pattern.startswith("."):
         return hostname.endswith(pattern)
     return hostname == pattern

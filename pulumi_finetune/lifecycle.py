@@ -1,8 +1,8 @@
 """How long each host takes fine-tuning jobs, and when base models retire (their fine-tuned
 models with them), per host, as of a date.
 
-One row per fact, each with its source (gathered in `hosts.md` of the project's steering
-repository, 2026-12; re-check before relying on a date):
+One row per fact, each with its public source (gathered 2026-12; re-check before relying on
+a date):
 
 - OpenAI is winding down self-serve fine-tuning (its deprecations page, notice of 2026-05-07,
   reported by several outlets; a user's report of the refusal: ed-donner/llm_engineering issue
@@ -11,8 +11,13 @@ repository, 2026-12; re-check before relying on a date):
   organization can**. The refusal is a 403 on `POST /fine_tuning/jobs`. Existing fine-tuned
   models serve until their base model is retired.
 - OpenAI's base-model shutdowns (deprecations page, as reported second-hand; medium confidence).
-  `gpt-4.1-nano` is reported for 2026-10-23 by one secondary source only: not in the table
-  (its `model_retires_on` stays unknown) until a primary source confirms it.
+  `o4-mini-2025-04-16` (the only base of reinforcement fine-tuning at OpenAI) and
+  `gpt-4.1-nano-2025-04-14` shut down on 2026-10-23, their fine-tuned models with them
+  (announced 2026-04-22; reported by dev.to's "every OpenAI model shutdown date until January
+  2027" and by aihola, and a reseller's notice that the fine-tuned versions went with them;
+  medium confidence): reinforcement fine-tuning at OpenAI is over.
+- A host whose model object carries `shutdown_date` (`GET /models/{model}`, OpenAI's
+  deprecations page) is a better source than this table: a job's refresh takes it.
 - Azure OpenAI / Foundry's retirement schedule (page updated 2026-09-02): training ends no
   earlier than the dates below for existing customers, inference on fine-tuned models later.
 - Nebius and other compatible hosts: no date is known or assumed.
@@ -57,7 +62,7 @@ __all__ = [
 ]
 
 #: When the rows below were gathered.
-LIFECYCLE_DATE = "2026-12-04"
+LIFECYCLE_DATE = "2026-12-06"
 #: Stack config that overrides rows (see the module's docstring).
 CONFIG_NAME = "lifecycle"
 #: An ISO date the checks take as today (to try a date to come); unset: the real date, UTC.
@@ -128,6 +133,13 @@ MODEL_ROWS: tuple[ModelRow, ...] = (
         ),
         "2027-01-14",
         f"OpenAI's deprecations page, as reported second-hand, {OPENAI_DEPRECATIONS}",
+    ),
+    ModelRow(
+        "openai",
+        ("o4-mini-2025-04-16", "gpt-4.1-nano-2025-04-14"),
+        "2026-10-23",
+        f"OpenAI's deprecations page (announced 2026-04-22), as reported second-hand by dev.to "
+        f"and aihola; medium confidence, {OPENAI_DEPRECATIONS}",
     ),
     ModelRow(
         "azure",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "BEDROCK_SNAPSHOTS",
     "DEFAULT_FAMILY",
     "FAMILIES",
     "LARGEST_TOKEN_LIMIT",
@@ -124,6 +125,15 @@ OPEN_SNAPSHOTS: tuple[Snapshot, ...] = (
     Snapshot("meta-llama/Meta-Llama-3.1-8B-Instruct", 1721606400),
     Snapshot("meta-llama/Llama-3.1-70B-Instruct", 1721606400),
     Snapshot("meta-llama/Llama-3.3-70B-Instruct", 1733356800),
+)
+
+#: Open-weight base models that Amazon Bedrock's OpenAI-compatible endpoint trains with
+#: reinforcement (AWS's `fine-tuning-openai-apis` page and its machine-learning blog, 2026-03:
+#: gpt-oss-20b and Qwen3 32B; ids as its OpenAI-compatible endpoint names them), with their
+#: release times.
+BEDROCK_SNAPSHOTS: tuple[Snapshot, ...] = (
+    Snapshot("openai.gpt-oss-20b", 1754352000),
+    Snapshot("qwen.qwen3-32b", 1745884800),
 )
 
 _ALIASES = {s.alias: s.id for s in SNAPSHOTS if s.alias}

@@ -1,7 +1,7 @@
 """Rules of OpenAI's fine-tuning service that the client side and the local endpoint both apply.
 
 Sources: OpenAI's fine-tuning, vision fine-tuning and DPO guides, and the input schemas of its
-OpenAPI description (see ``shared/reference/api-notes.md``). What each base model can train on
+OpenAPI description (openai/openai-openapi). What each base model can train on
 (images, methods) is in :mod:`pulumi_finetune.models`.
 """
 

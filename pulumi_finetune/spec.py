@@ -36,6 +36,9 @@ EXTRA_BODY = "extra_body"
 # response was lost. It takes one of the 16 metadata slots.
 MARKER_KEY = "pulumi_finetune"
 MAX_USER_METADATA = 16 - 1
+# And, where a slot is left, the stack instance's own marker: one filtered listing then finds
+# every marked job of the stack (the plugin lists them once per process).
+STACK_KEY = "pulumi_finetune_stack"
 
 METHOD_TYPES = ("supervised", "dpo", "reinforcement")
 
@@ -198,8 +201,9 @@ def _schema_failures(spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 def _metadata_failures(metadata: Any) -> Iterator[tuple[str, str]]:
     if not isinstance(metadata, Mapping):
         return
-    if MARKER_KEY in metadata:
-        yield f"metadata.{MARKER_KEY}", "is reserved for pulumi-finetune's own bookkeeping"
+    for reserved in (MARKER_KEY, STACK_KEY):
+        if reserved in metadata:
+            yield f"metadata.{reserved}", "is reserved for pulumi-finetune's own bookkeeping"
     if len(metadata) > MAX_USER_METADATA:
         yield (
             "metadata",
@@ -312,6 +316,12 @@ def _schema_view(spec: Mapping[str, Any], host: hosts.Host) -> dict[str, Any]:
     checked by `host_failures`."""
     view = dict(spec)
     method = view.get("method")
+    detail = method.get("reinforcement") if isinstance(method, Mapping) else None
+    grader = _grader(detail)
+    if grader is not None and grader.get("type") in OWN_GRADERS and isinstance(method, Mapping):
+        detail = {k: v for k, v in (detail or {}).items() if k != "grader"}
+        method = {**method, "reinforcement": detail}
+        view["method"] = method
     for kind, extra in host.method_fields.items():
         if isinstance(method, Mapping) and isinstance(method.get(kind), Mapping):
             method = {**method, kind: {k: v for k, v in method[kind].items() if k not in extra}}
@@ -371,13 +381,25 @@ def host_failures(spec: Mapping[str, Any], host: hosts.Host) -> Iterator[tuple[s
             f"{host.title} does not take method {method_type!r}; "
             f"it takes {', '.join(host.methods)}",
         )
+    yield from _grader_failures(detail if method_type == "reinforcement" else None, host)
     suffix = spec.get("suffix")
-    if isinstance(suffix, str):
+    if suffix is not None and not host.suffix_max:
+        yield (
+            "suffix",
+            f"{host.title} does not take a suffix (its documentation says so): remove it",
+        )
+    elif isinstance(suffix, str):
         bad = sorted({c for c in suffix if c in host.suffix_forbidden})
         if bad:
             yield "suffix", f"{host.title} does not allow {' '.join(map(repr, bad))} in a suffix"
         if len(suffix) > host.suffix_max:
             yield "suffix", f"{host.title} allows at most {host.suffix_max} characters"
+    if spec.get("metadata") and "metadata" not in host.echoes:
+        yield (
+            "metadata",
+            f"{host.title} keeps no metadata on a job (its documented job object has none), so "
+            "it would be dropped: remove it",
+        )
     tier = spec.get("training_type")
     if tier is not None:
         if not host.training_types:
@@ -390,6 +412,53 @@ def host_failures(spec: Mapping[str, Any], host: hosts.Host) -> Iterator[tuple[s
                 f"{', '.join(host.training_types)} (any case)",
             )
     yield from _extra_body_failures(spec.get(EXTRA_BODY), host)
+
+
+#: OpenAI's grader types (its create schema's `grader` of a reinforcement method).
+OPENAI_GRADERS = frozenset(
+    {"string_check", "text_similarity", "score_model", "label_model", "python", "multi"}
+)
+#: Grader types some host takes that are not OpenAI's (checked against the row, not the schema).
+OWN_GRADERS = frozenset(g for h in hosts.HOSTS for g in (h.graders or ())) - OPENAI_GRADERS
+
+
+def _grader(detail: Any) -> Mapping[str, Any] | None:
+    grader = detail.get("grader") if isinstance(detail, Mapping) else None
+    return grader if isinstance(grader, Mapping) else None
+
+
+def _grader_failures(detail: Any, host: hosts.Host) -> Iterator[tuple[str, str]]:
+    """A reinforcement grader the host does not take, naming the host and the hosts that do;
+    a `lambda` grader's shape and ARN."""
+    grader = _grader(detail)
+    kind = grader.get("type") if grader else None
+    if not isinstance(kind, str) or is_unknown(kind):
+        return
+    path = "method.reinforcement.grader"
+    allowed = host.graders
+    if (allowed is None and kind in OWN_GRADERS) or (allowed is not None and kind not in allowed):
+        takes = ", ".join(allowed) if allowed is not None else "OpenAI's grader types"
+        if kind in OPENAI_GRADERS:
+            what = f"OpenAI's {kind!r} grader"
+        else:
+            takers = " and ".join(h.title for h in hosts.HOSTS if kind in (h.graders or ()))
+            what = f"a {kind!r} grader" + (f" (only {takers} does)" if takers else "")
+        yield f"{path}.type", f"{host.title} does not take {what}; it takes {takes}"
+        return
+    if kind != "lambda" or grader is None:
+        return
+    for key in sorted(set(grader) - {"type", "lambda", "name"}):
+        yield f"{path}.{key}", "unknown property; a lambda grader is {type, lambda: {function}}"
+    inner = grader.get("lambda")
+    function = inner.get("function") if isinstance(inner, Mapping) else None
+    if is_unknown(function):
+        return
+    if not isinstance(function, str) or not hosts.LAMBDA_ARN.fullmatch(function):
+        yield (
+            f"{path}.lambda.function",
+            f"got {json.dumps(function)}; must be an AWS Lambda function's ARN, "
+            "arn:aws:lambda:REGION:ACCOUNT:function:NAME",
+        )
 
 
 def _extra_body_failures(extra: Any, host: hosts.Host) -> Iterator[tuple[str, str]]:
@@ -426,6 +495,9 @@ def validate(
     }
     spec = {k: v for k, v in spec.items() if not _is_sentinel(props[k])}
     unknown_required = {k for k in ("model", "training_file") if _is_sentinel(props.get(k))}
+    method = spec.get("method")
+    grader = _grader(method.get("reinforcement") if isinstance(method, Mapping) else None)
+    own_grader = grader is not None and grader.get("type") in OWN_GRADERS  # checked by the row
     openai_view = _schema_view({k: v for k, v in spec.items() if k in fields}, host)
     failures = list(host_failures(spec, host))
     failures += list(shapes.for_host(host).failures(spec))
@@ -433,6 +505,7 @@ def validate(
         (path, reason)
         for path, reason in _schema_failures(openai_view)
         if not (reason == "is required" and path in unknown_required)
+        and not (own_grader and path == "method.reinforcement.grader")
         and not path.startswith("metadata")
     ]
     failures.extend(_metadata_failures(spec.get("metadata")))

@@ -69,6 +69,23 @@ def _prices(host: hosts.Host) -> str:
     return "not tabled: no estimate" if host.price_note else "unknown: no estimate"
 
 
+def _graders(host: hosts.Host) -> str:
+    if "reinforcement" not in host.methods:
+        return "—"
+    return _code(list(host.graders)) if host.graders is not None else "OpenAI's"
+
+
+def _marker(host: hosts.Host) -> str:
+    """Where a job's marker lives (what a lost create answer is recognised by)."""
+    if "metadata" in host.echoes:
+        filtered = "list filtered by it" if host.lists_by_metadata else "list read page by page"
+        return f"`metadata` ({filtered})"
+    echoed = _code([f for f in host.echoes if f not in ("seed", "integrations")])
+    if "seed" in host.echoes:
+        return f"`seed` when none is declared, else what it echoes ({echoed}): weaker"
+    return f"none: what it echoes ({echoed}), weaker (preview warns)"
+
+
 def render() -> str:
     """The table, one column per host."""
     rows: list[tuple[str, ...]] = [
@@ -91,12 +108,21 @@ def render() -> str:
                 for h in hosts.HOSTS
             ),
         ),
+        ("reinforcement graders", *(_graders(h) for h in hosts.HOSTS)),
+        ("job's marker (lost create answers)", *(_marker(h) for h in hosts.HOSTS)),
+        (
+            "training examples",
+            *(
+                f"{h.example_limits[0]:,} to {h.example_limits[1]:,}" if h.example_limits else "—"
+                for h in hosts.HOSTS
+            ),
+        ),
         ("pause / resume", *(_pause(h) for h in hosts.HOSTS)),
         ("`result_model` is", *(_result(h) for h in hosts.HOSTS)),
         (
             "suffix",
             *(
-                f"≤ {h.suffix_max} chars"
+                (f"≤ {h.suffix_max} chars" if h.suffix_max else "none (refused in preview)")
                 + (f", no {_code(list(h.suffix_forbidden))}" if h.suffix_forbidden else "")
                 for h in hosts.HOSTS
             ),

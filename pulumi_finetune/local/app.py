@@ -544,11 +544,17 @@ class LocalApp:
 
     # ------------------------------------------------------------------ models
 
+    def _dated(self, model: JSON) -> JSON:
+        """A model object with the `shutdown_date` its retirement gives (`--retire-model`)."""
+        day = self.wind_down.shutdown_date(str(model["id"]))
+        return {**model, "shutdown_date": day} if day else model
+
     def h_list_models(self, request: Request, args: dict[str, str]) -> Response:
-        return _json({"object": "list", "data": self.store.list_models()})
+        models = [self._dated(m) for m in self.store.list_models()]
+        return _json({"object": "list", "data": models})
 
     def h_retrieve_model(self, request: Request, args: dict[str, str]) -> Response:
-        return _json(self.store.retrieve_model(args["model"]))
+        return _json(self._dated(self.store.retrieve_model(args["model"])))
 
     def h_delete_model(self, request: Request, args: dict[str, str]) -> Response:
         return _json(self.store.delete_model(args["model"]))

@@ -1,4 +1,4 @@
-"""Which host the local endpoint plays (`--flavor openai|azure|nebius`), one row each.
+"""Which host the local endpoint plays (`--flavor openai|azure|nebius|bedrock`), one row each.
 
 A flavor is the host's row in `pulumi_finetune.hosts` (where the API lives, how it takes
 credentials, its create fields, hyperparameters and methods, what it cannot do, its id and error
@@ -20,11 +20,26 @@ What each flavor follows, and where its documentation was read:
 - nebius: Nebius Token Factory's API reference (docs.tokenfactory.nebius.com
   `api-reference/fine-tuning/`: its hyperparameters, `tags`, `from_checkpoint`, `trained_steps`
   and `total_steps`, no `fine_tuned_model`, FastAPI's `{"detail": ...}` errors with 422 for a
-  body that breaks the schema; no pause or resume route).
+  body that breaks the schema; no pause or resume route). Its job object has no `metadata`
+  and its list no metadata filter: a `metadata` sent is dropped (FastAPI ignores a field its
+  model lacks), never stored, echoed or filtered by.
+- bedrock: Amazon Bedrock's OpenAI-compatible endpoint (docs.aws.amazon.com/bedrock userguide
+  `fine-tuning-openai-apis`, `fine-tuning-openai-job-create`, `rft-prepare-data-open-weight`):
+  reinforcement only, on openai.gpt-oss-20b and qwen.qwen3-32b, with a `lambda` grader
+  (`{"type": "lambda", "lambda": {"function": ARN}}`) and no other; no `suffix` (400); 100 to
+  20,000 training examples; no pause, no model delete, no `/uploads`. Its pages show neither
+  `metadata` nor `seed` on a job: both are taken and dropped. The fine-tuned model is callable
+  at once (listed under `/models`); the pages give no form for its id, so the flavor uses
+  OpenAI's. The lambda grader is **simulated**: the endpoint cannot call AWS, so it checks the
+  grader's shape and ARN, keeps it on the job, and invents the reward metrics as it does for
+  every grader (no function is invoked and nothing reaches AWS).
 - together: Together AI's OpenAPI description (togethercomputer/openapi `openapi.yaml`, commit
   090263a): its own routes and objects (`/fine-tunes`, `/files/upload`, `FinetuneResponse`,
   ...), served by `pulumi_finetune.local.together`; defaults of its hyperparameters from the
   create schema (LoRA rank and alpha, which depend on the model, are the flavor's choice).
+
+Every flavor returns, of the create request, only what its host's documented job object does
+(the row's `echoes`); the rest is taken and dropped.
 """
 
 from __future__ import annotations
@@ -35,13 +50,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import hosts
-from ..models import OPEN_SNAPSHOTS, SNAPSHOTS
+from ..models import BEDROCK_SNAPSHOTS, OPEN_SNAPSHOTS, SNAPSHOTS
 from .errors import APIError, InvalidRequest
 
 JSON = dict[str, Any]
 
 #: Reinforcement graders Azure's v1 spec accepts (`AzureFineTuneReinforcementMethod.grader`).
-AZURE_GRADERS = ("string_check", "text_similarity", "score_model", "multi")
+AZURE_GRADERS = hosts.AZURE.graders
 
 # Defaults of Nebius's hyperparameters, from the example in its create-job reference.
 NEBIUS_DEFAULTS: dict[str, Any] = {
@@ -96,12 +111,15 @@ class Flavor:
     aliases: Mapping[str, str] = field(default_factory=dict)
     hyperparameter_defaults: Mapping[str, Any] = field(default_factory=dict)
     """Defaults of the host's own hyperparameters (OpenAI's are resolved in `validation`)."""
-    graders: tuple[str, ...] | None = None
-    """Reinforcement grader types taken; None for all of OpenAI's."""
 
     @property
     def name(self) -> str:
         return self.host.name
+
+    @property
+    def graders(self) -> tuple[str, ...] | None:
+        """Reinforcement grader types taken; None for all of OpenAI's (the host's row)."""
+        return self.host.graders
 
     @property
     def has_fine_tuned_models(self) -> bool:
@@ -166,19 +184,19 @@ AZURE = Flavor(
     hosts.AZURE,
     base_models={s.id: s.created for s in SNAPSHOTS},
     aliases={s.alias: s.id for s in SNAPSHOTS if s.alias},
-    graders=AZURE_GRADERS,
 )
 NEBIUS = Flavor(
     hosts.NEBIUS,
     base_models={s.id: s.created for s in OPEN_SNAPSHOTS},
     hyperparameter_defaults=NEBIUS_DEFAULTS,
 )
+BEDROCK = Flavor(hosts.BEDROCK, base_models={s.id: s.created for s in BEDROCK_SNAPSHOTS})
 TOGETHER = Flavor(
     hosts.TOGETHER,
     base_models={s.id: s.created for s in OPEN_SNAPSHOTS},
     hyperparameter_defaults=TOGETHER_DEFAULTS,
 )
-FLAVORS: dict[str, Flavor] = {f.name: f for f in (OPENAI, AZURE, NEBIUS, TOGETHER)}
+FLAVORS: dict[str, Flavor] = {f.name: f for f in (OPENAI, AZURE, NEBIUS, BEDROCK, TOGETHER)}
 
 
 def by_name(name: str) -> Flavor:

@@ -233,6 +233,8 @@ def _check_extras(body: dict[str, Any], flavor: Flavor) -> dict[str, Any]:
 def _check_suffix(suffix: object, host: hosts.Host) -> None:
     if suffix is None:
         return
+    if not host.suffix_max:
+        raise InvalidRequest("'suffix' is not supported.", param="suffix")
     if not isinstance(suffix, str) or not 1 <= len(suffix) <= host.suffix_max:
         raise InvalidRequest(
             f"'suffix' must be a string of 1 to {host.suffix_max} characters.", param="suffix"
@@ -241,6 +243,21 @@ def _check_suffix(suffix: object, host: hosts.Host) -> None:
     if bad:
         raise InvalidRequest(
             f"'suffix' may not contain {' '.join(repr(c) for c in bad)}.", param="suffix"
+        )
+
+
+#: Amazon Bedrock's grader: an AWS Lambda function (simulated: never invoked, see `flavors`).
+LAMBDA = ("lambda",)
+
+
+def _check_lambda_grader(grader: dict[str, Any]) -> None:
+    inner = grader.get("lambda")
+    function = inner.get("function") if isinstance(inner, dict) else None
+    if not isinstance(function, str) or not hosts.LAMBDA_ARN.fullmatch(function):
+        raise InvalidRequest(
+            "'method.reinforcement.grader.lambda.function' must be the ARN of an AWS Lambda "
+            "function.",
+            param="method.reinforcement.grader.lambda.function",
         )
 
 
@@ -335,12 +352,16 @@ def parse_create_job(body: object, flavor: Flavor = OPENAI) -> JobRequest:
                     param="method.reinforcement.grader",
                 )
             grader = dict(grader_value)
-            if flavor.graders is not None and grader["type"] not in flavor.graders:
+            if (flavor.graders is None and grader["type"] in LAMBDA) or (
+                flavor.graders is not None and grader["type"] not in flavor.graders
+            ):
+                takes = ", ".join(flavor.graders or ()) or "OpenAI's grader types"
                 raise InvalidRequest(
-                    f"Grader type '{grader['type']}' is not supported; use one of "
-                    f"{', '.join(flavor.graders)}.",
+                    f"Grader type '{grader['type']}' is not supported; use one of {takes}.",
                     param="method.reinforcement.grader.type",
                 )
+            if grader["type"] in LAMBDA:
+                _check_lambda_grader(grader)
     return JobRequest(
         model=model,
         training_file=training_file,

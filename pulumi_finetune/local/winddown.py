@@ -136,6 +136,12 @@ class WindDown:
                 code="model_not_found",
             )
 
+    def shutdown_date(self, model: str) -> str | None:
+        """The day `model` (a base or a model fine-tuned from one) retires, for its model
+        object's `shutdown_date` (OpenAI's deprecations page); None when it has none."""
+        day = self.retirements.get(_base(model) or "")
+        return day.isoformat() if day is not None else None
+
     def guard(self, handler: str, request: Request, args: dict[str, str], now: float) -> None:
         """Refuse what the wind-down forbids, before the route's handler runs."""
         if handler == "create_job":

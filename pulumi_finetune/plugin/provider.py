@@ -62,7 +62,7 @@ from .. import identity, settings
 from ..prices import CONFIG_NAME as PRICES_CONFIG
 from ..providers import common, waiting
 from ..providers.file import TrainingFileProvider
-from ..providers.job import TERMINAL_STATUSES, FineTuningJobProvider
+from ..providers.job import TERMINAL_STATUSES, FineTuningJobProvider, StackListings
 from ..schema import FINE_TUNING_JOB, TRAINING_DATA, TRAINING_FILE, TRAINING_PRICES, Kind, Table
 from ..spec import is_unknown
 from . import schema as package
@@ -105,13 +105,22 @@ def _internal(table: Table) -> tuple[str, ...]:
     return tuple(a.name for a in table.attributes if a.kind is Kind.INTERNAL)
 
 
+def _jobs_provider() -> FineTuningJobProvider:
+    """The job provider of this process: its creates share one listing of the stack's marked
+    jobs (kept current as it creates), so an `up` of N new jobs makes N creates plus the
+    listing's pages, not N lookups besides."""
+    provider = FineTuningJobProvider()
+    provider.listings = StackListings()
+    return provider
+
+
 class FinetuneProvider(Provider):
     """Serves FineTuningJob and TrainingFile through their dynamic providers' logic."""
 
     def __init__(self) -> None:
         super().__init__()
         self.cores: dict[str, common.TableProvider] = {
-            package.token(FINE_TUNING_JOB): FineTuningJobProvider(),
+            package.token(FINE_TUNING_JOB): _jobs_provider(),
             package.token(TRAINING_FILE): TrainingFileProvider(),
         }
         self.pool = ThreadPoolExecutor(MAX_THREADS, thread_name_prefix="finetune")

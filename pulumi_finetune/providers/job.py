@@ -4,11 +4,13 @@ Runs in Pulumi's provider process. The object Pulumi pickles into state holds no
 (and the key) arrive through `configure()` in the provider process.
 
 How a job is started exactly once: see `pulumi_finetune.identity`. Every job carries a marker
-in its metadata (one of the 16 slots; `check` keeps the user to 15) that names the stack instance,
-the resource and the spec. `create` lists the jobs with that marker before posting, and again
-whenever a post may have taken effect without an answer (5xx, dropped connection, timeout), and
-adopts an *orphan* instead of posting (again). That covers lost responses and runs killed
-mid-create or mid-wait. A marked job is adopted only if
+that names the stack instance, the resource and the spec, where its host keeps one (in its
+metadata, one of the 16 slots, `check` keeping the user to 15; else in its seed), or is
+recognised by what its host echoes. `create` lists the jobs with that marker before posting,
+and again whenever a post may have taken effect without an answer (5xx, dropped connection,
+timeout), and adopts an *orphan* instead of posting (again). That covers lost responses and
+runs killed mid-create or mid-wait. A process that serves many creates (the plugin) lists the
+stack's marked jobs once instead (`StackListings`). A marked job is adopted only if
 - it is not the job the stack's state records for this resource (the one `pulumi up --replace`
   replaces), nor older than it (earlier incarnations),
 - it is not failed or cancelled, and a succeeded job's model still exists.
@@ -28,8 +30,10 @@ from __future__ import annotations
 import contextlib
 import random
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
@@ -45,6 +49,7 @@ from ..errors import (
     NotFoundError,
     SettingsError,
 )
+from ..models import base_model
 from ..prices import CONFIG_NAME as PRICES_CONFIG
 from ..prices import estimate
 from ..prices import training_price as model_price
@@ -57,11 +62,15 @@ from .failures import EXPLANATION, explained
 if TYPE_CHECKING:
     from ..client import Client
 
+# `pausing`: OpenAI's job on its way to `paused` (its create-job reference, 2026-11).
 ACTIVE_STATUSES = frozenset(
-    {"validating_files", "queued", "running", "paused", "pending", "created"}
+    {"validating_files", "queued", "running", "pausing", "paused", "pending", "created"}
 )
+PAUSED_STATUSES = frozenset({"pausing", "paused"})
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 NOT_ADOPTABLE = frozenset({"failed", "cancelled"})
+# How much older than its training file a job is still looked at (see `_Orphans.floor`).
+FLOOR_MARGIN_SECONDS = 3600.0
 
 DESTROY_BEHAVIOURS = ("cancel", "keep", "delete_model")
 SPEC_OUTPUT = "spec"
@@ -83,7 +92,7 @@ def job_outputs(job: Mapping[str, Any], table: Table = FINE_TUNING_JOB) -> dict[
     if not isinstance(error, Mapping) or not any(error.get(k) for k in ("code", "message")):
         outs["error"] = table["error"].absent
     if job.get("status") in ACTIVE_STATUSES:
-        outs["paused"] = job.get("status") == "paused"  # drift shows on refresh
+        outs["paused"] = job.get("status") in PAUSED_STATUSES  # drift shows on refresh
     return table.stable(outs)
 
 
@@ -168,6 +177,24 @@ def _live_outputs(client: Client, job: Mapping[str, Any]) -> dict[str, Any]:
     return outs
 
 
+def _shutdown_date(client: Client, model: Any) -> str:
+    """The `shutdown_date` the host's model object gives for the job's base model (OpenAI's
+    deprecations page: YYYY-MM-DD or null), "" where it gives none or has no such route. Read
+    on refresh only, where requests are made anyway."""
+    if not isinstance(model, str) or not model:
+        return ""
+    try:
+        found = client.retrieve_model(model).get("shutdown_date")
+    except FinetuneError:
+        return ""
+    if isinstance(found, int | float) and not isinstance(found, bool):
+        return datetime.fromtimestamp(found, UTC).date().isoformat()
+    if isinstance(found, str):
+        with contextlib.suppress(ValueError):
+            return date.fromisoformat(found[:10]).isoformat()
+    return ""
+
+
 def _mapping(value: Any) -> Mapping[str, Any] | None:
     return value if isinstance(value, Mapping) else None
 
@@ -211,6 +238,23 @@ def _estimate(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return outputs
 
 
+def _example_limit_failures(
+    inputs: Mapping[str, Any], host: hosts.Host
+) -> Iterator[tuple[str, str]]:
+    """A training file with fewer or more examples than the host's documentation allows."""
+    data = inputs.get(TRAINING_DATA)
+    if host.example_limits is None or not isinstance(data, Mapping) or jobspec.is_unknown(data):
+        return
+    count = _count(data.get("example_count"))
+    fewest, most = host.example_limits
+    if count is not None and not fewest <= count <= most:
+        yield (
+            "training_file",
+            f"has {count:,} examples; {host.title} trains on {fewest:,} to {most:,} "
+            "(its documentation)",
+        )
+
+
 def _price_failures(prices: Any) -> Iterator[tuple[str, str]]:
     if prices is None or jobspec.is_unknown(prices):
         return
@@ -223,10 +267,48 @@ def _price_failures(prices: Any) -> Iterator[tuple[str, str]]:
             yield f"{where}.{model}", f"got {price!r}; must be a number of USD per 1M tokens"
 
 
+class StackListing:
+    """The marked jobs of one stack instance at one endpoint: listed once (one filtered listing,
+    its pages), then kept current with the jobs this process creates."""
+
+    def __init__(self, client: Client, stack: str) -> None:
+        self.jobs = list(client.list_jobs(metadata={jobspec.STACK_KEY: stack}))
+        self.lock = threading.Lock()
+
+    def add(self, job: Mapping[str, Any]) -> None:
+        with self.lock:
+            self.jobs.append(dict(job))
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.jobs)
+
+
+class StackListings:
+    """One `StackListing` per (endpoint, stack instance) for a long-lived process (the plugin:
+    one process serves every create of a `pulumi up`), so creating many jobs makes one listing
+    of the stack's marked jobs rather than one lookup per job."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_key: dict[tuple[str, str], StackListing] = {}
+
+    def of(self, client: Client, stack: str) -> StackListing:
+        key = (str(client.settings.base_url), stack)
+        with self.lock:  # the first create lists; the others wait for it, then share it
+            found = self.by_key.get(key)
+            if found is None:
+                found = self.by_key[key] = StackListing(client, stack)
+            return found
+
+
 class FineTuningJobProvider(common.TableProvider):
     """Pulumi dynamic provider for `pulumi_finetune.FineTuningJob`."""
 
     table = FINE_TUNING_JOB
+    listings: StackListings | None = None
+    """Set by a process that serves many creates (the plugin); the dynamic provider, pickled
+    into state, keeps none and looks each job's marker up on its own."""
 
     # -- check / diff: local only, no HTTP -----------------------------------------------------
 
@@ -298,8 +380,14 @@ class FineTuningJobProvider(common.TableProvider):
         failures.extend(common.check_connection_options(inputs))
         failures.extend(host_failures)
         failures.extend(_price_failures(inputs.get(TRAINING_PRICES)))
+        if recheck and host is not None:
+            failures.extend(_example_limit_failures(inputs, host))
         inputs.update(_estimate(inputs))
         failures.extend(self._check_dates(inputs, olds, unchanged))
+        if recheck and host is not None and not failures:
+            weaker = identity.weaker_guarantee(host, inputs.get("seed") is not None)
+            if weaker:
+                winddown.warn(inputs, [weaker])
         return failures
 
     def _check_dates(
@@ -323,6 +411,11 @@ class FineTuningJobProvider(common.TableProvider):
             overrides=overrides,
         )
         inputs["model_retires_on"] = found.retires_on
+        recorded = olds.get("model_retires_on")
+        if unchanged and same_host and isinstance(recorded, str) and recorded and not overrides:
+            # what the last refresh read from the host's model object (or the table then)
+            # stands until the next refresh: the host's word beats the table
+            inputs["model_retires_on"] = recorded
         if not found.failures:
             winddown.warn(inputs, found.warnings)
         return found.failures
@@ -416,17 +509,31 @@ class FineTuningJobProvider(common.TableProvider):
             str(props.get(identity.RESOURCE_KEY) or ""),
             jobspec.spec_hash(spec),
         )
+        host = _host(self, props)
         body = jobspec.wire_body(spec)
-        body["metadata"] = {**spec.get("metadata", {}), jobspec.MARKER_KEY: marker}
-        orphans = _Orphans(client, marker, props.get(identity.OWNED_JOB))
+        place = identity.marker_place(host, spec.get("seed") is not None)
+        stack = identity.stack_marker(str(props.get(identity.STACK_INSTANCE) or ""))
+        if place == "metadata":
+            metadata = {**spec.get("metadata", {}), jobspec.MARKER_KEY: marker}
+            if stack and len(metadata) < 16:  # a user with 15 pairs keeps them all
+                metadata[jobspec.STACK_KEY] = stack
+            body["metadata"] = metadata
+        elif place == "seed":
+            body["seed"] = identity.marker_seed(marker)
+        orphans = _Orphans(client, host, place, marker, body, props.get(identity.OWNED_JOB))
+        listing = self.listings.of(client, stack) if self.listings and stack else None
+        orphans.shared = listing if jobspec.STACK_KEY in body.get("metadata", {}) else None
         found = orphans.find()
         if found is not None:
             return found
         try:
-            return _create_once(client, body, orphans)
+            job = _create_once(client, body, orphans)
+            if listing is not None:
+                listing.add(job)
+            return job
         except APIError as exc:
-            host = str(props.get("host") or common.host_of(self, props))
-            why = winddown.refusal(exc, host, spec.get("model"), props.get(LIFECYCLE))
+            name = str(props.get("host") or common.host_of(self, props))
+            why = winddown.refusal(exc, name, spec.get("model"), props.get(LIFECYCLE))
             if why:
                 setattr(exc, EXPLANATION, why)
             raise
@@ -453,16 +560,20 @@ class FineTuningJobProvider(common.TableProvider):
             except NotFoundError:
                 return ReadResult("", {})
             live = _live_outputs(client, job)
+            shutdown = _shutdown_date(client, job.get("model"))
         outs = {**common.inputs_of(props), **job_outputs(job, self.table), **live}
         outs.setdefault(SPEC_OUTPUT, jobspec.api_spec(props, self.table.api_fields))
         outs["host"] = outs.get("host") or common.host_of(self, props)
         outs.update(_host_outputs(self, job, outs, {**props, "host": outs["host"]}))
         if outs["pause_reason"] and not props.get("pause_reason"):
             _say(props, f"job {id_} is paused: {outs['pause_reason']}")
-        retires = lifecycle.retires_on(
-            str(outs["host"]), job.get("model"), _mapping(props.get(LIFECYCLE))
+        overrides = _mapping(props.get(LIFECYCLE))
+        retires = lifecycle.retires_on(str(outs["host"]), job.get("model"), overrides)
+        overridden = retires is not None and retires.source.startswith("stack config")
+        # The stack's own override first, then the host's word, then the table.
+        outs["model_retires_on"] = (
+            retires.day if retires and (overridden or not shutdown) else shutdown or ""
         )
-        outs["model_retires_on"] = retires.day if retires else ""
         return ReadResult(id_, self.table.stable(outs))
 
     @explained("Unable to update the fine-tuning job", common.base_url_of)
@@ -547,21 +658,81 @@ def _moved_away(
 
 
 class _Orphans:
-    """Finds the jobs `create` may adopt: marked, not the job the stack's state records for this
+    """Finds the jobs `create` may adopt: this resource's (by its marker, or by what the host
+    echoes: see `pulumi_finetune.identity`), not the job the stack's state records for this
     resource nor older than it, not failed or cancelled, and (if succeeded) with a live model."""
 
-    def __init__(self, client: Client, marker: str, owned: Any) -> None:
+    def __init__(
+        self,
+        client: Client,
+        host: hosts.Host,
+        place: identity.Place,
+        marker: str,
+        body: Mapping[str, Any],
+        owned: Any,
+    ) -> None:
         self.client = client
+        self.host = host
+        self.place = place
         self.marker = marker
+        self.body = body
         self.owned = owned if isinstance(owned, Mapping) else None
+        self.shared: StackListing | None = None
+        """The stack's marked jobs as listed once for the process (before any post only)."""
+        self.seen: set[str] | None = None
+        """Ids of the jobs listed before the first post (they are not a lost answer's job)."""
+        self._floor: float | None = None
 
-    def marked(self) -> list[dict[str, Any]]:
-        """Every job carrying the marker (the filter is re-checked: a server may ignore it)."""
-        return [
-            job
-            for job in self.client.list_jobs(metadata={jobspec.MARKER_KEY: self.marker})
-            if (job.get("metadata") or {}).get(jobspec.MARKER_KEY) == self.marker
-        ]
+    def floor(self) -> float:
+        """No job of this spec was created before its training file (the host's own clock on
+        both sides), nor is one older than the job the state owns adoptable."""
+        if self._floor is None:
+            created = (self.owned or {}).get("created_at")
+            floor = float(created) if isinstance(created, int | float) else 0.0
+            with contextlib.suppress(FinetuneError):
+                uploaded = self.client.retrieve_file(str(self.body.get("training_file"))).get(
+                    "created_at"
+                )
+                if isinstance(uploaded, int | float) and not isinstance(uploaded, bool):
+                    # an hour's margin: the host's file and job services keep their own clocks
+                    floor = max(floor, float(uploaded) - FLOOR_MARGIN_SECONDS)
+            self._floor = floor
+        return self._floor
+
+    def listed(self, posted: bool = False) -> Iterator[dict[str, Any]]:
+        """The jobs that could be this resource's: the stack's shared listing (before a post),
+        else filtered by the marker where the host's list takes the filter, else every job
+        newest first down to `floor`."""
+        if self.shared is not None and not posted:
+            for job in self.shared.snapshot():
+                if self.carries(job):  # as listed: read again, its status may have moved on
+                    with contextlib.suppress(NotFoundError):
+                        yield self.client.retrieve_job(str(job["id"]))
+            return
+        if self.place == "metadata" and self.host.lists_by_metadata:
+            yield from self.client.list_jobs(metadata={jobspec.MARKER_KEY: self.marker})
+            return
+        floor = self.floor()
+        for job in self.client.list_jobs():
+            created = job.get("created_at")
+            if isinstance(created, int | float) and created < floor:
+                return  # newest first: nothing older can be this spec's
+            yield job
+
+    def carries(self, job: Mapping[str, Any]) -> bool:
+        if self.place == "metadata":
+            # the filter is re-checked: a server may ignore it
+            return (job.get("metadata") or {}).get(jobspec.MARKER_KEY) == self.marker
+        if self.place == "seed" and job.get("seed") != self.body.get("seed"):
+            return False
+        return _echoes_match(self.body, job, self.host)
+
+    def marked(self, posted: bool = False) -> list[dict[str, Any]]:
+        """Every job carrying the marker (or echoing the request, where there is none)."""
+        jobs = list(self.listed(posted))
+        if self.seen is None:
+            self.seen = {str(job.get("id")) for job in jobs}
+        return [job for job in jobs if self.carries(job)]
 
     def adoptable(self, job: Mapping[str, Any]) -> bool:
         if job.get("status") in NOT_ADOPTABLE:
@@ -585,15 +756,65 @@ class _Orphans:
                 return False  # its model was deleted (on_destroy=delete_model): not reusable
         return True
 
-    def all(self) -> list[dict[str, Any]]:
-        return [job for job in self.marked() if self.adoptable(job)]
+    def all(self, posted: bool = False) -> list[dict[str, Any]]:
+        """The adoptable jobs; `posted`: after a post, where only a marker or a job the first
+        listing did not hold tells this resource's job from one that echoes the same."""
+        seen = (self.seen or set()) if posted and self.place == "echoes" else set()
+        marked = self.marked(posted)
+        return [job for job in marked if job["id"] not in seen and self.adoptable(job)]
 
-    def find(self) -> dict[str, Any] | None:
-        """The newest adoptable job, if any."""
-        candidates = self.all()
+    def find(self, posted: bool = False) -> dict[str, Any] | None:
+        """The newest adoptable job, if any. Where only echoes tell, two candidates are two
+        jobs that cannot be told apart: an error, and nothing is posted."""
+        candidates = self.all(posted)
         if not candidates:
             return None
+        if self.place == "echoes" and len(candidates) > 1:
+            ids = ", ".join(sorted(str(job["id"]) for job in candidates))
+            raise FinetuneError(
+                f"{len(candidates)} fine-tuning jobs on {self.host.title} match this resource's "
+                f"request ({ids}), and the host keeps no marker to tell which is its own; nothing "
+                "was created. Set adopt_job_id to the one this resource owns (and cancel the "
+                "others if they are no one's)"
+            )
         return max(candidates, key=lambda job: (job.get("created_at") or 0, job["id"]))
+
+
+def _matches(declared: Any, live: Any) -> bool:
+    """Whether what the host returns agrees with what was sent: every declared key of an object
+    (the host fills in defaults and resolves "auto"), the value itself otherwise."""
+    if isinstance(declared, Mapping) and isinstance(live, Mapping):
+        return all(
+            _matches(value, live.get(key))
+            for key, value in declared.items()
+            if value != "auto" and key in live
+        )
+    return bool(declared == live)
+
+
+def _echoes_match(body: Mapping[str, Any], job: Mapping[str, Any], host: hosts.Host) -> bool:
+    """Whether `job` echoes the request `body` in every field the host returns."""
+    if job.get("training_file") != body.get("training_file"):
+        return False
+    if base_model(str(job.get("model") or "")) != base_model(str(body.get("model") or "")):
+        return False
+    for name in ("validation_file", "suffix"):
+        if name in host.echoes and (job.get(name) or None) != (body.get(name) or None):
+            return False
+    if "seed" in host.echoes and "seed" in body and job.get("seed") != body.get("seed"):
+        return False
+    method = body.get("method") or {"type": "supervised"}
+    live = job.get("method")
+    if "method" in host.echoes and isinstance(live, Mapping) and isinstance(method, Mapping):
+        if (live.get("type") or "supervised") != method.get("type"):
+            return False
+        kind = str(method.get("type"))
+        if not _matches(method.get(kind) or {}, live.get(kind) or {}):
+            return False
+    hyper = body.get("hyperparameters")
+    if "hyperparameters" in host.echoes and isinstance(hyper, Mapping):
+        return _matches(hyper, job.get("hyperparameters") or {})
+    return True
 
 
 def _create_once(
@@ -604,8 +825,9 @@ def _create_once(
     Only a failure that may have taken effect (5xx, a connection dropped after sending, a
     timeout) leads to the search; 429 and connection refusals are retried inside the client,
     other 4xx (insufficient_quota among them) are raised at once. A post that succeeds after an
-    ambiguous failure is followed by one more search: a job that the earlier attempt did create
-    but the list did not show yet is cancelled, so exactly one job is left running.
+    ambiguous failure is followed by one more search: a marked job that the earlier attempt did
+    create but the list did not show yet is cancelled, so exactly one job is left running. Where
+    the host keeps no marker such a job is not cancelled (it might be another's): it is named.
     """
     from ..client import is_ambiguous
 
@@ -618,14 +840,25 @@ def _create_once(
                 raise
             ambiguous = True
             time.sleep(min(8.0, 0.5 * 2.0**attempt) * (1 - 0.25 * random.random()))
-            found = orphans.find()
+            found = orphans.find(posted=True)
             if found is not None:
                 return found
             continue
         if ambiguous:
-            for late in orphans.all():
-                if late["id"] != job["id"] and late.get("status") not in TERMINAL_STATUSES:
-                    _cancel_until_stopped(client, late)
+            for late in orphans.all(posted=True):
+                if late["id"] == job["id"] or late.get("status") in TERMINAL_STATUSES:
+                    continue
+                if orphans.place == "echoes":
+                    print(
+                        f"fine-tuning job {late['id']} echoes the request of job {job['id']} "
+                        "and appeared after a create whose answer was lost; the host keeps no "
+                        "marker to tell whose it is, so it is left running: cancel it if it is "
+                        "no one's",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    continue
+                _cancel_until_stopped(client, late)
         return job
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
@@ -639,7 +872,7 @@ def _pause_when_running(
     recorded as seen; the next `pulumi up --refresh` pauses it."""
     deadline = time.monotonic() + timeout
     cadence = waiting.Cadence()
-    while job.get("status") not in TERMINAL_STATUSES and job.get("status") != "paused":
+    while job.get("status") not in TERMINAL_STATUSES | PAUSED_STATUSES:
         if job.get("status") == "running":
             try:
                 return client.pause_job(str(job["id"]))

@@ -4,16 +4,19 @@ real pulumi CLI, against the local endpoint (Azure: up to its first request)."""
 from __future__ import annotations
 
 import re
+import secrets
 import shutil
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from pulumi_finetune.local.testing import Project, Result
+from pulumi_finetune.local.server import LocalEndpoint
+from pulumi_finetune.local.testing import EndpointClient, Project, Result
 
 from .conftest import REPO, Endpoint
 
@@ -76,23 +79,36 @@ def test_dpo_example_trains_on_preference_pairs(fast_endpoint, example_project):
     assert_second_preview_is_unchanged(project)
 
 
-def test_reinforcement_example_sends_its_grader_with_a_reasoning_model(
-    fast_endpoint, example_project
-):
-    project = example_project("reinforcement", fast_endpoint)
+@pytest.fixture(scope="module")
+def bedrock_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The local endpoint playing Amazon Bedrock (its answers are Bedrock's, not OpenAI's
+    schema: no conformance check)."""
+    key = "sk-local-" + secrets.token_hex(16)
+    data = tmp_path_factory.mktemp("bedrock-endpoint")
+    with LocalEndpoint(data, key=key, clock_speed=500.0, flavor="bedrock") as server:
+        yield SimpleNamespace(
+            server=server, url=server.url, key=key, api=EndpointClient(server.url, key)
+        )
 
-    jobs = up_and_collect_new_jobs(project, fast_endpoint)
+
+def test_reinforcement_example_trains_on_bedrock_with_a_lambda_grader(
+    bedrock_endpoint, example_project
+):
+    project = example_project("reinforcement", bedrock_endpoint)
+    project.pulumi("config", "set", "finetune:host", "bedrock")
+
+    jobs = up_and_collect_new_jobs(project, bedrock_endpoint)
 
     assert len(jobs) == 1, jobs
     job = jobs[0]
-    assert job["model"] == "o4-mini-2025-04-16"
-    assert job["validation_file"] and job["validation_file"] != job["training_file"]
+    assert job["model"] == "openai.gpt-oss-20b"
     assert job["method"]["type"] == "reinforcement"
     grader = job["method"]["reinforcement"]["grader"]
-    assert grader["type"] == "string_check"
-    assert grader["reference"] == "{{item.reference_answer}}"
+    assert grader["type"] == "lambda"
+    assert grader["lambda"]["function"].startswith("arn:aws:lambda:")
     assert job["status"] == "succeeded"
-    assert project.outputs()["model"] == job["fine_tuned_model"]
+    assert "metadata" not in job and "seed" not in job  # Bedrock's pages show neither
+    assert project.outputs()["model"] == job["fine_tuned_model"] != ""
     assert_second_preview_is_unchanged(project)
 
 

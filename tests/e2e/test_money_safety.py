@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_finetune import identity
+from pulumi_finetune import hosts, identity
 from pulumi_finetune.client import Client
 from pulumi_finetune.local.testing import Project, start_pulumi
 from pulumi_finetune.providers import job as job_provider
@@ -335,11 +335,11 @@ class LaggingList(job_provider._Orphans):
         super().__init__(*args)
         self.misses = 1
 
-    def find(self) -> dict[str, Any] | None:
+    def find(self, posted: bool = False) -> dict[str, Any] | None:
         if self.misses:
             self.misses -= 1
             return None
-        return super().find()
+        return super().find(posted)
 
 
 def client_for(ep: Endpoint) -> Client:
@@ -353,7 +353,8 @@ def test_a_create_that_posted_again_cancels_the_job_the_list_missed(ep):
         body = {"model": MODEL, "training_file": training_file, "metadata": {MARKER: marker}}
         ep.server.add_fault(CREATE, "commit_then_500")
 
-        job = job_provider._create_once(client, body, LaggingList(client, marker, NOTHING_OWNED))
+        orphans = LaggingList(client, hosts.COMPATIBLE, "metadata", marker, body, NOTHING_OWNED)
+        job = job_provider._create_once(client, body, orphans)
 
         jobs = {j["id"]: j for j in ep.api.jobs() if j["training_file"] == training_file}
     assert posts(ep) == 2 and len(jobs) == 2

@@ -10,6 +10,7 @@ import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.output import Unknown
 
+from pulumi_finetune import hosts
 from pulumi_finetune.errors import SettingsError
 from pulumi_finetune.providers.common import TableProvider
 from pulumi_finetune.providers.file import TrainingFileProvider
@@ -74,7 +75,7 @@ def test_an_unknown_host_fails_check_naming_the_known_ones() -> None:
     assert len(result.failures) == 1
     reason = result.failures[0].reason
     assert "host: finetune:host 'anthropic' is not a known host" in reason
-    assert "openai, azure, nebius, together, compatible" in reason
+    assert ", ".join(hosts.NAMES) in reason and "bedrock" in reason and "together" in reason
     with pytest.raises(SettingsError, match="host 'x' is not a known host"):
         resolve({"host": "x"}, {}, {})
 

@@ -37,7 +37,11 @@ def test_openai_dates_and_gates() -> None:
     retires = lifecycle.retires_on("openai", f"ft:{MINI}:org:bot:abc")  # a fine-tuned model
     assert retires is not None and retires.day == "2027-01-14"
     assert lifecycle.retires_on("openai", "gpt-4.1-mini").day == "2027-01-14"  # type: ignore[union-attr]
-    assert lifecycle.retires_on("openai", "gpt-4.1-nano-2025-04-14") is None  # one source only
+    # shut down on 2026-10-23 with o4-mini, reinforcement fine-tuning's only base at OpenAI
+    for retired in ("gpt-4.1-nano-2025-04-14", "o4-mini-2025-04-16", "ft:o4-mini-2025-04-16:o::x"):
+        fact = lifecycle.retires_on("openai", retired)
+        assert fact is not None and fact.day == "2026-10-23", retired
+        assert "medium confidence" in fact.source
     assert lifecycle.retires_on("compatible", MINI) is None
     assert lifecycle.jobs_end("compatible", MINI) is None
     assert lifecycle.jobs_end("nebius", "meta-llama/Llama-3.1-8B") is None
@@ -163,3 +167,11 @@ def test_a_refused_create_says_the_gates_and_the_fix() -> None:
     text = winddown.refusal(gone, "openai", MINI)
     assert text is not None and "retired on 2027-01-14" in text
     assert winddown.refusal(api_error(NotFoundError, code="file_not_found"), "openai", MINI) is None
+
+
+def test_openais_pausing_status_is_an_active_job_on_its_way_to_paused() -> None:
+    from pulumi_finetune.providers.job import ACTIVE_STATUSES, TERMINAL_STATUSES, job_outputs
+
+    job = {"id": "ftjob-1", "status": "pausing", "model": "gpt-4o-mini-2024-07-18"}
+    assert "pausing" in ACTIVE_STATUSES and "pausing" not in TERMINAL_STATUSES
+    assert job_outputs(job)["paused"] is True  # a refresh shows it paused, not drifting back

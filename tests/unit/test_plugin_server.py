@@ -146,7 +146,8 @@ def test_a_file_and_a_job_round_trip_with_pulumi_names_and_the_stack_instance(
     job_id, outs = plugin.create(JOB, "job", job_props)
     assert outs["job_id"] == job_id and outs["status"] == "validating_files"
     marker = identity.marker_for(STACK_PROVIDER_ID, "proj/dev/job", spec.spec_hash(outs["spec"]))
-    assert outs["metadata"] == {"pulumi_finetune": marker}
+    stack = identity.stack_marker(STACK_PROVIDER_ID)  # the stack's own, for one listing
+    assert outs["metadata"] == {"pulumi_finetune": marker, "pulumi_finetune_stack": stack}
 
 
 def test_cancel_stops_a_wait_at_once_and_the_job_is_recorded_partially_created(

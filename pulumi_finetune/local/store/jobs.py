@@ -16,6 +16,18 @@ from ..validation import JobRequest, resolve_hyperparameters
 from .db import JSON, Page, cursor_seq, from_json, to_json
 from .progress import Progress
 
+#: Fields of a job object that echo the create request beyond `model` and `training_file`:
+#: a flavor returns those its host's row lists in `echoes`.
+ECHOABLE = (
+    "validation_file",
+    "suffix",
+    "seed",
+    "hyperparameters",
+    "method",
+    "metadata",
+    "integrations",
+)
+
 
 class Jobs(Progress):
     """The fine-tuning jobs API."""
@@ -66,6 +78,13 @@ class Jobs(Progress):
         if req.validation_file is not None:
             self._training_file(req.validation_file, "validation_file")
         n_examples, tokens = self._count_examples(req.training_file)
+        limits = self.flavor.host.example_limits
+        if limits is not None and not limits[0] <= n_examples <= limits[1]:
+            raise InvalidRequest(
+                f"Training file {req.training_file} has {n_examples} examples; "
+                f"{limits[0]} to {limits[1]} are required.",
+                param="training_file",
+            )
         hyper = resolve_hyperparameters(
             req.method_type, req.hyperparameters, n_examples, self.flavor
         )
@@ -74,6 +93,7 @@ class Jobs(Progress):
             cost_cap = self.cost_cap_usd
         seed = req.seed if req.seed is not None else secrets.randbelow(2**31)
         job_id = new_id(self.flavor.host.job_id_prefix, 24)
+        echoes = self.flavor.host.echoes
         now = self.now()
         with self._tx() as db:
             db.execute(
@@ -90,7 +110,7 @@ class Jobs(Progress):
                     req.validation_file,
                     req.suffix,
                     seed,
-                    to_json(req.metadata),
+                    to_json(req.metadata if "metadata" in echoes else None),  # else dropped
                     to_json(req.integrations),
                     req.method_type,
                     to_json(hyper),
@@ -150,7 +170,13 @@ class Jobs(Progress):
             job["hyperparameters"] = hyper
             job["total_steps"] = plan.total_steps
             job["trained_steps"] = self._trained_steps(row, plan)
+        echoes = self.flavor.host.echoes
+        if "suffix" in echoes:
             job["suffix"] = row["suffix"]
+        # Of the request, only what the host's documented job object returns.
+        for name in ECHOABLE:
+            if name not in echoes:
+                job.pop(name, None)
         return job
 
     def _trained_steps(self, row: sqlite3.Row, plan: lifecycle.Plan) -> int:
@@ -183,6 +209,8 @@ class Jobs(Progress):
             else:
                 rows = db.execute("SELECT id, metadata FROM jobs ORDER BY seq DESC").fetchall()
         ids: list[str] = []
+        if not self.flavor.host.lists_by_metadata:
+            metadata = {}  # the host's list takes no metadata filter: it is ignored
         for r in rows:
             if metadata:
                 meta = from_json(r["metadata"]) or {}
