@@ -1,15 +1,28 @@
-"""Writes a generated block into README.md between `<!-- NAME:begin -->` and `<!-- NAME:end -->`."""
+"""Writes a generated block between `<!-- NAME:begin -->` and `<!-- NAME:end -->`, in whichever of
+README.md and docs/*.md holds those markers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def holder(name: str) -> Path | None:
+    """The page that holds block `name` (None when no page does)."""
+    begin = f"<!-- {name}:begin -->"
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        if begin in page.read_text():
+            return page
+    return None
 
 
 def replace_block(name: str, text: str) -> None:
+    page = holder(name)
+    if page is None:
+        print(f"no page holds <!-- {name}:begin -->: nothing written")
+        return
     begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
-    readme = README.read_text()
-    head, rest = readme.split(begin, 1)
+    head, rest = page.read_text().split(begin, 1)
     _, tail = rest.split(end, 1)
-    README.write_text(f"{head}{begin}\n{text.strip()}\n{end}{tail}")
+    page.write_text(f"{head}{begin}\n{text.strip()}\n{end}{tail}")

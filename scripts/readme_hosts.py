@@ -1,9 +1,9 @@
-"""Writes README.md's table of what works on each host, from the host rows in
+"""Writes docs/hosts.md's table of what works on each host, from the host rows in
 `pulumi_finetune/hosts.py` (between `<!-- hosts:begin -->` and `<!-- hosts:end -->`).
 
     python scripts/readme_hosts.py [--check]
 
-`--check` fails when the README's table is not what the rows say (a test runs it).
+`--check` fails when the page's table is not what the rows say (a test runs it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pulumi_finetune import hosts, shapes
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[1] / "docs" / "hosts.md"
 BEGIN, END = "<!-- hosts:begin -->", "<!-- hosts:end -->"
 
 
@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = f"{head}{BEGIN}\n{render()}\n{END}{tail}"
     if args.check:
         if wanted != readme:
-            print("README.md's hosts table is stale: run python scripts/readme_hosts.py")
+            print("docs/hosts.md's hosts table is stale: run python scripts/readme_hosts.py")
             return 1
         return 0
     README.write_text(wanted)

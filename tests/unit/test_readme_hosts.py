@@ -1,4 +1,4 @@
-"""README.md's table of what works on each host is the one the host rows give."""
+"""docs/hosts.md's table of what works on each host is the one the host rows give."""
 
 from __future__ import annotations
 
