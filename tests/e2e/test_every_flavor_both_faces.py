@@ -35,7 +35,8 @@ LEARNING_RATES = ("learning_rate", "learning_rate_multiplier")
 LAMBDA_UNTYPED = pytest.mark.xfail(
     strict=True,
     reason=(
-        "plugin face: sdk/schema.json's FineTuneReinforcementMethod.grader is a oneOf of "
+        "plugin face: the plugin's schema (GetSchema, as in sdk/schema.json) types "
+        "FineTuneReinforcementMethod.grader as a oneOf of "
         "GraderStringCheck/TextSimilarity/Python/ScoreModel/Multi with no lambda grader, so "
         "`pulumi up` of a Bedrock job fails YAML's type check ('Cannot assign {type, lambda: "
         "{function}} to Union<...>'); pulumi_finetune/plugin/schema.py must add the host rows' "
@@ -143,7 +144,8 @@ def test_every_guarantee_holds_on_each_flavor_and_face(
         assert host.server.stats()["requests"] == 0, host.server.stats()
 
         # 3. a refresh reads what the host returns, and that is no drift
-        project.refresh()
+        assert_no_changes(project.refresh().stdout)
+        assert output(project, "bot", "status") == "succeeded"
         host.server.reset_stats()
         assert_no_changes(project.preview().stdout)
         assert host.server.stats()["requests"] == 0, host.server.stats()
