@@ -63,6 +63,8 @@ DOCS: dict[str, str] = {
     "train_on_inputs": "also train on the prompt's tokens, not only the answer's",
     # graders
     "name": "the grader's name",
+    "GraderLambda.lambda": "the AWS Lambda function that scores each answer",
+    "function": "the Lambda function's ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME",
     "type": "the kind of object",
     "input": "the text graded: a template such as {{sample.output_text}}",
     "GraderScoreModel.input": "the messages sent to the scoring model, with templates",
@@ -136,6 +138,8 @@ TYPE_DOCS: dict[str, str] = {
     "GraderScoreModel": "Scores with a model's answer.",
     "GraderLabelModel": "Labels with a model; passing labels score 1.",
     "GraderMulti": "Combines the scores of several graders.",
+    "GraderLambda": "Scores with an AWS Lambda function (Amazon Bedrock).",
+    "GraderLambdaLambda": "The AWS Lambda function that scores.",
     "FineTuningJobIntegration": "An integration the job reports to.",
     "FineTuningJobIntegrationWandb": "A Weights & Biases run.",
     "FineTuningJobError": "Why a failed job failed.",
@@ -146,6 +150,25 @@ TYPE_DOCS: dict[str, str] = {
 #: Types of hosts' own `method.<type>` fields (`hosts.Host.method_fields`).
 HOST_METHOD_FIELDS: dict[str, dict[str, Any]] = {
     "response_format": {"type": "object"},
+}
+
+#: Shapes of graders some host takes that are not OpenAI's (`hosts.Host.graders`), as JSON
+#: Schema: Amazon Bedrock's `lambda` grader (docs.aws.amazon.com/bedrock/latest/userguide/
+#: fine-tuning-openai-job-create.html).
+HOST_GRADERS: dict[str, dict[str, Any]] = {
+    "lambda": {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "enum": ["lambda"]},
+            "name": {"type": "string"},
+            "lambda": {
+                "type": "object",
+                "properties": {"function": {"type": "string"}},
+                "required": ["function"],
+            },
+        },
+        "required": ["type", "lambda"],
+    },
 }
 
 _METRICS = {

@@ -107,7 +107,7 @@ CONFIG_DOCS: dict[str, str] = {
     "project": "OpenAI project header (else OPENAI_PROJECT_ID)",
     "azureToken": "a Microsoft Entra ID token for Azure OpenAI, sent instead of the key (else "
     "AZURE_OPENAI_AD_TOKEN); set with `pulumi config set --secret`",
-    "host": "whose API this is: openai, azure, nebius or compatible (else from the base URL)",
+    "host": f"whose API this is: {', '.join(hosts.NAMES)} (else from the base URL)",
     PRICES_CONFIG: "training prices by model, USD per 1M tokens, overriding the dated table",
 }
 
@@ -422,6 +422,24 @@ def _host_fields(shapes: Shapes, job: dict[str, Any], rows: tuple[hosts.Host, ..
         node = nested.HOST_METHOD_FIELDS.get(name)
         field = _host_field(name, shapes.type_of(node, {}, name) if node else None, hosts_titles)
         shapes.add_fields(shapes.referenced(method, kind), {name: field})
+    _host_graders(shapes, shapes.referenced(shapes.referenced(method, "reinforcement"), "grader"))
+
+
+def _host_graders(shapes: Shapes, grader: dict[str, Any]) -> None:
+    """Each grader type a host takes that is not OpenAI's (`hosts.Host.graders`, shaped by
+    `nested.HOST_GRADERS`) joins the reinforcement grader's union, named after its kind."""
+    members, mapping = grader.get("oneOf"), grader.get("discriminator", {}).get("mapping")
+    if not isinstance(members, list) or not isinstance(mapping, dict):
+        return
+    for kind in sorted({g for h in hosts.HOSTS for g in (h.graders or ())} - set(mapping)):
+        node = nested.HOST_GRADERS.get(kind)
+        if node is None:
+            continue
+        ref = shapes.type_of(node, {}, "Grader" + kind.title().replace("_", ""))
+        takers = " and ".join(h.title for h in hosts.HOSTS if kind in (h.graders or ()))
+        members.append(ref)
+        mapping[kind] = ref["$ref"]
+        grader["description"] = f"{grader.get('description', '')} ({kind}: {takers} only)".strip()
 
 
 def package_schema(tables: tuple[Table, ...] = TABLES) -> dict[str, Any]:

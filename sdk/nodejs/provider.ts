@@ -64,7 +64,7 @@ export interface ProviderArgs {
      */
     baseUrl?: pulumi.Input<string | undefined>;
     /**
-     * whose API this is: openai, azure, nebius or compatible (else from the base URL)
+     * whose API this is: openai, azure, nebius, bedrock, together, compatible (else from the base URL)
      */
     host?: pulumi.Input<string | undefined>;
     /**

@@ -30,29 +30,7 @@ FACES: dict[str, tuple[type[Project], Callable[[], Path]]] = {
     "plugin": (PluginProject, language_hosts_dir),
 }
 LEARNING_RATES = ("learning_rate", "learning_rate_multiplier")
-# The plugin's schema types a reinforcement grader as a union of OpenAI's graders only, so the
-# YAML language host refuses a Bedrock job's `lambda` grader before the plugin sees it.
-LAMBDA_UNTYPED = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "plugin face: the plugin's schema (GetSchema, as in sdk/schema.json) types "
-        "FineTuneReinforcementMethod.grader as a oneOf of "
-        "GraderStringCheck/TextSimilarity/Python/ScoreModel/Multi with no lambda grader, so "
-        "`pulumi up` of a Bedrock job fails YAML's type check ('Cannot assign {type, lambda: "
-        "{function}} to Union<...>'); pulumi_finetune/plugin/schema.py must add the host rows' "
-        "own graders (hosts.graders) as it adds their hyperparameters"
-    ),
-)
-CASES = [
-    pytest.param(
-        flavor,
-        face,
-        id=f"{flavor}-{face}",
-        marks=[LAMBDA_UNTYPED] if (flavor, face) == ("bedrock", "plugin") else [],
-    )
-    for flavor in FLAVORS
-    for face in FACES
-]
+CASES = [pytest.param(flavor, face, id=f"{flavor}-{face}") for flavor in FLAVORS for face in FACES]
 
 
 @pytest.fixture(autouse=True)

@@ -45,7 +45,7 @@ type providerArgs struct {
 	AzureToken *string `pulumi:"azureToken"`
 	// the endpoint (else OPENAI_BASE_URL, else https://api.openai.com/v1)
 	BaseUrl *string `pulumi:"baseUrl"`
-	// whose API this is: openai, azure, nebius or compatible (else from the base URL)
+	// whose API this is: openai, azure, nebius, bedrock, together, compatible (else from the base URL)
 	Host *string `pulumi:"host"`
 	// OpenAI organization header (else OPENAI_ORG_ID)
 	Organization *string `pulumi:"organization"`
@@ -63,7 +63,7 @@ type ProviderArgs struct {
 	AzureToken pulumi.StringPtrInput
 	// the endpoint (else OPENAI_BASE_URL, else https://api.openai.com/v1)
 	BaseUrl pulumi.StringPtrInput
-	// whose API this is: openai, azure, nebius or compatible (else from the base URL)
+	// whose API this is: openai, azure, nebius, bedrock, together, compatible (else from the base URL)
 	Host pulumi.StringPtrInput
 	// OpenAI organization header (else OPENAI_ORG_ID)
 	Organization pulumi.StringPtrInput

@@ -1324,7 +1324,7 @@ func (o FineTuneReinforcementHyperparametersPtrOutput) Reasoning_effort() pulumi
 
 // A reinforcement job's settings.
 type FineTuneReinforcementMethod struct {
-	// how the model's answers are scored during reinforcement training
+	// how the model's answers are scored during reinforcement training (lambda: Amazon Bedrock only)
 	Grader interface{} `pulumi:"grader"`
 	// the method's hyperparameters ('auto' or a value each)
 	Hyperparameters *FineTuneReinforcementHyperparameters `pulumi:"hyperparameters"`
@@ -1345,7 +1345,7 @@ type FineTuneReinforcementMethodInput interface {
 
 // A reinforcement job's settings.
 type FineTuneReinforcementMethodArgs struct {
-	// how the model's answers are scored during reinforcement training
+	// how the model's answers are scored during reinforcement training (lambda: Amazon Bedrock only)
 	Grader pulumi.Input `pulumi:"grader"`
 	// the method's hyperparameters ('auto' or a value each)
 	Hyperparameters FineTuneReinforcementHyperparametersPtrInput `pulumi:"hyperparameters"`
@@ -1431,7 +1431,7 @@ func (o FineTuneReinforcementMethodOutput) ToFineTuneReinforcementMethodPtrOutpu
 	}).(FineTuneReinforcementMethodPtrOutput)
 }
 
-// how the model's answers are scored during reinforcement training
+// how the model's answers are scored during reinforcement training (lambda: Amazon Bedrock only)
 func (o FineTuneReinforcementMethodOutput) Grader() pulumi.AnyOutput {
 	return o.ApplyT(func(v FineTuneReinforcementMethod) interface{} { return v.Grader }).(pulumi.AnyOutput)
 }
@@ -1470,7 +1470,7 @@ func (o FineTuneReinforcementMethodPtrOutput) Elem() FineTuneReinforcementMethod
 	}).(FineTuneReinforcementMethodOutput)
 }
 
-// how the model's answers are scored during reinforcement training
+// how the model's answers are scored during reinforcement training (lambda: Amazon Bedrock only)
 func (o FineTuneReinforcementMethodPtrOutput) Grader() pulumi.AnyOutput {
 	return o.ApplyT(func(v *FineTuneReinforcementMethod) interface{} {
 		if v == nil {
@@ -3278,6 +3278,324 @@ func (o GraderLabelModelPtrOutput) Type() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// Scores with an AWS Lambda function (Amazon Bedrock).
+type GraderLambda struct {
+	// the AWS Lambda function that scores each answer
+	Lambda GraderLambdaLambda `pulumi:"lambda"`
+	// the grader's name
+	Name *string `pulumi:"name"`
+	// the kind of object (one of: lambda)
+	Type string `pulumi:"type"`
+}
+
+// GraderLambdaInput is an input type that accepts GraderLambdaArgs and GraderLambdaOutput values.
+// You can construct a concrete instance of `GraderLambdaInput` via:
+//
+//	GraderLambdaArgs{...}
+type GraderLambdaInput interface {
+	pulumi.Input
+
+	ToGraderLambdaOutput() GraderLambdaOutput
+	ToGraderLambdaOutputWithContext(context.Context) GraderLambdaOutput
+}
+
+// Scores with an AWS Lambda function (Amazon Bedrock).
+type GraderLambdaArgs struct {
+	// the AWS Lambda function that scores each answer
+	Lambda GraderLambdaLambdaInput `pulumi:"lambda"`
+	// the grader's name
+	Name pulumi.StringPtrInput `pulumi:"name"`
+	// the kind of object (one of: lambda)
+	Type pulumi.StringInput `pulumi:"type"`
+}
+
+func (GraderLambdaArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*GraderLambda)(nil)).Elem()
+}
+
+func (i GraderLambdaArgs) ToGraderLambdaOutput() GraderLambdaOutput {
+	return i.ToGraderLambdaOutputWithContext(context.Background())
+}
+
+func (i GraderLambdaArgs) ToGraderLambdaOutputWithContext(ctx context.Context) GraderLambdaOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GraderLambdaOutput)
+}
+
+func (i GraderLambdaArgs) ToGraderLambdaPtrOutput() GraderLambdaPtrOutput {
+	return i.ToGraderLambdaPtrOutputWithContext(context.Background())
+}
+
+func (i GraderLambdaArgs) ToGraderLambdaPtrOutputWithContext(ctx context.Context) GraderLambdaPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GraderLambdaOutput).ToGraderLambdaPtrOutputWithContext(ctx)
+}
+
+// GraderLambdaPtrInput is an input type that accepts GraderLambdaArgs, GraderLambdaPtr and GraderLambdaPtrOutput values.
+// You can construct a concrete instance of `GraderLambdaPtrInput` via:
+//
+//	        GraderLambdaArgs{...}
+//
+//	or:
+//
+//	        nil
+type GraderLambdaPtrInput interface {
+	pulumi.Input
+
+	ToGraderLambdaPtrOutput() GraderLambdaPtrOutput
+	ToGraderLambdaPtrOutputWithContext(context.Context) GraderLambdaPtrOutput
+}
+
+type graderLambdaPtrType GraderLambdaArgs
+
+func GraderLambdaPtr(v *GraderLambdaArgs) GraderLambdaPtrInput {
+	return (*graderLambdaPtrType)(v)
+}
+
+func (*graderLambdaPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**GraderLambda)(nil)).Elem()
+}
+
+func (i *graderLambdaPtrType) ToGraderLambdaPtrOutput() GraderLambdaPtrOutput {
+	return i.ToGraderLambdaPtrOutputWithContext(context.Background())
+}
+
+func (i *graderLambdaPtrType) ToGraderLambdaPtrOutputWithContext(ctx context.Context) GraderLambdaPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GraderLambdaPtrOutput)
+}
+
+// Scores with an AWS Lambda function (Amazon Bedrock).
+type GraderLambdaOutput struct{ *pulumi.OutputState }
+
+func (GraderLambdaOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GraderLambda)(nil)).Elem()
+}
+
+func (o GraderLambdaOutput) ToGraderLambdaOutput() GraderLambdaOutput {
+	return o
+}
+
+func (o GraderLambdaOutput) ToGraderLambdaOutputWithContext(ctx context.Context) GraderLambdaOutput {
+	return o
+}
+
+func (o GraderLambdaOutput) ToGraderLambdaPtrOutput() GraderLambdaPtrOutput {
+	return o.ToGraderLambdaPtrOutputWithContext(context.Background())
+}
+
+func (o GraderLambdaOutput) ToGraderLambdaPtrOutputWithContext(ctx context.Context) GraderLambdaPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v GraderLambda) *GraderLambda {
+		return &v
+	}).(GraderLambdaPtrOutput)
+}
+
+// the AWS Lambda function that scores each answer
+func (o GraderLambdaOutput) Lambda() GraderLambdaLambdaOutput {
+	return o.ApplyT(func(v GraderLambda) GraderLambdaLambda { return v.Lambda }).(GraderLambdaLambdaOutput)
+}
+
+// the grader's name
+func (o GraderLambdaOutput) Name() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v GraderLambda) *string { return v.Name }).(pulumi.StringPtrOutput)
+}
+
+// the kind of object (one of: lambda)
+func (o GraderLambdaOutput) Type() pulumi.StringOutput {
+	return o.ApplyT(func(v GraderLambda) string { return v.Type }).(pulumi.StringOutput)
+}
+
+type GraderLambdaPtrOutput struct{ *pulumi.OutputState }
+
+func (GraderLambdaPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**GraderLambda)(nil)).Elem()
+}
+
+func (o GraderLambdaPtrOutput) ToGraderLambdaPtrOutput() GraderLambdaPtrOutput {
+	return o
+}
+
+func (o GraderLambdaPtrOutput) ToGraderLambdaPtrOutputWithContext(ctx context.Context) GraderLambdaPtrOutput {
+	return o
+}
+
+func (o GraderLambdaPtrOutput) Elem() GraderLambdaOutput {
+	return o.ApplyT(func(v *GraderLambda) GraderLambda {
+		if v != nil {
+			return *v
+		}
+		var ret GraderLambda
+		return ret
+	}).(GraderLambdaOutput)
+}
+
+// the AWS Lambda function that scores each answer
+func (o GraderLambdaPtrOutput) Lambda() GraderLambdaLambdaPtrOutput {
+	return o.ApplyT(func(v *GraderLambda) *GraderLambdaLambda {
+		if v == nil {
+			return nil
+		}
+		return &v.Lambda
+	}).(GraderLambdaLambdaPtrOutput)
+}
+
+// the grader's name
+func (o GraderLambdaPtrOutput) Name() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *GraderLambda) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Name
+	}).(pulumi.StringPtrOutput)
+}
+
+// the kind of object (one of: lambda)
+func (o GraderLambdaPtrOutput) Type() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *GraderLambda) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Type
+	}).(pulumi.StringPtrOutput)
+}
+
+// The AWS Lambda function that scores.
+type GraderLambdaLambda struct {
+	// the Lambda function's ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME
+	Function string `pulumi:"function"`
+}
+
+// GraderLambdaLambdaInput is an input type that accepts GraderLambdaLambdaArgs and GraderLambdaLambdaOutput values.
+// You can construct a concrete instance of `GraderLambdaLambdaInput` via:
+//
+//	GraderLambdaLambdaArgs{...}
+type GraderLambdaLambdaInput interface {
+	pulumi.Input
+
+	ToGraderLambdaLambdaOutput() GraderLambdaLambdaOutput
+	ToGraderLambdaLambdaOutputWithContext(context.Context) GraderLambdaLambdaOutput
+}
+
+// The AWS Lambda function that scores.
+type GraderLambdaLambdaArgs struct {
+	// the Lambda function's ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME
+	Function pulumi.StringInput `pulumi:"function"`
+}
+
+func (GraderLambdaLambdaArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*GraderLambdaLambda)(nil)).Elem()
+}
+
+func (i GraderLambdaLambdaArgs) ToGraderLambdaLambdaOutput() GraderLambdaLambdaOutput {
+	return i.ToGraderLambdaLambdaOutputWithContext(context.Background())
+}
+
+func (i GraderLambdaLambdaArgs) ToGraderLambdaLambdaOutputWithContext(ctx context.Context) GraderLambdaLambdaOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GraderLambdaLambdaOutput)
+}
+
+func (i GraderLambdaLambdaArgs) ToGraderLambdaLambdaPtrOutput() GraderLambdaLambdaPtrOutput {
+	return i.ToGraderLambdaLambdaPtrOutputWithContext(context.Background())
+}
+
+func (i GraderLambdaLambdaArgs) ToGraderLambdaLambdaPtrOutputWithContext(ctx context.Context) GraderLambdaLambdaPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GraderLambdaLambdaOutput).ToGraderLambdaLambdaPtrOutputWithContext(ctx)
+}
+
+// GraderLambdaLambdaPtrInput is an input type that accepts GraderLambdaLambdaArgs, GraderLambdaLambdaPtr and GraderLambdaLambdaPtrOutput values.
+// You can construct a concrete instance of `GraderLambdaLambdaPtrInput` via:
+//
+//	        GraderLambdaLambdaArgs{...}
+//
+//	or:
+//
+//	        nil
+type GraderLambdaLambdaPtrInput interface {
+	pulumi.Input
+
+	ToGraderLambdaLambdaPtrOutput() GraderLambdaLambdaPtrOutput
+	ToGraderLambdaLambdaPtrOutputWithContext(context.Context) GraderLambdaLambdaPtrOutput
+}
+
+type graderLambdaLambdaPtrType GraderLambdaLambdaArgs
+
+func GraderLambdaLambdaPtr(v *GraderLambdaLambdaArgs) GraderLambdaLambdaPtrInput {
+	return (*graderLambdaLambdaPtrType)(v)
+}
+
+func (*graderLambdaLambdaPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**GraderLambdaLambda)(nil)).Elem()
+}
+
+func (i *graderLambdaLambdaPtrType) ToGraderLambdaLambdaPtrOutput() GraderLambdaLambdaPtrOutput {
+	return i.ToGraderLambdaLambdaPtrOutputWithContext(context.Background())
+}
+
+func (i *graderLambdaLambdaPtrType) ToGraderLambdaLambdaPtrOutputWithContext(ctx context.Context) GraderLambdaLambdaPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GraderLambdaLambdaPtrOutput)
+}
+
+// The AWS Lambda function that scores.
+type GraderLambdaLambdaOutput struct{ *pulumi.OutputState }
+
+func (GraderLambdaLambdaOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GraderLambdaLambda)(nil)).Elem()
+}
+
+func (o GraderLambdaLambdaOutput) ToGraderLambdaLambdaOutput() GraderLambdaLambdaOutput {
+	return o
+}
+
+func (o GraderLambdaLambdaOutput) ToGraderLambdaLambdaOutputWithContext(ctx context.Context) GraderLambdaLambdaOutput {
+	return o
+}
+
+func (o GraderLambdaLambdaOutput) ToGraderLambdaLambdaPtrOutput() GraderLambdaLambdaPtrOutput {
+	return o.ToGraderLambdaLambdaPtrOutputWithContext(context.Background())
+}
+
+func (o GraderLambdaLambdaOutput) ToGraderLambdaLambdaPtrOutputWithContext(ctx context.Context) GraderLambdaLambdaPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v GraderLambdaLambda) *GraderLambdaLambda {
+		return &v
+	}).(GraderLambdaLambdaPtrOutput)
+}
+
+// the Lambda function's ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME
+func (o GraderLambdaLambdaOutput) Function() pulumi.StringOutput {
+	return o.ApplyT(func(v GraderLambdaLambda) string { return v.Function }).(pulumi.StringOutput)
+}
+
+type GraderLambdaLambdaPtrOutput struct{ *pulumi.OutputState }
+
+func (GraderLambdaLambdaPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**GraderLambdaLambda)(nil)).Elem()
+}
+
+func (o GraderLambdaLambdaPtrOutput) ToGraderLambdaLambdaPtrOutput() GraderLambdaLambdaPtrOutput {
+	return o
+}
+
+func (o GraderLambdaLambdaPtrOutput) ToGraderLambdaLambdaPtrOutputWithContext(ctx context.Context) GraderLambdaLambdaPtrOutput {
+	return o
+}
+
+func (o GraderLambdaLambdaPtrOutput) Elem() GraderLambdaLambdaOutput {
+	return o.ApplyT(func(v *GraderLambdaLambda) GraderLambdaLambda {
+		if v != nil {
+			return *v
+		}
+		var ret GraderLambdaLambda
+		return ret
+	}).(GraderLambdaLambdaOutput)
+}
+
+// the Lambda function's ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME
+func (o GraderLambdaLambdaPtrOutput) Function() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *GraderLambdaLambda) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Function
+	}).(pulumi.StringPtrOutput)
+}
+
 // Combines the scores of several graders.
 type GraderMulti struct {
 	// how the graders' scores combine (a formula over their names)
@@ -4913,6 +5231,10 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*FineTuningJobIntegrationWandbInput)(nil)).Elem(), FineTuningJobIntegrationWandbArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GraderLabelModelInput)(nil)).Elem(), GraderLabelModelArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GraderLabelModelPtrInput)(nil)).Elem(), GraderLabelModelArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*GraderLambdaInput)(nil)).Elem(), GraderLambdaArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*GraderLambdaPtrInput)(nil)).Elem(), GraderLambdaArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*GraderLambdaLambdaInput)(nil)).Elem(), GraderLambdaLambdaArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*GraderLambdaLambdaPtrInput)(nil)).Elem(), GraderLambdaLambdaArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GraderMultiInput)(nil)).Elem(), GraderMultiArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GraderMultiPtrInput)(nil)).Elem(), GraderMultiArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*GraderPythonInput)(nil)).Elem(), GraderPythonArgs{})
@@ -4960,6 +5282,10 @@ func init() {
 	pulumi.RegisterOutputType(FineTuningMetricsPtrOutput{})
 	pulumi.RegisterOutputType(GraderLabelModelOutput{})
 	pulumi.RegisterOutputType(GraderLabelModelPtrOutput{})
+	pulumi.RegisterOutputType(GraderLambdaOutput{})
+	pulumi.RegisterOutputType(GraderLambdaPtrOutput{})
+	pulumi.RegisterOutputType(GraderLambdaLambdaOutput{})
+	pulumi.RegisterOutputType(GraderLambdaLambdaPtrOutput{})
 	pulumi.RegisterOutputType(GraderMultiOutput{})
 	pulumi.RegisterOutputType(GraderMultiPtrOutput{})
 	pulumi.RegisterOutputType(GraderPythonOutput{})

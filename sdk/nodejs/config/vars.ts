@@ -41,7 +41,7 @@ Object.defineProperty(exports, "baseUrl", {
 });
 
 /**
- * whose API this is: openai, azure, nebius or compatible (else from the base URL)
+ * whose API this is: openai, azure, nebius, bedrock, together, compatible (else from the base URL)
  */
 export declare const host: string | undefined;
 Object.defineProperty(exports, "host", {

@@ -204,9 +204,9 @@ export interface FineTuneReinforcementHyperparametersArgs {
  */
 export interface FineTuneReinforcementMethodArgs {
     /**
-     * how the model's answers are scored during reinforcement training
+     * how the model's answers are scored during reinforcement training (lambda: Amazon Bedrock only)
      */
-    grader: pulumi.Input<inputs.GraderStringCheckArgs | inputs.GraderTextSimilarityArgs | inputs.GraderPythonArgs | inputs.GraderScoreModelArgs | inputs.GraderMultiArgs>;
+    grader: pulumi.Input<inputs.GraderStringCheckArgs | inputs.GraderTextSimilarityArgs | inputs.GraderPythonArgs | inputs.GraderScoreModelArgs | inputs.GraderMultiArgs | inputs.GraderLambdaArgs>;
     /**
      * the method's hyperparameters ('auto' or a value each)
      */
@@ -447,6 +447,34 @@ export interface GraderLabelModelArgs {
      * the kind of object (one of: label_model)
      */
     type: pulumi.Input<string>;
+}
+
+/**
+ * Scores with an AWS Lambda function (Amazon Bedrock).
+ */
+export interface GraderLambdaArgs {
+    /**
+     * the AWS Lambda function that scores each answer
+     */
+    lambda: pulumi.Input<inputs.GraderLambdaLambdaArgs>;
+    /**
+     * the grader's name
+     */
+    name?: pulumi.Input<string | undefined>;
+    /**
+     * the kind of object (one of: lambda)
+     */
+    type: pulumi.Input<string>;
+}
+
+/**
+ * The AWS Lambda function that scores.
+ */
+export interface GraderLambdaLambdaArgs {
+    /**
+     * the Lambda function's ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME
+     */
+    function: pulumi.Input<string>;
 }
 
 /**

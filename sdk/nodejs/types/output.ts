@@ -204,9 +204,9 @@ export interface FineTuneReinforcementHyperparameters {
  */
 export interface FineTuneReinforcementMethod {
     /**
-     * how the model's answers are scored during reinforcement training
+     * how the model's answers are scored during reinforcement training (lambda: Amazon Bedrock only)
      */
-    grader: outputs.GraderStringCheck | outputs.GraderTextSimilarity | outputs.GraderPython | outputs.GraderScoreModel | outputs.GraderMulti;
+    grader: outputs.GraderStringCheck | outputs.GraderTextSimilarity | outputs.GraderPython | outputs.GraderScoreModel | outputs.GraderMulti | outputs.GraderLambda;
     /**
      * the method's hyperparameters ('auto' or a value each)
      */
@@ -525,6 +525,34 @@ export interface GraderLabelModel {
      * the kind of object (one of: label_model)
      */
     type: string;
+}
+
+/**
+ * Scores with an AWS Lambda function (Amazon Bedrock).
+ */
+export interface GraderLambda {
+    /**
+     * the AWS Lambda function that scores each answer
+     */
+    lambda: outputs.GraderLambdaLambda;
+    /**
+     * the grader's name
+     */
+    name?: string;
+    /**
+     * the kind of object (one of: lambda)
+     */
+    type: string;
+}
+
+/**
+ * The AWS Lambda function that scores.
+ */
+export interface GraderLambdaLambda {
+    /**
+     * the Lambda function's ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME
+     */
+    function: string;
 }
 
 /**

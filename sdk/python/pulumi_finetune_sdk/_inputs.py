@@ -43,6 +43,10 @@ __all__ = [
     'FineTuningJobIntegrationWandbArgsDict',
     'GraderLabelModelArgs',
     'GraderLabelModelArgsDict',
+    'GraderLambdaArgs',
+    'GraderLambdaArgsDict',
+    'GraderLambdaLambdaArgs',
+    'GraderLambdaLambdaArgsDict',
     'GraderMultiArgs',
     'GraderMultiArgsDict',
     'GraderPythonArgs',
@@ -920,9 +924,9 @@ class FineTuneReinforcementMethodArgsDict(TypedDict):
     """
     A reinforcement job's settings.
     """
-    grader: pulumi.Input[Union['GraderStringCheckArgsDict', 'GraderTextSimilarityArgsDict', 'GraderPythonArgsDict', 'GraderScoreModelArgsDict', 'GraderMultiArgsDict']]
+    grader: pulumi.Input[Union['GraderStringCheckArgsDict', 'GraderTextSimilarityArgsDict', 'GraderPythonArgsDict', 'GraderScoreModelArgsDict', 'GraderMultiArgsDict', 'GraderLambdaArgsDict']]
     """
-    how the model's answers are scored during reinforcement training
+    how the model's answers are scored during reinforcement training (lambda: Amazon Bedrock only)
     """
     hyperparameters: NotRequired[pulumi.Input[Optional['FineTuneReinforcementHyperparametersArgsDict']]]
     """
@@ -936,13 +940,13 @@ class FineTuneReinforcementMethodArgsDict(TypedDict):
 @pulumi.input_type
 class FineTuneReinforcementMethodArgs:
     def __init__(__self__, *,
-                 grader: pulumi.Input[Union['GraderStringCheckArgs', 'GraderTextSimilarityArgs', 'GraderPythonArgs', 'GraderScoreModelArgs', 'GraderMultiArgs']],
+                 grader: pulumi.Input[Union['GraderStringCheckArgs', 'GraderTextSimilarityArgs', 'GraderPythonArgs', 'GraderScoreModelArgs', 'GraderMultiArgs', 'GraderLambdaArgs']],
                  hyperparameters: pulumi.Input[Optional['FineTuneReinforcementHyperparametersArgs']] = None,
                  response_format: pulumi.Input[Optional[Mapping[str, Any]]] = None):
         """
         A reinforcement job's settings.
 
-        :param pulumi.Input[Union['GraderStringCheckArgs', 'GraderTextSimilarityArgs', 'GraderPythonArgs', 'GraderScoreModelArgs', 'GraderMultiArgs']] grader: how the model's answers are scored during reinforcement training
+        :param pulumi.Input[Union['GraderStringCheckArgs', 'GraderTextSimilarityArgs', 'GraderPythonArgs', 'GraderScoreModelArgs', 'GraderMultiArgs', 'GraderLambdaArgs']] grader: how the model's answers are scored during reinforcement training (lambda: Amazon Bedrock only)
         :param pulumi.Input['FineTuneReinforcementHyperparametersArgs'] hyperparameters: the method's hyperparameters ('auto' or a value each)
         :param pulumi.Input[Mapping[str, Any]] response_format: the JSON schema the model must answer in (Azure OpenAI, reinforcement) (Azure OpenAI / Microsoft Foundry)
         """
@@ -954,14 +958,14 @@ class FineTuneReinforcementMethodArgs:
 
     @_builtins.property
     @pulumi.getter
-    def grader(self) -> pulumi.Input[Union['GraderStringCheckArgs', 'GraderTextSimilarityArgs', 'GraderPythonArgs', 'GraderScoreModelArgs', 'GraderMultiArgs']]:
+    def grader(self) -> pulumi.Input[Union['GraderStringCheckArgs', 'GraderTextSimilarityArgs', 'GraderPythonArgs', 'GraderScoreModelArgs', 'GraderMultiArgs', 'GraderLambdaArgs']]:
         """
-        how the model's answers are scored during reinforcement training
+        how the model's answers are scored during reinforcement training (lambda: Amazon Bedrock only)
         """
         return pulumi.get(self, "grader")
 
     @grader.setter
-    def grader(self, value: pulumi.Input[Union['GraderStringCheckArgs', 'GraderTextSimilarityArgs', 'GraderPythonArgs', 'GraderScoreModelArgs', 'GraderMultiArgs']]):
+    def grader(self, value: pulumi.Input[Union['GraderStringCheckArgs', 'GraderTextSimilarityArgs', 'GraderPythonArgs', 'GraderScoreModelArgs', 'GraderMultiArgs', 'GraderLambdaArgs']]):
         pulumi.set(self, "grader", value)
 
     @_builtins.property
@@ -2042,6 +2046,111 @@ class GraderLabelModelArgs:
     @type.setter
     def type(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "type", value)
+
+
+class GraderLambdaArgsDict(TypedDict):
+    """
+    Scores with an AWS Lambda function (Amazon Bedrock).
+    """
+    lambda_: pulumi.Input['GraderLambdaLambdaArgsDict']
+    """
+    the AWS Lambda function that scores each answer
+    """
+    type: pulumi.Input[_builtins.str]
+    """
+    the kind of object (one of: lambda)
+    """
+    name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    the grader's name
+    """
+
+@pulumi.input_type
+class GraderLambdaArgs:
+    def __init__(__self__, *,
+                 lambda_: pulumi.Input['GraderLambdaLambdaArgs'],
+                 type: pulumi.Input[_builtins.str],
+                 name: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        Scores with an AWS Lambda function (Amazon Bedrock).
+
+        :param pulumi.Input['GraderLambdaLambdaArgs'] lambda_: the AWS Lambda function that scores each answer
+        :param pulumi.Input[_builtins.str] type: the kind of object (one of: lambda)
+        :param pulumi.Input[_builtins.str] name: the grader's name
+        """
+        pulumi.set(__self__, "lambda_", lambda_)
+        pulumi.set(__self__, "type", type)
+        if name is not None:
+            pulumi.set(__self__, "name", name)
+
+    @_builtins.property
+    @pulumi.getter(name="lambda")
+    def lambda_(self) -> pulumi.Input['GraderLambdaLambdaArgs']:
+        """
+        the AWS Lambda function that scores each answer
+        """
+        return pulumi.get(self, "lambda_")
+
+    @lambda_.setter
+    def lambda_(self, value: pulumi.Input['GraderLambdaLambdaArgs']):
+        pulumi.set(self, "lambda_", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> pulumi.Input[_builtins.str]:
+        """
+        the kind of object (one of: lambda)
+        """
+        return pulumi.get(self, "type")
+
+    @type.setter
+    def type(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "type", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        the grader's name
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "name", value)
+
+
+class GraderLambdaLambdaArgsDict(TypedDict):
+    """
+    The AWS Lambda function that scores.
+    """
+    function: pulumi.Input[_builtins.str]
+    """
+    the Lambda function's ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME
+    """
+
+@pulumi.input_type
+class GraderLambdaLambdaArgs:
+    def __init__(__self__, *,
+                 function: pulumi.Input[_builtins.str]):
+        """
+        The AWS Lambda function that scores.
+
+        :param pulumi.Input[_builtins.str] function: the Lambda function's ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME
+        """
+        pulumi.set(__self__, "function", function)
+
+    @_builtins.property
+    @pulumi.getter
+    def function(self) -> pulumi.Input[_builtins.str]:
+        """
+        the Lambda function's ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME
+        """
+        return pulumi.get(self, "function")
+
+    @function.setter
+    def function(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "function", value)
 
 
 class GraderMultiArgsDict(TypedDict):

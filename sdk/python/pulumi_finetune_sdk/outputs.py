@@ -33,6 +33,8 @@ __all__ = [
     'FineTuningJobIntegrationWandb',
     'FineTuningMetrics',
     'GraderLabelModel',
+    'GraderLambda',
+    'GraderLambdaLambda',
     'GraderMulti',
     'GraderPython',
     'GraderScoreModel',
@@ -584,13 +586,13 @@ class FineTuneReinforcementMethod(dict):
     A reinforcement job's settings.
     """
     def __init__(__self__, *,
-                 grader: Union['outputs.GraderStringCheck', 'outputs.GraderTextSimilarity', 'outputs.GraderPython', 'outputs.GraderScoreModel', 'outputs.GraderMulti'],
+                 grader: Union['outputs.GraderStringCheck', 'outputs.GraderTextSimilarity', 'outputs.GraderPython', 'outputs.GraderScoreModel', 'outputs.GraderMulti', 'outputs.GraderLambda'],
                  hyperparameters: Optional['outputs.FineTuneReinforcementHyperparameters'] = None,
                  response_format: Optional[Mapping[str, Any]] = None):
         """
         A reinforcement job's settings.
 
-        :param Union['GraderStringCheck', 'GraderTextSimilarity', 'GraderPython', 'GraderScoreModel', 'GraderMulti'] grader: how the model's answers are scored during reinforcement training
+        :param Union['GraderStringCheck', 'GraderTextSimilarity', 'GraderPython', 'GraderScoreModel', 'GraderMulti', 'GraderLambda'] grader: how the model's answers are scored during reinforcement training (lambda: Amazon Bedrock only)
         :param 'FineTuneReinforcementHyperparameters' hyperparameters: the method's hyperparameters ('auto' or a value each)
         :param Mapping[str, Any] response_format: the JSON schema the model must answer in (Azure OpenAI, reinforcement) (Azure OpenAI / Microsoft Foundry)
         """
@@ -602,9 +604,9 @@ class FineTuneReinforcementMethod(dict):
 
     @_builtins.property
     @pulumi.getter
-    def grader(self) -> Union['outputs.GraderStringCheck', 'outputs.GraderTextSimilarity', 'outputs.GraderPython', 'outputs.GraderScoreModel', 'outputs.GraderMulti']:
+    def grader(self) -> Union['outputs.GraderStringCheck', 'outputs.GraderTextSimilarity', 'outputs.GraderPython', 'outputs.GraderScoreModel', 'outputs.GraderMulti', 'outputs.GraderLambda']:
         """
-        how the model's answers are scored during reinforcement training
+        how the model's answers are scored during reinforcement training (lambda: Amazon Bedrock only)
         """
         return pulumi.get(self, "grader")
 
@@ -1487,6 +1489,92 @@ class GraderLabelModel(dict):
         the kind of object (one of: label_model)
         """
         return pulumi.get(self, "type")
+
+
+@pulumi.output_type
+class GraderLambda(dict):
+    """
+    Scores with an AWS Lambda function (Amazon Bedrock).
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "lambda":
+            suggest = "lambda_"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in GraderLambda. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        GraderLambda.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        GraderLambda.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 lambda_: 'outputs.GraderLambdaLambda',
+                 type: _builtins.str,
+                 name: Optional[_builtins.str] = None):
+        """
+        Scores with an AWS Lambda function (Amazon Bedrock).
+
+        :param 'GraderLambdaLambda' lambda_: the AWS Lambda function that scores each answer
+        :param _builtins.str type: the kind of object (one of: lambda)
+        :param _builtins.str name: the grader's name
+        """
+        pulumi.set(__self__, "lambda_", lambda_)
+        pulumi.set(__self__, "type", type)
+        if name is not None:
+            pulumi.set(__self__, "name", name)
+
+    @_builtins.property
+    @pulumi.getter(name="lambda")
+    def lambda_(self) -> 'outputs.GraderLambdaLambda':
+        """
+        the AWS Lambda function that scores each answer
+        """
+        return pulumi.get(self, "lambda_")
+
+    @_builtins.property
+    @pulumi.getter
+    def type(self) -> _builtins.str:
+        """
+        the kind of object (one of: lambda)
+        """
+        return pulumi.get(self, "type")
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> Optional[_builtins.str]:
+        """
+        the grader's name
+        """
+        return pulumi.get(self, "name")
+
+
+@pulumi.output_type
+class GraderLambdaLambda(dict):
+    """
+    The AWS Lambda function that scores.
+    """
+    def __init__(__self__, *,
+                 function: _builtins.str):
+        """
+        The AWS Lambda function that scores.
+
+        :param _builtins.str function: the Lambda function's ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME
+        """
+        pulumi.set(__self__, "function", function)
+
+    @_builtins.property
+    @pulumi.getter
+    def function(self) -> _builtins.str:
+        """
+        the Lambda function's ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME
+        """
+        return pulumi.get(self, "function")
 
 
 @pulumi.output_type

@@ -32,7 +32,7 @@ class ProviderArgs:
         :param pulumi.Input[_builtins.str] api_key: API key (else OPENAI_API_KEY); set with `pulumi config set --secret`
         :param pulumi.Input[_builtins.str] azure_token: a Microsoft Entra ID token for Azure OpenAI, sent instead of the key (else AZURE_OPENAI_AD_TOKEN); set with `pulumi config set --secret`
         :param pulumi.Input[_builtins.str] base_url: the endpoint (else OPENAI_BASE_URL, else https://api.openai.com/v1)
-        :param pulumi.Input[_builtins.str] host: whose API this is: openai, azure, nebius or compatible (else from the base URL)
+        :param pulumi.Input[_builtins.str] host: whose API this is: openai, azure, nebius, bedrock, together, compatible (else from the base URL)
         :param pulumi.Input[_builtins.str] organization: OpenAI organization header (else OPENAI_ORG_ID)
         :param pulumi.Input[_builtins.str] project: OpenAI project header (else OPENAI_PROJECT_ID)
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]] training_prices: training prices by model, USD per 1M tokens, overriding the dated table
@@ -92,7 +92,7 @@ class ProviderArgs:
     @pulumi.getter
     def host(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        whose API this is: openai, azure, nebius or compatible (else from the base URL)
+        whose API this is: openai, azure, nebius, bedrock, together, compatible (else from the base URL)
         """
         return pulumi.get(self, "host")
 
@@ -159,7 +159,7 @@ class Provider(pulumi.ProviderResource):
         :param pulumi.Input[_builtins.str] api_key: API key (else OPENAI_API_KEY); set with `pulumi config set --secret`
         :param pulumi.Input[_builtins.str] azure_token: a Microsoft Entra ID token for Azure OpenAI, sent instead of the key (else AZURE_OPENAI_AD_TOKEN); set with `pulumi config set --secret`
         :param pulumi.Input[_builtins.str] base_url: the endpoint (else OPENAI_BASE_URL, else https://api.openai.com/v1)
-        :param pulumi.Input[_builtins.str] host: whose API this is: openai, azure, nebius or compatible (else from the base URL)
+        :param pulumi.Input[_builtins.str] host: whose API this is: openai, azure, nebius, bedrock, together, compatible (else from the base URL)
         :param pulumi.Input[_builtins.str] organization: OpenAI organization header (else OPENAI_ORG_ID)
         :param pulumi.Input[_builtins.str] project: OpenAI project header (else OPENAI_PROJECT_ID)
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.float]]] training_prices: training prices by model, USD per 1M tokens, overriding the dated table

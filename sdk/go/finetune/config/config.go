@@ -26,7 +26,7 @@ func GetBaseUrl(ctx *pulumi.Context) string {
 	return config.Get(ctx, "finetune:baseUrl")
 }
 
-// whose API this is: openai, azure, nebius or compatible (else from the base URL)
+// whose API this is: openai, azure, nebius, bedrock, together, compatible (else from the base URL)
 func GetHost(ctx *pulumi.Context) string {
 	return config.Get(ctx, "finetune:host")
 }

@@ -31,7 +31,7 @@ the endpoint (else OPENAI_BASE_URL, else https://api.openai.com/v1)
 
 host: Optional[str]
 """
-whose API this is: openai, azure, nebius or compatible (else from the base URL)
+whose API this is: openai, azure, nebius, bedrock, together, compatible (else from the base URL)
 """
 
 organization: Optional[str]

@@ -44,7 +44,7 @@ class _ExportableConfig(types.ModuleType):
     @_builtins.property
     def host(self) -> Optional[str]:
         """
-        whose API this is: openai, azure, nebius or compatible (else from the base URL)
+        whose API this is: openai, azure, nebius, bedrock, together, compatible (else from the base URL)
         """
         return __config__.get('host')
 
