@@ -329,9 +329,20 @@ TOGETHER = Host(
     uploads_api=False,  # one multipart POST /files/upload
     can_delete_models=False,
     job_id_prefix="ft-",
-    # FinetuneResponse returns model, files, suffix, random_seed, training_method and its flat
-    # hyperparameters (translated into method.<type>.hyperparameters); no metadata.
-    echoes=("model", "training_file", "validation_file", "suffix", "seed", "method"),
+    # What its create and list answers (FinetuneResponseTruncated) return of the request: model,
+    # training_file, validation_file, suffix, random_seed, training_method, training_type and
+    # the flat hyperparameters (n_epochs ... max_seq_length); no metadata. Its W&B fields come
+    # back too, but integrations are refused here, so none is sent. Its retrieve answer
+    # (FinetuneResponse) lacks suffix and random_seed: the shape's `unretrieved`.
+    echoes=(
+        "model",
+        "training_file",
+        "validation_file",
+        "suffix",
+        "seed",
+        "hyperparameters",
+        "method",
+    ),
     lists_by_metadata=False,
     price_note="Together bills training per token by model size and method: see "
     "https://www.together.ai/pricing (not tabled here: no estimate is shown)",
