@@ -15,8 +15,10 @@ import jsonschema
 import pytest
 import requests
 
+from pulumi_finetune.client import Client
 from pulumi_finetune.local.server import LocalEndpoint
 from pulumi_finetune.local.together import RETRIEVED, TRUNCATED
+from pulumi_finetune.settings import Settings
 
 from .conftest import training_bytes
 
@@ -55,6 +57,7 @@ def properties(name: str) -> set[str]:
 class Together:
     def __init__(self, server: LocalEndpoint) -> None:
         self.url = server.url
+        self.key = server.key
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {server.key}"
 
@@ -213,3 +216,21 @@ def test_a_dpo_job_echoes_its_method_and_flat_hyperparameters(api: Together) -> 
     job = api.ok("GET", f"/fine-tunes/{job_id}", "FinetuneResponse")
     assert job["training_method"] == {"method": "dpo", "dpo_beta": 0.2}
     assert job["training_type"] == {"type": "Full"} and job["learning_rate"] == 0.00002
+
+
+def test_a_job_nothing_is_recorded_of_is_read_in_full_from_the_list(api: Together) -> None:
+    """Adopting or importing a Together job: its retrieve lacks the seed and suffix, so the
+    shape completes it from the list's object of it (one more request, on Together only)."""
+    body = {"model": MODEL, "training_file": api.upload(), "suffix": "adopt", "random_seed": 9}
+    job_id = api.ok("POST", "/fine-tunes", "FinetuneResponseTruncated", json=body)["id"]
+    client = Client(Settings(base_url=api.url, api_key=api.key, host="together"))
+    with client:
+        retrieved = client.retrieve_job(job_id)
+        assert retrieved["seed"] is None and retrieved["suffix"] is None
+        full = client.shape.retrieve_in_full(client, job_id)
+    assert full["seed"] == 9 and full["suffix"] == "adopt" and full["organization_id"]
+    assert full["hyperparameters"]["packing"] is True
+    kept = ("seed", "suffix", "organization_id", "hyperparameters", "method", "estimated_finish")
+    assert {k: v for k, v in full.items() if k not in kept} == {
+        k: v for k, v in retrieved.items() if k not in kept
+    }
