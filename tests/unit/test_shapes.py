@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pulumi_finetune import hosts, shapes
+from pulumi_finetune import hosts, identity, shapes
 from pulumi_finetune import spec as jobspec
 from pulumi_finetune.client import Client
 from pulumi_finetune.settings import Settings
@@ -239,6 +239,29 @@ def test_what_retrieve_lacks_is_what_the_shape_keeps_as_recorded() -> None:
     assert openai.unretrieved == () and openai.with_recorded({"seed": None}, {"seed": 3}) == {
         "seed": None
     }
+
+
+def test_togethers_echoes_are_what_its_list_and_create_objects_return() -> None:
+    """The row's `echoes` (what a job whose create answer was lost is found by, in the job
+    list) are exactly the create fields whose wire names `FinetuneResponseTruncated` has; its
+    `random_seed` is there, so the seed carrying the marker is found in the list."""
+    truncated = _properties("FinetuneResponseTruncated")
+    wire = {
+        "model": {"model"},
+        "training_file": {"training_file"},
+        "validation_file": {"validation_file"},
+        "suffix": {"suffix"},
+        "seed": {"random_seed"},
+        "method": {"training_method"},
+        "hyperparameters": {*together.FLAT, "training_type"},
+        "metadata": {"metadata"},
+    }
+    assert set(hosts.TOGETHER.echoes) == {name for name, on in wire.items() if on <= truncated}
+    assert identity.marker_place(hosts.TOGETHER, seed_declared=False) == "seed"
+    assert identity.weaker_guarantee(hosts.TOGETHER, seed_declared=False) is None
+    # a declared seed leaves only the echoes: preview says the guarantee is weaker there
+    weaker = identity.weaker_guarantee(hosts.TOGETHER, seed_declared=True)
+    assert weaker and "Together AI keeps no marker" in weaker
 
 
 def test_events_checkpoints_and_files_read_as_openais() -> None:
