@@ -42,7 +42,9 @@ Sources, checked 2026-12 (each row's `sources` names its own):
   `training_type` Full|Lora; `FinetuneResponse` with statuses pending ... completed, ISO times,
   `model_output_name`; cancel, events and checkpoints under `/fine-tunes/{id}`; `POST
   /files/upload` multipart with `file_name`; errors `ErrorData`, OpenAI's body; bearer key).
-  Its job object keeps no `metadata` and its list takes no filter. Its wire is its own shape
+  Its job object keeps no `metadata` and its list takes no filter. Create, list and cancel
+  answer `FinetuneResponseTruncated`, which has `suffix` and `random_seed`; retrieve answers
+  `FinetuneResponse`, which has neither. Its wire is its own shape
   (`pulumi_finetune.shapes.together`).
 Where a host's spec and its pages disagree (Azure's spec has no `trainingType`, no `paused`,
 no `/uploads`, no model delete; its pages document all four) the row follows the pages.
@@ -161,10 +163,11 @@ class Host:
     can_delete_models: bool = True
     """Whether `DELETE /models/{id}` removes a fine-tuned model."""
     echoes: tuple[str, ...] = OPENAI_ECHOES
-    """The create-request fields the host's documented job object returns (`model`,
-    `training_file`, `validation_file`, `suffix`, `seed`, `hyperparameters`, `method`,
-    `metadata`, `integrations`): where a job's marker can live, and what a job whose create
-    answer was lost is recognised by (`pulumi_finetune.identity`)."""
+    """The create-request fields the host's documented job object returns, as its job list
+    and create answer have it (`model`, `training_file`, `validation_file`, `suffix`, `seed`,
+    `hyperparameters`, `method`, `metadata`, `integrations`): where a job's marker can live,
+    and what a job whose create answer was lost is recognised by (`pulumi_finetune.identity`).
+    What a retrieve does not return is its shape's `unretrieved`."""
     lists_by_metadata: bool = True
     """Whether the host's job list takes OpenAI's metadata filter (`metadata[KEY]=VALUE`)."""
     graders: tuple[str, ...] | None = None
@@ -329,9 +332,20 @@ TOGETHER = Host(
     uploads_api=False,  # one multipart POST /files/upload
     can_delete_models=False,
     job_id_prefix="ft-",
-    # FinetuneResponse returns model, files, suffix, random_seed, training_method and its flat
-    # hyperparameters (translated into method.<type>.hyperparameters); no metadata.
-    echoes=("model", "training_file", "validation_file", "suffix", "seed", "method"),
+    # What its create and list answers (FinetuneResponseTruncated) return of the request: model,
+    # training_file, validation_file, suffix, random_seed, training_method, training_type and
+    # the flat hyperparameters (n_epochs ... max_seq_length); no metadata. Its W&B fields come
+    # back too, but integrations are refused here, so none is sent. Its retrieve answer
+    # (FinetuneResponse) lacks suffix and random_seed: the shape's `unretrieved`.
+    echoes=(
+        "model",
+        "training_file",
+        "validation_file",
+        "suffix",
+        "seed",
+        "hyperparameters",
+        "method",
+    ),
     lists_by_metadata=False,
     price_note="Together bills training per token by model size and method: see "
     "https://www.together.ai/pricing (not tabled here: no estimate is shown)",

@@ -10,15 +10,20 @@ Follows Together's OpenAPI description, togethercomputer/openapi `openapi.yaml` 
   such as `metadata`, is taken), `GET /v1/fine-tunes` (`{data}`: no cursor, no filter), `GET
   /v1/fine-tunes/{id}`, `POST /v1/fine-tunes/{id}/cancel` (answers `cancel_requested`; the job
   reads `cancelled` afterwards), `GET /v1/fine-tunes/{id}/events`, `GET
-  /v1/fine-tunes/{id}/checkpoints`. A job is `FinetuneResponse`: ISO times, statuses pending
-  ... completed, `model_output_name` from creation on, no `metadata`, no `error` field.
+  /v1/fine-tunes/{id}/checkpoints`. ISO times, statuses pending ... completed,
+  `model_output_name` from creation on, no `metadata`, no `error` field.
+- Each job route answers exactly its schema's fields (`TRUNCATED`, `RETRIEVED`): create, list
+  and cancel `FinetuneResponseTruncated` (with `suffix`, `random_seed`, `user_id`, `packing`,
+  `max_seq_length`), retrieve `FinetuneResponse` (without those five).
+- LoRA when no `training_type` is sent (the create schema's words), `lora_dropout` 0.0 and
+  `lora_trainable_modules` "all-linear" by default (`LoRATrainingType`'s defaults).
 - Errors are `ErrorData` (OpenAI's body); the key is a bearer token.
-What the spec leaves open is chosen and said here: events come oldest first; a checkpoint's
-`checkpoint_type` is `Intermediate`, or `Final` for the last one of a completed job; every job
-route answers the fields of both job schemas (the spec gives create, cancel and list
-`FinetuneResponseTruncated`, with `suffix`, `random_seed` and `user_id`, and retrieve
-`FinetuneResponse`, without them: a host that dropped them on retrieve would show them as
-changed on refresh).
+What the spec leaves open is chosen and said here: events come oldest first (no order is
+documented; the shape sorts them); a checkpoint's `checkpoint_type` is `Intermediate`, or
+`Final` for the last one of a completed job; `lora_r` and `lora_alpha` of a job sent without
+them are 8 and 16 (`LoRATrainingType` requires both on the job and documents no default; the
+model's limits, `/fine-tunes/models/limits`, give only a `max_rank`); answers carry an
+`x-request-id` header (the spec documents no response header at all).
 """
 
 from __future__ import annotations
@@ -70,6 +75,32 @@ FILE_PURPOSES = (
     "batch-api",
 )
 FILE_TYPES = ("csv", "jsonl", "parquet")
+#: The fields of `FinetuneResponseTruncated`, what create, list and cancel answer.
+TRUNCATED = frozenset(
+    {
+        *("id", "status", "created_at", "updated_at", "started_at", "user_id", "owner_address"),
+        *("total_price", "token_count", "events", "training_file", "validation_file"),
+        *("packing", "max_seq_length", "model", "model_output_name", "suffix", "n_epochs"),
+        *("n_evals", "n_checkpoints", "batch_size", "training_type", "training_method"),
+        *("learning_rate", "lr_scheduler", "warmup_ratio", "max_grad_norm", "weight_decay"),
+        *("random_seed", "wandb_project_name", "wandb_name", "from_checkpoint"),
+        *("from_hf_model", "hf_model_revision", "progress"),
+    }
+)
+#: The fields of `FinetuneResponse`, what retrieve answers: no `suffix`, `random_seed`,
+#: `user_id`, `owner_address`, `packing`, `max_seq_length` or `wandb_name`.
+RETRIEVED = frozenset(
+    {
+        *("id", "training_file", "validation_file", "model", "model_output_name"),
+        *("model_output_path", "trainingfile_numlines", "trainingfile_size", "created_at"),
+        *("updated_at", "started_at", "n_epochs", "n_checkpoints", "n_evals", "batch_size"),
+        *("learning_rate", "lr_scheduler", "warmup_ratio", "max_grad_norm", "weight_decay"),
+        *("eval_steps", "train_on_inputs", "training_method", "training_type"),
+        *("multimodal_params", "status", "job_id", "events", "token_count", "param_count"),
+        *("total_price", "epochs_completed", "queue_depth", "wandb_project_name", "wandb_url"),
+        *("from_checkpoint", "from_hf_model", "hf_model_revision", "progress"),
+    }
+)
 # Messages of the store's events → Together's `FinetuneEventType`.
 _EVENT_TYPES = (
     ("Created fine-tuning job", "job_pending"),
@@ -104,8 +135,9 @@ def _updated_at(app: LocalApp, job: JSON) -> float:
     return float(newest[0]["created_at"]) if newest else float(job["created_at"])
 
 
-def job_json(app: LocalApp, job: JSON, status: str | None = None) -> JSON:
-    """Together's `FinetuneResponse` of a job of the store (its OpenAI-shaped form)."""
+def job_json(app: LocalApp, job: JSON, fields: frozenset[str], status: str | None = None) -> JSON:
+    """A job of the store (its OpenAI-shaped form) as one of Together's job schemas: `fields`
+    is `TRUNCATED` or `RETRIEVED`, and nothing outside it is answered."""
     kind = str(job["method"]["type"])
     hyper: JSON = job["method"][kind].get("hyperparameters") or {}
     sent: JSON = app.store.job_request(str(job["id"]))["received"]["body"]
@@ -161,7 +193,7 @@ def job_json(app: LocalApp, job: JSON, status: str | None = None) -> JSON:
     if out["status"] == "running" and isinstance(finish, int | float):
         remaining = max(0, int(finish - app.store.now()))
         out["progress"] = {"estimate_available": True, "seconds_remaining": remaining}
-    return out
+    return {k: v for k, v in out.items() if k in fields}
 
 
 def _event_json(app: LocalApp, job: JSON, event: JSON, kind: str) -> JSON:
@@ -255,7 +287,7 @@ def h_create_job(app: LocalApp, request: Request, args: dict[str, str]) -> Respo
     body = _body(request)
     job = app.store.create_job(parse_create_job(body, app.flavor), app.received(request, body))
     app.stats.count_job_created()
-    return _json(job_json(app, job))
+    return _json(job_json(app, job, TRUNCATED))
 
 
 def h_list_jobs(app: LocalApp, request: Request, args: dict[str, str]) -> Response:
@@ -267,17 +299,17 @@ def h_list_jobs(app: LocalApp, request: Request, args: dict[str, str]) -> Respon
         if not page.has_more or not page.data:
             break
         after = str(page.data[-1]["id"])
-    return _json({"data": [job_json(app, job) for job in jobs]})
+    return _json({"data": [job_json(app, job, TRUNCATED) for job in jobs]})
 
 
 def h_retrieve_job(app: LocalApp, request: Request, args: dict[str, str]) -> Response:
-    return _json(job_json(app, app.store.retrieve_job(args["id"])))
+    return _json(job_json(app, app.store.retrieve_job(args["id"]), RETRIEVED))
 
 
 def h_cancel_job(app: LocalApp, request: Request, args: dict[str, str]) -> Response:
     """Together's cancel: a cancel asked for (`cancel_requested`); reads show `cancelled`."""
     job = app.store.cancel_job(args["id"])
-    return _json(job_json(app, job, status="cancel_requested"))
+    return _json(job_json(app, job, TRUNCATED, status="cancel_requested"))
 
 
 def h_list_events(app: LocalApp, request: Request, args: dict[str, str]) -> Response:

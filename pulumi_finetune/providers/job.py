@@ -493,7 +493,8 @@ class FineTuningJobProvider(common.TableProvider):
         with common.client_for(self, props) as client:
             adopt = props.get("adopt_job_id")
             job = _adopt(client, str(adopt), spec) if adopt else self._start(client, props, spec)
-            job = self._steer(client, props, job)
+            # a wait ends on a retrieve, which may return less than the create or list did
+            job = client.shape.with_recorded(self._steer(client, props, job), job)
             live = _live_outputs(client, job) if job.get("status") != "validating_files" else {}
         outs = {**common.inputs_of(props), **job_outputs(job, self.table), **live}
         outs[SPEC_OUTPUT] = spec
@@ -556,7 +557,11 @@ class FineTuningJobProvider(common.TableProvider):
         outside Pulumi shows as drift. A job that no longer exists leaves the state."""
         with common.client_for(self, props) as client:
             try:
-                job = client.retrieve_job(id_)
+                if props.get("job_id"):
+                    # what the host's retrieve does not return is as recorded, never drift
+                    job = client.shape.with_recorded(client.retrieve_job(id_), props)
+                else:  # nothing recorded (import, `get`): the host's list has the rest
+                    job = client.shape.retrieve_in_full(client, id_)
             except NotFoundError:
                 return ReadResult("", {})
             live = _live_outputs(client, job)
@@ -601,6 +606,7 @@ class FineTuningJobProvider(common.TableProvider):
                     job = self._steer(client, news, job)
             else:
                 job = self._steer(client, news, job)
+            job = client.shape.with_recorded(job, olds)
             live = _live_outputs(client, job)
         outs.update(job_outputs(job, self.table), **live)
         outs["paused"] = bool(news.get("paused")) or held
@@ -891,7 +897,7 @@ def _pause_when_running(
 def _adopt(client: Client, job_id: str, spec: Mapping[str, Any]) -> JSON:
     """The existing job `job_id`, if what the program declares agrees with it."""
     try:
-        job = client.retrieve_job(job_id)
+        job = client.shape.retrieve_in_full(client, job_id)
     except NotFoundError:
         raise FinetuneError(
             f"adopt_job_id: there is no fine-tuning job {job_id} at this endpoint"

@@ -96,9 +96,50 @@ class Shape(ABC):
     """How a training file goes up in one request, for people."""
     result_field: ClassVar[str]
     """The host's field of a job that names the trained model (`fine_tuned_model` here)."""
+    unretrieved: ClassVar[tuple[str, ...]] = ()
+    """What of a job (OpenAI's field names; `hyperparameters.NAME` for one hyperparameter) the
+    host documents on its create and list answers but not on its retrieve answer: a retrieved
+    job comes back without it (None), and whoever holds the job as created or as last recorded
+    keeps that value (`with_recorded`), so a refresh never turns it into drift."""
 
     def __init__(self, host: hosts.Host) -> None:
         self.host = host
+
+    def with_recorded(self, job: Mapping[str, Any], recorded: Mapping[str, Any]) -> JSON:
+        """`job` as a retrieve answered it, with each field the retrieve route does not return
+        (`unretrieved`) taken from `recorded` (the job as created or listed, or a resource's
+        outputs of the same names) where the answer holds none. Nothing changes elsewhere."""
+        out = dict(job)
+        for name in self.unretrieved:
+            top, _, sub = name.partition(".")
+            if not sub:
+                if out.get(name) is None and recorded.get(name) is not None:
+                    out[name] = recorded[name]
+                continue
+            kept = _hyperparameter(recorded, sub)
+            if kept is None or _hyperparameter(out, sub) is not None:
+                continue
+            out[top] = {**(out.get(top) or {}), sub: kept}
+            method = out.get("method")
+            kind = str(method.get("type") or "") if isinstance(method, Mapping) else ""
+            inner = method.get(kind) if isinstance(method, Mapping) else None
+            if isinstance(method, Mapping) and isinstance(inner, Mapping):
+                hyper = {**(inner.get("hyperparameters") or {}), sub: kept}
+                out["method"] = {**method, kind: {**inner, "hyperparameters": hyper}}
+        return out
+
+    def retrieve_in_full(self, wire: Wire, job_id: str) -> JSON:
+        """The job, for one nothing is recorded of (adopted, imported, `get`): retrieved, and
+        where the retrieve does not return everything (`unretrieved`), completed from the job
+        list's object of it (one more request)."""
+        job = self.retrieve_job(wire, job_id)
+        if not self.unretrieved:
+            return job
+        listed = next(
+            (j for j in self.list_jobs(wire, metadata=None, limit=100) if j.get("id") == job_id),
+            None,
+        )
+        return self.with_recorded(job, listed) if listed is not None else job
 
     # -- check: local, no request ----------------------------------------------------------
 
@@ -173,6 +214,20 @@ class Shape(ABC):
 
     @abstractmethod
     def delete_model(self, wire: Wire, model: str) -> JSON: ...
+
+
+def _hyperparameter(job: Mapping[str, Any], name: str) -> Any:
+    """A hyperparameter of a job object (or a resource's outputs): `hyperparameters`, else its
+    method's; None where neither holds it."""
+    top = job.get("hyperparameters")
+    if isinstance(top, Mapping) and top.get(name) is not None:
+        return top[name]
+    method = job.get("method")
+    if not isinstance(method, Mapping):
+        return None
+    inner = method.get(str(method.get("type") or ""))
+    hyper = inner.get("hyperparameters") if isinstance(inner, Mapping) else None
+    return hyper.get(name) if isinstance(hyper, Mapping) else None
 
 
 @cache

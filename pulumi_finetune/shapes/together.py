@@ -9,10 +9,17 @@ Built from Together's OpenAPI description, togethercomputer/openapi `openapi.yam
   `{method: "dpo", dpo_beta, ...}`), `training_type` (`{type: "Full"}` or `{type: "Lora",
   lora_r, lora_alpha, lora_dropout, lora_trainable_modules}`, LoRA when absent), and its own
   (`from_checkpoint`, `lr_scheduler`, ...). It answers `FinetuneResponseTruncated`.
-- `GET /fine-tunes` (`{data: [...]}`, no cursor, no filter), `GET /fine-tunes/{id}`
-  (`FinetuneResponse`), `POST /fine-tunes/{id}/cancel`, `GET /fine-tunes/{id}/events`
-  (`{data: [FineTuneEvent]}`: no ids, ISO times, `step`/`total_steps`), `GET
+- `GET /fine-tunes` (`FinetuneTruncatedList`, `{data: [FinetuneResponseTruncated]}`, no cursor,
+  no filter), `GET /fine-tunes/{id}` (`FinetuneResponse`), `POST /fine-tunes/{id}/cancel`
+  (`FinetuneResponseTruncated`), `GET /fine-tunes/{id}/events` (`{data: [FineTuneEvent]}`: no
+  ids, ISO times, `step`/`total_steps`; the spec gives no order, so they are sorted here), `GET
   /fine-tunes/{id}/checkpoints` (`{data: [{step, path, created_at, checkpoint_type}]}`).
+- The two job schemas differ. Create, list and cancel answer `FinetuneResponseTruncated`, which
+  has `suffix`, `random_seed`, `user_id`, `packing` and `max_seq_length`; retrieve answers
+  `FinetuneResponse`, which has none of those five (`unretrieved`: the job's `seed`, `suffix`,
+  `organization_id` and those two hyperparameters are kept as created or recorded, never read
+  as None from a retrieve). The marker a seed carries (`pulumi_finetune.identity`) is looked
+  up in the list, whose objects do have `random_seed`.
 - Statuses: pending, queued, running, compressing, uploading, cancel_requested, cancelled,
   error, completed (`FinetuneJobStatus`); the trained model is `model_output_name`; times are
   ISO 8601 strings; the job object has no `error` field (a failure is told by its events).
@@ -191,7 +198,7 @@ def job_from_wire(job: Mapping[str, Any]) -> JSON:
         "created_at": seconds(job.get("created_at")),
         "finished_at": seconds(job.get("updated_at")) if status in TERMINAL else None,
         "fine_tuned_model": job.get("model_output_name") if status == "succeeded" else None,
-        "organization_id": job.get("user_id") or "",
+        "organization_id": job.get("user_id"),  # only the truncated object has it
         "result_files": [],
         "status": status,
         "training_file": job.get("training_file"),
@@ -265,6 +272,14 @@ class Together(Shape):
     jobs_path = "/fine-tunes"
     upload_route = "POST /files/upload"
     result_field = "model_output_name"
+    # In FinetuneResponseTruncated (create, list, cancel), not in FinetuneResponse (retrieve).
+    unretrieved = (
+        "seed",
+        "suffix",
+        "organization_id",
+        "hyperparameters.packing",
+        "hyperparameters.max_seq_length",
+    )
 
     def failures(self, spec: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         title = self.host.title

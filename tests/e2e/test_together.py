@@ -158,6 +158,38 @@ def test_together_job_lifecycle_on_togethers_routes(
     assert {j["id"]: j["status"] for j in together_jobs(together)}[job_c] == "cancelled"
 
 
+def test_a_refresh_keeps_what_togethers_retrieve_does_not_return(
+    together: LocalEndpoint, project: Project
+) -> None:
+    """Together's retrieve answer (`FinetuneResponse`) has no suffix, random_seed, user_id,
+    packing or max_seq_length; its create answer does. A job recorded from its create answer
+    and refreshed (retrieve) keeps them as recorded: the refresh changes only what moved on
+    (its status), a second refresh shows no change, and the next preview replaces nothing."""
+    project.write(_program(hyperparameters={"n_epochs": 2, "learning_rate": 0.0001}))
+    project.up()  # not waited on: the state holds the create answer
+    created = project.resource_outputs("bot")
+    sent = together.job_request(created["job_id"])["received"]["body"]
+    assert created["seed"] == sent["random_seed"]  # the seed carrying the marker
+    assert created["suffix"] == "notes" and created["organization_id"]
+    assert created["hyperparameters"]["packing"] is True
+    with fast_forward(together):
+        while {j["id"]: j["status"] for j in together_jobs(together)}[created["job_id"]] != (
+            "completed"
+        ):
+            threading.Event().wait(0.2)
+    together.reset_stats()
+    project.refresh()
+    assert together.stats()["by_route"].get("GET /v1/fine-tunes/{id}") == 1
+    refreshed = project.resource_outputs("bot")
+    assert refreshed["status"] == "succeeded"
+    for name in ("seed", "suffix", "organization_id", "hyperparameters", "method"):
+        assert refreshed[name] == created[name], name
+    assert_no_changes(project.refresh().stdout)
+    preview = project.preview()
+    assert_no_changes(preview.stdout)
+    assert "replace" not in preview.stdout
+
+
 def together_jobs(endpoint: LocalEndpoint) -> list[dict[str, object]]:
     import requests
 

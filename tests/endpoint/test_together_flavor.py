@@ -15,7 +15,10 @@ import jsonschema
 import pytest
 import requests
 
+from pulumi_finetune.client import Client
 from pulumi_finetune.local.server import LocalEndpoint
+from pulumi_finetune.local.together import RETRIEVED, TRUNCATED
+from pulumi_finetune.settings import Settings
 
 from .conftest import training_bytes
 
@@ -38,12 +41,23 @@ def _components() -> dict[str, Any]:
 def conforms(instance: Any, name: str) -> Any:
     schema = {"$ref": f"#/components/schemas/{name}", "components": _components()}
     jsonschema.Draft202012Validator(schema).validate(instance)
+    jobs = {"FinetuneResponse": [instance], "FinetuneResponseTruncated": [instance]}
+    jobs["FinetuneTruncatedList"] = instance["data"] if name == "FinetuneTruncatedList" else []
+    for job in jobs.get(name, []):
+        # nothing beyond the route's own schema: a kinder flavor makes every test a guess
+        extra = set(job) - properties(name.replace("TruncatedList", "ResponseTruncated"))
+        assert not extra, f"{name} answered fields its schema does not have: {extra}"
     return instance
+
+
+def properties(name: str) -> set[str]:
+    return set(_components()["schemas"][name]["properties"])
 
 
 class Together:
     def __init__(self, server: LocalEndpoint) -> None:
         self.url = server.url
+        self.key = server.key
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {server.key}"
 
@@ -113,6 +127,29 @@ def test_a_job_lives_on_togethers_routes_in_togethers_objects(api: Together) -> 
     assert api.ok("DELETE", f"/files/{file_id}", "FileDeleteResponse")["deleted"] is True
 
 
+def test_each_job_route_answers_its_own_schema_retrieve_without_suffix_or_seed(
+    api: Together,
+) -> None:
+    """Create, list and cancel answer `FinetuneResponseTruncated`, which has the job's suffix
+    and random_seed; retrieve answers `FinetuneResponse`, which has neither (nor user_id,
+    packing, max_seq_length): the flavor answers each route with its schema's fields only."""
+    assert properties("FinetuneResponseTruncated") == TRUNCATED
+    assert properties("FinetuneResponse") == RETRIEVED
+    body = {"model": MODEL, "training_file": api.upload(), "suffix": "s1", "random_seed": 42}
+    created = api.ok("POST", "/fine-tunes", "FinetuneResponseTruncated", json=body)
+    assert created["suffix"] == "s1" and created["random_seed"] == 42 and created["user_id"]
+    job_id = created["id"]
+    listed = api.ok("GET", "/fine-tunes", "FinetuneTruncatedList")["data"]
+    mine = next(j for j in listed if j["id"] == job_id)
+    assert mine["suffix"] == "s1" and mine["random_seed"] == 42 and mine["packing"] is True
+    retrieved = api.ok("GET", f"/fine-tunes/{job_id}", "FinetuneResponse")
+    lacking = {"suffix", "random_seed", "user_id", "packing", "max_seq_length"}
+    assert not lacking & set(retrieved), retrieved
+    assert retrieved["model_output_name"].endswith("-s1")  # the suffix shows only there
+    cancelled = api.ok("POST", f"/fine-tunes/{job_id}/cancel", "FinetuneResponseTruncated")
+    assert cancelled["random_seed"] == 42 and cancelled["suffix"] == "s1"
+
+
 def test_cancel_answers_cancel_requested_and_the_job_reads_cancelled(api: Together) -> None:
     body = {"model": MODEL, "training_file": api.upload(), "n_epochs": 3}
     job_id = api.ok("POST", "/fine-tunes", "FinetuneResponseTruncated", json=body)["id"]
@@ -179,3 +216,21 @@ def test_a_dpo_job_echoes_its_method_and_flat_hyperparameters(api: Together) -> 
     job = api.ok("GET", f"/fine-tunes/{job_id}", "FinetuneResponse")
     assert job["training_method"] == {"method": "dpo", "dpo_beta": 0.2}
     assert job["training_type"] == {"type": "Full"} and job["learning_rate"] == 0.00002
+
+
+def test_a_job_nothing_is_recorded_of_is_read_in_full_from_the_list(api: Together) -> None:
+    """Adopting or importing a Together job: its retrieve lacks the seed and suffix, so the
+    shape completes it from the list's object of it (one more request, on Together only)."""
+    body = {"model": MODEL, "training_file": api.upload(), "suffix": "adopt", "random_seed": 9}
+    job_id = api.ok("POST", "/fine-tunes", "FinetuneResponseTruncated", json=body)["id"]
+    client = Client(Settings(base_url=api.url, api_key=api.key, host="together"))
+    with client:
+        retrieved = client.retrieve_job(job_id)
+        assert retrieved["seed"] is None and retrieved["suffix"] is None
+        full = client.shape.retrieve_in_full(client, job_id)
+    assert full["seed"] == 9 and full["suffix"] == "adopt" and full["organization_id"]
+    assert full["hyperparameters"]["packing"] is True
+    kept = ("seed", "suffix", "organization_id", "hyperparameters", "method", "estimated_finish")
+    assert {k: v for k, v in full.items() if k not in kept} == {
+        k: v for k, v in retrieved.items() if k not in kept
+    }

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from pulumi_finetune import hosts, shapes
+from pulumi_finetune import hosts, identity, shapes
 from pulumi_finetune import spec as jobspec
 from pulumi_finetune.client import Client
 from pulumi_finetune.settings import Settings
@@ -189,6 +189,79 @@ def test_what_a_job_echoes_of_its_create_request_reads_back_as_declared() -> Non
     assert job["created_at"] == 1796544000
     assert set(hosts.TOGETHER.echoes) <= set(job)
     assert not hosts.TOGETHER.lists_by_metadata
+
+
+def _properties(name: str) -> set[str]:
+    return set(_document()["components"]["schemas"][name]["properties"])
+
+
+def _changed(a: Any, b: Any, path: str = "") -> set[str]:
+    """Dotted paths where two job objects differ (a hyperparameter as `hyperparameters.NAME`)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        found: set[str] = set()
+        for key in set(a) | set(b):
+            found |= _changed(a.get(key), b.get(key), f"{path}{key}.")
+        return found
+    return {path.rstrip(".")} if a != b else set()
+
+
+def test_what_retrieve_lacks_is_what_the_shape_keeps_as_recorded() -> None:
+    """The spec's retrieve schema (`FinetuneResponse`) lacks fields its create/list/cancel
+    schema (`FinetuneResponseTruncated`) has: the job read from a retrieve differs from the
+    listed one in exactly the shape's `unretrieved`, and `with_recorded` restores them."""
+    truncated, retrieved = _properties("FinetuneResponseTruncated"), _properties("FinetuneResponse")
+    assert {"suffix", "random_seed", "user_id", "packing", "max_seq_length"} <= (
+        truncated - retrieved
+    )
+    listed = {
+        **together.create_body(_openai_body()),
+        **SPEC_EXAMPLE,
+        "status": "running",
+        "packing": True,
+        "max_seq_length": 4096,
+    }
+    _valid(listed, "#/components/schemas/FinetuneResponseTruncated")
+    answer = {k: v for k, v in listed.items() if k in retrieved}
+    _valid(answer, "#/components/schemas/FinetuneResponse")
+    as_listed, as_retrieved = together.job_from_wire(listed), together.job_from_wire(answer)
+    lost = {
+        p.replace("method.supervised.hyperparameters", "hyperparameters")
+        for p in _changed(as_listed, as_retrieved)
+    } - {"estimated_finish"}
+    assert lost == set(Together.unretrieved), lost
+    assert as_retrieved["seed"] is None and as_retrieved["suffix"] is None
+    shape = shapes.for_host(hosts.TOGETHER)
+    assert shape.with_recorded(as_retrieved, as_listed) == as_listed
+    # the host's word wins where it does say: a recorded value never hides a live one
+    assert shape.with_recorded(as_listed, {**as_listed, "seed": 1, "suffix": "x"}) == as_listed
+    # OpenAI's retrieve returns what its create does: nothing is taken from the record
+    openai = shapes.for_host(hosts.OPENAI)
+    assert openai.unretrieved == () and openai.with_recorded({"seed": None}, {"seed": 3}) == {
+        "seed": None
+    }
+
+
+def test_togethers_echoes_are_what_its_list_and_create_objects_return() -> None:
+    """The row's `echoes` (what a job whose create answer was lost is found by, in the job
+    list) are exactly the create fields whose wire names `FinetuneResponseTruncated` has; its
+    `random_seed` is there, so the seed carrying the marker is found in the list."""
+    truncated = _properties("FinetuneResponseTruncated")
+    wire = {
+        "model": {"model"},
+        "training_file": {"training_file"},
+        "validation_file": {"validation_file"},
+        "suffix": {"suffix"},
+        "seed": {"random_seed"},
+        "method": {"training_method"},
+        "hyperparameters": {*together.FLAT, "training_type"},
+        "metadata": {"metadata"},
+    }
+    assert set(hosts.TOGETHER.echoes) == {name for name, on in wire.items() if on <= truncated}
+    assert identity.marker_place(hosts.TOGETHER, seed_declared=False) == "seed"
+    assert identity.weaker_guarantee(hosts.TOGETHER, seed_declared=False) is None
+    # a declared seed leaves only the echoes: preview says the guarantee is weaker there
+    weaker = identity.weaker_guarantee(hosts.TOGETHER, seed_declared=True)
+    assert weaker and "Together AI keeps no marker" in weaker
 
 
 def test_events_checkpoints_and_files_read_as_openais() -> None:
