@@ -93,7 +93,10 @@ def test_nested_values_are_object_types_with_the_apis_fields_and_docs() -> None:
     reinforcement = _type(method["properties"]["reinforcement"])
     grader = reinforcement["properties"]["grader"]
     assert grader["discriminator"]["mapping"]["string_check"].endswith(":GraderStringCheck")
-    assert len(grader["oneOf"]) == 5
+    assert len(grader["oneOf"]) == 6  # OpenAI's five, and Bedrock's lambda (a host row's own)
+    lam = _type(grader["oneOf"][5])
+    assert grader["discriminator"]["mapping"]["lambda"].endswith(":GraderLambda")
+    assert lam["required"] == ["lambda", "type"] and "Bedrock" in lam["description"]
     check = _type(grader["oneOf"][0])
     assert check["required"] == ["input", "name", "operation", "reference", "type"]
     integration = _type(job["integrations"]["items"])  # type: ignore[index]

@@ -101,7 +101,7 @@ def test_a_cancelled_job_makes_watch_exit_1(endpoint, client, capsys) -> None:
 def test_piped_output_follows_jobs_to_the_end_in_plain_lines(tmp_path) -> None:
     png = tmp_path / "loss.png"
     key = "sk-local-" + secrets.token_hex(16)
-    with LocalEndpoint(key=key, clock_speed=25.0) as endpoint:  # a job takes about 1.4 s
+    with LocalEndpoint(key=key, clock_speed=10.0) as endpoint:  # a job takes about 3.5 s
         with Client(Settings(base_url=endpoint.url, api_key=key)) as c:
             jobs = start_jobs(c, 2)
         run = subprocess.run(
