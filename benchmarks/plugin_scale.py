@@ -1,7 +1,7 @@
 """50 jobs through the plugin: `pulumi up` and a no-op `pulumi preview`, timed, requests counted.
 
-    python benchmarks/plugin_scale.py               # N=50, 3 rounds
-    python benchmarks/plugin_scale.py -n 20 --rounds 5 [--readme]
+    python benchmarks/plugin_scale.py               # N=50, 3 rounds of 3 no-op previews
+    python benchmarks/plugin_scale.py -n 20 --rounds 5 --previews 5 [--readme]
     python benchmarks/plugin_scale.py --terraform-provider DIR   # also Terraform, see below
 
 Three YAML programs on the same CLI (v3.274.1) and machine, each in a fresh stack per round:
@@ -16,10 +16,13 @@ Three YAML programs on the same CLI (v3.274.1) and machine, each in a fresh stac
   (which refreshes each job: N GETs). The provider's module is not served by the Go module proxy
   this project builds from, so no script here builds it: build it from a checkout
   (`go build -o DIR/terraform-provider-openai .`); Terraform runs it through `dev_overrides`.
-Printed: the median and range of each command's wall time, and the requests of the finetune
-program and of Terraform (`up`/`apply`: the creates, and the plugin's marker lookups; the no-op
-preview: none expected). With `--readme`, the table replaces the README's `plugin-scale` block.
-Prints figures only; nothing is asserted.
+Printed: the median and range of each command's wall time (the no-op preview run `--previews`
+times a round), the requests of the finetune program and of Terraform (`up`/`apply`: the
+creates, and the plugin's marker lookups; the no-op preview: none expected), and each command's
+time over the trivial plugin's in the same round (median of the rounds: the machine is shared,
+and its load moves every figure by tens of percent between rounds, much less within one). With
+`--readme`, the table replaces the `plugin-scale` block of docs/performance-plugin.md (with the
+machine's CPU and load). Prints figures only; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -42,6 +46,7 @@ from pulumi_finetune.local.testing import EndpointClient
 from pulumi_finetune.plugin.testing import PluginProject, language_hosts_dir
 
 REPO = Path(__file__).resolve().parents[1]
+DOCUMENT = REPO / "docs" / "performance-plugin.md"
 DATASET = REPO / "tests" / "data" / "valid" / "chat_12.jsonl"
 MODEL = "gpt-4o-mini-2024-07-18"
 FILE = """  data:
@@ -81,9 +86,10 @@ def timed(project: PluginProject, *args: str) -> float:
 
 
 def one_round(
-    root: Path, hosts: Path, server: LocalEndpoint, kind: str, n: int
-) -> tuple[float, float, dict[str, int], dict[str, int]]:
-    """(up seconds, no-op preview seconds, up's requests by route, preview's requests)."""
+    root: Path, hosts: Path, server: LocalEndpoint, kind: str, n: int, previews: int = 1
+) -> tuple[float, list[float], dict[str, int], dict[str, int]]:
+    """(up seconds, each no-op preview's seconds, up's requests by route, the previews'
+    requests)."""
     project = PluginProject(
         root=root, engine=hosts, endpoint_url=server.url, api_key=server.key, program=""
     )
@@ -98,7 +104,7 @@ def one_round(
     up = timed(project, "up", "--yes", "--skip-preview")
     up_requests: dict[str, int] = api.stats()["by_route"]
     api.reset_stats()
-    preview = timed(project, "preview", "--expect-no-changes")
+    preview = [timed(project, "preview", "--expect-no-changes") for _ in range(previews)]
     preview_requests: dict[str, int] = api.stats()["by_route"]
     project.destroy()
     project.cleanup()
@@ -125,8 +131,9 @@ resource "openai_fine_tuning_job" "job" {{
 
 def terraform_round(
     root: Path, server: LocalEndpoint, provider_dir: Path, n: int
-) -> tuple[float, float, dict[str, int], dict[str, int]]:
-    """(apply seconds, no-op plan seconds, apply's requests by route, plan's requests)."""
+) -> tuple[float, list[float], dict[str, int], dict[str, int]]:
+    """(apply seconds, [plan seconds], apply's requests by route, plan's requests): one plan,
+    since a plan after this apply is not a no-op (see `PROBLEMS`)."""
     root.mkdir(parents=True)
     api = EndpointClient(server.url, server.key)
     file_id = api.upload(DATASET)  # as the plugin's file: created first, not timed
@@ -166,13 +173,14 @@ def terraform_round(
     # recorded, tainted; the next plan then replaces them. Both are timed as they are.
     apply, output = terraform("apply", "-auto-approve", ok=(0, 1))
     PROBLEMS["apply"] = output.count("Provider returned invalid result object after apply")
+    PROBLEMS["apply_jobs"] = len(set(re.findall(r"openai_fine_tuning_job\.job\[(\d+)\]", output)))
     apply_requests: dict[str, int] = api.stats()["by_route"]
     api.reset_stats()
     plan, output = terraform("plan", "-detailed-exitcode", ok=(0, 2))  # 2: changes
     PROBLEMS["plan"] = output.count("is tainted, so must be replaced")
     plan_requests: dict[str, int] = api.stats()["by_route"]
     terraform("destroy", "-auto-approve")
-    return apply, plan, apply_requests, plan_requests
+    return apply, [plan], apply_requests, plan_requests
 
 
 #: What Terraform reported in the last round: errors after apply, replacements planned.
@@ -187,7 +195,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("-n", "--jobs", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--readme", action="store_true", help="write the README's block")
+    parser.add_argument("--previews", type=int, default=3, help="no-op previews per round")
+    parser.add_argument(
+        "--readme", action="store_true", help=f"write the table into {DOCUMENT.relative_to(REPO)}"
+    )
     parser.add_argument(
         "--terraform-provider", type=Path, help="a directory with mkdev's terraform-provider-openai"
     )
@@ -199,40 +210,52 @@ def main() -> int:
         kinds += (TERRAFORM_KIND,)
     ups: dict[str, list[float]] = {k: [] for k in kinds}
     previews: dict[str, list[float]] = {k: [] for k in kinds}
+    # per round: (up, median preview) over the trivial plugin's in the same round
+    ratios: dict[str, list[tuple[float, float]]] = {k: [] for k in kinds}
     requests: dict[str, tuple[dict[str, int], dict[str, int]]] = {}
+    load_before = os.getloadavg()
     try:
         with LocalEndpoint(data_dir=root / "endpoint", clock_speed=1.0) as server:
             for r in range(args.rounds):
+                this_round: dict[str, tuple[float, float]] = {}
                 for kind in kinds:
                     where = root / f"{r}-{kind.split()[0]}"
                     if kind == TERRAFORM_KIND:
                         provider = args.terraform_provider.resolve()
                         measured = terraform_round(where, server, provider, args.jobs)
                     else:
-                        measured = one_round(where, hosts, server, kind, args.jobs)
+                        measured = one_round(where, hosts, server, kind, args.jobs, args.previews)
                     ups[kind].append(measured[0])
-                    previews[kind].append(measured[1])
+                    previews[kind].extend(measured[1])
                     requests[kind] = (measured[2], measured[3])
+                    this_round[kind] = (measured[0], statistics.median(measured[1]))
+                up_base, preview_base = this_round["trivial plugin"]
+                for kind, (up, preview) in this_round.items():
+                    ratios[kind].append((up / up_base, preview / preview_base))
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    load_after = os.getloadavg()
     lines = [
         f"| {args.jobs} resources (CLI v3.274.1, YAML) | `pulumi up` / `terraform apply` | "
-        "requests | no-op `pulumi preview` / `terraform plan` | requests |",
-        "|---|---|---|---|---|",
+        "requests | no-op `pulumi preview` / `terraform plan` | requests "
+        "| ÷ trivial plugin (up / preview) |",
+        "|---|---|---|---|---|---|",
     ]
     for kind in kinds:
         up_req, preview_req = requests.get(kind, ({}, {}))
+        up_ratio = statistics.median(r[0] for r in ratios[kind])
+        preview_ratio = statistics.median(r[1] for r in ratios[kind])
         lines.append(
             f"| {kind} | {spread(ups[kind])} | {_requests(up_req)} | {spread(previews[kind])} "
-            f"| {_requests(preview_req)} |"
+            f"| {_requests(preview_req)} | {up_ratio:.2f}× / {preview_ratio:.2f}× |"
         )
     if PROBLEMS:
         lines += [
             "",
             "Terraform with mkdev's provider (built from its repository at 01bcb17): every "
             "`terraform apply` exited 1 "
-            f'({PROBLEMS["apply"]} errors "Provider returned invalid result object after apply": '
-            "the provider leaves "
+            f'({PROBLEMS["apply"]} errors "Provider returned invalid result object after apply" '
+            f"on {PROBLEMS['apply_jobs']} jobs: the provider leaves "
             "`finished_at`, `trained_tokens`, `validation_loss`, `result_files` unknown after a "
             f"create) with the jobs recorded as tainted, so the next `terraform plan` replaces "
             f"{PROBLEMS['plan']} of them (new paid jobs on apply): its plan is timed as it is, "
@@ -240,14 +263,18 @@ def main() -> int:
         ]
     lines += [
         "",
-        f"Median (min-max) of {args.rounds} rounds on {platform.machine()} with {_cores()} cores "
-        "shared with other work (`benchmarks/plugin_scale.py`); requests to the local endpoint "
-        "by route (the trivial plugin and the empty program make none).",
+        f"Median (min-max) of {args.rounds} rounds ({args.previews} no-op previews a round; "
+        f"Terraform: one plan a round) on {_cpu()}, {_cores()} cores shared with other work, "
+        f"load average {load_before[0]:.1f} before and {load_after[0]:.1f} after "
+        f"({time.strftime('%Y-%m-%d', time.gmtime())}, `benchmarks/plugin_scale.py`); "
+        "÷ trivial plugin: each command's time over the trivial plugin's in the same round, "
+        "median of the rounds; requests to the local endpoint by route (the trivial plugin and "
+        "the empty program make none).",
     ]
     table = "\n".join(lines)
     print("\n" + table)
     if args.readme:
-        replace_block("plugin-scale", table)
+        replace_block("plugin-scale", table, DOCUMENT)
     return 0
 
 
@@ -260,6 +287,17 @@ def _requests(by_route: dict[str, int]) -> str:
 
 def _cores() -> int:
     return len(os.sched_getaffinity(0))
+
+
+def _cpu() -> str:
+    """The CPU's model name (Linux), else the machine's architecture."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} ({platform.machine()})"
+    except OSError:
+        pass
+    return platform.machine()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Writes a generated block between `<!-- NAME:begin -->` and `<!-- NAME:end -->`, in whichever of
-README.md and docs/*.md holds those markers."""
+"""Writes a generated block between `<!-- NAME:begin -->` and `<!-- NAME:end -->`, in the given
+document or else in whichever of README.md and docs/*.md holds those markers."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ def holder(name: str) -> Path | None:
     return None
 
 
-def replace_block(name: str, text: str) -> None:
-    page = holder(name)
+def replace_block(name: str, text: str, document: Path | None = None) -> None:
+    page = document or holder(name)
     if page is None:
         print(f"no page holds <!-- {name}:begin -->: nothing written")
         return

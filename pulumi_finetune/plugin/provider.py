@@ -101,8 +101,23 @@ def resource_key(urn: str) -> str:
     return f"{project}/{stack}/{name}"
 
 
-def _internal(table: Table) -> tuple[str, ...]:
-    return tuple(a.name for a in table.attributes if a.kind is Kind.INTERNAL)
+_INTERNAL: dict[str, frozenset[str]] = {}
+
+
+def internal(table: Table) -> frozenset[str]:
+    """The table's internal inputs: the plugin computes them afresh on each call, so no
+    response carries them."""
+    found = _INTERNAL.get(table.resource)
+    if found is None:
+        found = frozenset(a.name for a in table.attributes if a.kind is Kind.INTERNAL)
+        _INTERNAL[table.resource] = found
+    return found
+
+
+def _urn_type(urn: str) -> str:
+    """The type token of a URN, as the SDK's requests read it (`request.type`)."""
+    parts = urn.split("::")
+    return parts[-2] if len(parts) > 1 else ""
 
 
 def _jobs_provider() -> FineTuningJobProvider:
@@ -159,7 +174,7 @@ class FinetuneProvider(Provider):
         return full
 
     def _out(self, table: Table, props: Mapping[str, Any]) -> dict[str, PropertyValue]:
-        return to_wire(props, table, _internal(table))
+        return to_wire(props, table, internal(table))
 
     def _remember(self, urn: str, table: Table, state: Mapping[str, Any]) -> None:
         """What the state records, for the calls that do not carry it (see the docstring)."""
@@ -200,19 +215,32 @@ class FinetuneProvider(Provider):
         return ConfigureResponse(accept_secrets=True, supports_preview=False)
 
     async def check(self, request: CheckRequest) -> CheckResponse:
-        core = self._core(request.type)
-        olds = from_wire(request.old_inputs)
-        news = self._with_internal(request.urn, core.table, from_wire(request.new_inputs))
+        olds, news = from_wire(request.old_inputs), from_wire(request.new_inputs)
+        table, inputs, failures = await self.check_values(request.urn, olds, news)
+        return CheckResponse(inputs=self._out(table, inputs), failures=failures)
+
+    async def check_values(
+        self, urn: str, olds: dict[str, Any], news: dict[str, Any]
+    ) -> tuple[Table, dict[str, Any], list[CheckFailure]]:
+        """`check` on the providers' dictionaries (the server's path: see `values`): the
+        resource's table, its checked inputs and the failures."""
+        core = self._core(_urn_type(urn))
+        news = self._with_internal(urn, core.table, news)
         result = await self._run(core.check, olds, news)
         failures = [CheckFailure(f.property, f.reason) for f in result.failures or []]
-        return CheckResponse(inputs=self._out(core.table, result.inputs), failures=failures)
+        return core.table, dict(result.inputs or {}), failures
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
-        core = self._core(request.type)
-        olds = from_wire(request.old_state)
-        self._remember(request.urn, core.table, olds)
-        news = from_wire(request.new_inputs)
-        result = await self._run(core.diff, request.resource_id, olds, news)
+        olds, news = from_wire(request.old_state), from_wire(request.new_inputs)
+        return await self.diff_values(request.urn, request.resource_id, olds, news)
+
+    async def diff_values(
+        self, urn: str, resource_id: str, olds: dict[str, Any], news: dict[str, Any]
+    ) -> DiffResponse:
+        """`diff` on the providers' dictionaries (the server's path: see `values`)."""
+        core = self._core(_urn_type(urn))
+        self._remember(urn, core.table, olds)
+        result = await self._run(core.diff, resource_id, olds, news)
         replaces = [camel(k) for k in result.replaces or []]
         updates = [camel(k) for k in core.updated_in_place(olds, news)] if result.changes else []
         # What `pulumi preview --diff` marks (the SDK's server always sends a detailed diff).

@@ -8,6 +8,8 @@
   providers report a resource created but not initialised; the SDK's servicer has no such path.
 - `Configure` hands the provider its own id (the engine sends it), the stack instance of the
   marker (see `pulumi_finetune.identity`).
+- `Check` and `Diff`, which every preview sends for every resource, read and write the messages'
+  values directly (`values.from_struct`, `to_struct`), without the SDK's `PropertyValue`s.
 
 One `grpc.aio` server with no cap on concurrent calls; blocking work runs in the provider's
 thread pool. The engine's address (the first argument) receives progress messages and is
@@ -26,13 +28,15 @@ from typing import Any
 import grpc
 import grpc.aio
 from pulumi.provider.experimental.property_value import PropertyValue
+from pulumi.provider.experimental.provider import PropertyDiffKind
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc, status_pb2
 
 from .._version import __version__
 from ..providers import waiting
-from .provider import FinetuneProvider, PartiallyCreated
+from .provider import FinetuneProvider, PartiallyCreated, internal
+from .values import from_struct, to_struct
 
 Handler = Callable[[Any, Any, Any], Awaitable[Any]]
 
@@ -96,8 +100,46 @@ class FinetuneServicer(ProviderServicer):
             self._finetune.stack_instance = request.id
         return await _CONFIGURE(self, request, context)
 
-    Check = _guarded("Check")
-    Diff = _guarded("Diff")
+    async def Check(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            olds, news = from_struct(request.olds), from_struct(request.news)
+            table, inputs, failures = await self._finetune.check_values(request.urn, olds, news)
+            return provider_pb2.CheckResponse(
+                inputs=to_struct(inputs, table, internal(table)),
+                failures=[
+                    provider_pb2.CheckFailure(property=f.property, reason=f.reason)
+                    for f in failures
+                ],
+            )
+        except Exception as exc:  # as `_Raising` reports it
+            await context.abort_with_status(status_for(exc))
+
+    async def Diff(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            olds, news = from_struct(request.olds), from_struct(request.news)
+            diff = await self._finetune.diff_values(request.urn, request.id, olds, news)
+        except Exception as exc:  # as `_Raising` reports it
+            await context.abort_with_status(status_for(exc))
+        changes = (
+            provider_pb2.DiffResponse.DIFF_UNKNOWN
+            if diff.changes is None
+            else provider_pb2.DiffResponse.DIFF_SOME
+            if diff.changes
+            else provider_pb2.DiffResponse.DIFF_NONE
+        )
+        return provider_pb2.DiffResponse(
+            replaces=diff.replaces,
+            stables=diff.stables,
+            deleteBeforeReplace=diff.delete_before_replace,
+            changes=changes,
+            diffs=diff.diffs,
+            detailedDiff={
+                k: provider_pb2.PropertyDiff(kind=_DIFF_KINDS[v.kind], inputDiff=v.input_diff)
+                for k, v in diff.detailed_diff.items()
+            },
+            hasDetailedDiff=True,
+        )
+
     Create = _guarded("Create")
     Read = _guarded("Read")
     Update = _guarded("Update")
@@ -108,6 +150,14 @@ class FinetuneServicer(ProviderServicer):
 
 
 _CONFIGURE = _guarded("Configure")
+_DIFF_KINDS = {
+    PropertyDiffKind.ADD: provider_pb2.PropertyDiff.ADD,
+    PropertyDiffKind.ADD_REPLACE: provider_pb2.PropertyDiff.ADD_REPLACE,
+    PropertyDiffKind.DELETE: provider_pb2.PropertyDiff.DELETE,
+    PropertyDiffKind.DELETE_REPLACE: provider_pb2.PropertyDiff.DELETE_REPLACE,
+    PropertyDiffKind.UPDATE: provider_pb2.PropertyDiff.UPDATE,
+    PropertyDiffKind.UPDATE_REPLACE: provider_pb2.PropertyDiff.UPDATE_REPLACE,
+}
 
 
 class _Raising:
