@@ -277,9 +277,10 @@ def forgotten(what: str, why: str, *, asked: bool = False, done: bool = False) -
 def kept_unread(what: str, why: str) -> str:
     """What a refresh that sent nothing says: the state is kept as recorded."""
     return (
-        f"{what} {why}: it was not read (asking there would send the key elsewhere, or ask "
-        "the wrong place and drop it from state); its state is kept as last recorded. Give "
-        "its origin a provider of its own (`host_provider`) to refresh it"
+        f"{what} {why}: it was not read, and its destroy would send nothing (asking from here "
+        "would send the key elsewhere, or ask the wrong place and drop it from state); its "
+        "state is kept as last recorded. Give its origin a provider of its own "
+        "(`host_provider`) to refresh or destroy it"
     )
 
 

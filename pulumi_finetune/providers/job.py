@@ -463,10 +463,11 @@ class FineTuningJobProvider(common.TableProvider):
                 f"`pulumi up --replace '{urn}'` starts it again (billed again)",
             )
         moved = common.moved_by_its_provider(self, olds, news)
-        if moved is not None:
-            needed = _request_needed(olds)
-            if needed:
-                raise SettingsError(common.stranded(f"job {job_id}", *moved, needed))
+        needed = _request_needed(olds) if moved else ""
+        if moved and needed and result.replaces:  # the old job would be destroyed from B
+            raise SettingsError(common.stranded(f"job {job_id}", *moved, needed))
+        if moved and needed:  # kept (not replaced): nothing is sent for it from here
+            _say(news, common.kept_unread(f"job {job_id}", f"lives at {moved[0]} and {needed}"))
         if "host" in (result.replaces or []):
             _say(
                 news,
