@@ -641,6 +641,11 @@ class FineTuningJobProvider(common.TableProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         behaviour = props.get("on_destroy") or self._default("on_destroy")
         if behaviour == "keep":
+            with contextlib.suppress(SettingsError):  # nothing is sent either way
+                here = common.settings_for(self, props)
+                why = common.elsewhere(self, props, here) if common.recorded_origin(props) else ""
+                if why:
+                    _say(props, common.forgotten(f"job {id_}", why, done=True))
             return
         settings = common.settings_for(self, props)
         why = common.elsewhere(self, props, settings)
