@@ -243,17 +243,19 @@ def moved_by_its_provider(
         now = settings_for(provider, olds)
     except SettingsError:
         return None
-    return None if now.origin == recorded and not now.unbound else (recorded, now.origin)
+    if now.unbound:  # its own base_url names an origin this provider holds no key for
+        return recorded, str(now.bound_origin)
+    return None if now.origin == recorded else (recorded, now.origin)
 
 
 def stranded(what: str, at: str, now: str, why: str) -> str:
-    """Why preview refuses to move `what` away from origin `at` (the provider now sends to `now`),
-    and the ways out. No request is made."""
+    """Why preview refuses to move `what` away from origin `at` (its provider's key is now bound
+    to `now`), and the ways out. No request is made."""
     return (
-        f"{what} lives at {at} and {why}, but its provider now sends to {now} with the key bound "
-        f"there, so its destroy could not reach it and it would be left as it is; nothing was "
-        f"sent. Either give {at} a provider of its own with its key (`host_provider(NAME, "
-        "base_url=..., api_key=...)`, see examples/move-host) and keep it declared, with this "
+        f"{what} lives at {at} and {why}, but its provider's key is now bound to {now}, so its "
+        "destroy could not reach it and it would be left as it is; nothing was sent. Either "
+        f"give {at} a provider of its own with its key (`host_provider(NAME, base_url=..., "
+        "api_key=...)`, see examples/move-host) and keep it declared, with this "
         f"resource on it, until the move is done; or, with the stack still set for {at}, let it "
         "finish or cancel it there and run `pulumi refresh`; or, to leave it as it is on "
         'purpose, set on_destroy="keep" in a `pulumi up` before the move'

@@ -475,8 +475,8 @@ class FineTuningJobProvider(common.TableProvider):
                 "job is created there, then the old one is destroyed through the provider it was "
                 "created with"
                 + (
-                    f", which now sends to {moved[1]}: the old job is left at {moved[0]} as it is "
-                    "(nothing there needs a request)"
+                    f", whose key is now bound to {moved[1]}: the old job is left at {moved[0]} "
+                    "as it is (nothing there needs a request)"
                     if moved
                     else ". A provider per host (`host_provider`, see examples/move-host) has "
                     "the old job handled on its own host with its own key"

@@ -184,7 +184,7 @@ def test_a_move_by_stack_config_with_a_running_job_fails_in_preview(
         said = " ".join(preview.output.split())
         assert preview.returncode != 0, preview.output
         assert f"job {old} lives at {proxy_a.origin}" in said, preview.output
-        assert f"now sends to {proxy_b.origin}" in said
+        assert f"key is now bound to {proxy_b.origin}" in said
         assert "host_provider" in said and "pulumi refresh" in said
         assert "on_destroy=" in said and "keep" in said
         assert "Traceback" not in preview.output

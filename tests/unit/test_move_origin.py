@@ -122,3 +122,15 @@ def test_a_delete_elsewhere_of_a_finished_job_says_it_is_left_as_it_is(
     assert "left there as it is" in capsys.readouterr().err
     provider.delete("ftjob-1", _job(status="running", host="compatible", on_destroy="keep"))
     assert "left there as it is" in capsys.readouterr().err
+
+
+def test_a_job_naming_its_old_origin_under_a_provider_moved_elsewhere_is_refused() -> None:
+    """The job's own `base_url` kept origin A while the stack's key moved to B: its destroy
+    could carry no key to A; the refusal names A and the origin the key is bound to now."""
+    provider = _provider(B, host="azure")
+    olds = _job(base_url=A)
+    news = {**_job(base_url=B), "host": "azure"}
+    with pytest.raises(SettingsError) as raised:
+        provider.diff("ftjob-1", olds, news)
+    assert f"lives at {A_ORIGIN}" in str(raised.value)
+    assert f"now bound to {B_ORIGIN}" in str(raised.value)
