@@ -613,9 +613,15 @@ class FineTuningJobProvider(common.TableProvider):
         )
         if not (pause_changed or starts_waiting):
             return UpdateResult(outs)
+        settings = common.settings_for(self, news)
+        recorded = common.recorded_origin(olds)
+        why = recorded and common.elsewhere(self, {**news, ORIGIN.name: recorded}, settings)
+        if why:  # no request for a job that lives where this provider has no key
+            _say(news, common.kept_unread(f"job {id_}", why))
+            return UpdateResult({**outs, "paused": olds.get("paused")})
         host = _host(self, news)
         held = False
-        with common.client_for(self, news) as client:
+        with common.client_for(self, news, settings) as client:
             job = client.retrieve_job(id_)
             if job.get("status") in TERMINAL_STATUSES:
                 pass  # nothing to pause, resume or wait for

@@ -134,3 +134,11 @@ def test_a_job_naming_its_old_origin_under_a_provider_moved_elsewhere_is_refused
         provider.diff("ftjob-1", olds, news)
     assert f"lives at {A_ORIGIN}" in str(raised.value)
     assert f"now bound to {B_ORIGIN}" in str(raised.value)
+
+
+def test_an_update_of_a_job_elsewhere_sends_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    provider = _provider(B)
+    olds = _job(host="compatible", paused=False)
+    result = provider.update("ftjob-1", olds, {**olds, "paused": True})
+    assert (result.outs or {})["paused"] is False  # as it is, not as declared
+    assert "was not read" in capsys.readouterr().err
