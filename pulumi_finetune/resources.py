@@ -20,6 +20,7 @@ from .providers.job import FineTuningJobProvider
 from .schema import (
     FINE_TUNING_JOB,
     LIFECYCLE,
+    PROVIDER_REF,
     TRAINING_DATA,
     TRAINING_FILE,
     TRAINING_PRICES,
@@ -329,6 +330,10 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
     host: pulumi.Output[str]
     """The host the job lives on: the `host` argument, else `finetune:host`, else the one the
     base URL names (`compatible` for any other)."""
+    origin: pulumi.Output[str]
+    """Where the job lives: the origin (`scheme://host:port`) it was created at. Its destroy and
+    refresh are sent only there, with the credential bound to it; `""` in a state recorded
+    before this output existed."""
     model_retires_on: pulumi.Output[str]
     """The day (ISO date) the job's fine-tuned model stops serving: its base model's retirement
     on the host, from a dated table (`pulumi_finetune.lifecycle`) or the stack's
@@ -360,9 +365,9 @@ class FineTuningJob(Resource, module="finetune", name="FineTuningJob"):
             # waited job gets its own provider (process), so any number of them wait at once.
             waiter = program.waiting_provider(resource_name)
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=waiter))
-        super().__init__(
-            FineTuningJobProvider(), resource_name, props, _options(FINE_TUNING_JOB, opts)
-        )
+        opts = _options(FINE_TUNING_JOB, opts)
+        props[PROVIDER_REF] = _provider_ref(opts)
+        super().__init__(FineTuningJobProvider(), resource_name, props, opts)
 
     @staticmethod
     def get(
@@ -465,6 +470,8 @@ class TrainingFile(Resource, module="finetune", name="TrainingFile"):
     """Unix seconds."""
     host: pulumi.Output[str]
     """The host the file was uploaded to (see `FineTuningJob.host`)."""
+    origin: pulumi.Output[str]
+    """Where the file lives: the origin it was uploaded to (see `FineTuningJob.origin`)."""
 
     def __init__(
         self,
@@ -479,9 +486,15 @@ class TrainingFile(Resource, module="finetune", name="TrainingFile"):
             # may run elsewhere.
             values["path"] = os.path.abspath(values["path"])
         props: dict[str, Any] = {**TRAINING_FILE.placeholders(), **values}
-        super().__init__(
-            TrainingFileProvider(), resource_name, props, _options(TRAINING_FILE, opts)
-        )
+        opts = _options(TRAINING_FILE, opts)
+        props[PROVIDER_REF] = _provider_ref(opts)
+        super().__init__(TrainingFileProvider(), resource_name, props, opts)
+
+
+def _provider_ref(opts: pulumi.ResourceOptions) -> pulumi.Output[str] | None:
+    """The URN of the provider resource that manages the resource (see `schema.PROVIDER_REF`)."""
+    provider = opts.provider
+    return provider.urn if isinstance(provider, pulumi.ProviderResource) else None
 
 
 def _training_data(training_file: Any) -> pulumi.Output[Any] | None:

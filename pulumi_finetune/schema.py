@@ -241,6 +241,23 @@ HOST = Attribute(
     output=Source.CHECK,
 )
 
+# Where the resource lives: the origin (scheme://host:port) it was created at, the one its delete
+# and refresh may be sent to (with the credential bound there: `pulumi_finetune.settings`). Set by
+# create, adoption and refresh; never a diff. A state recorded before this row has "" (unknown):
+# the rule from before (`providers.common.elsewhere`) applies to it.
+ORIGIN = Attribute(
+    "origin",
+    Kind.OUTPUT,
+    Change.NONE,
+    "scheme://host:port the resource was created at; its delete and refresh go only there",
+    output=Source.CREATE,
+    absent="",
+)
+# The provider resource a resource is managed by (its URN; the plugin: its id), supplied by the
+# program: the engine deletes a replaced resource through the provider it was created with, so
+# preview can tell whether that is the provider now checking it (moved by its config) or another.
+PROVIDER_REF = "_provider_ref"
+
 # Internal inputs of a FineTuningJob for its cost estimate (see `pulumi_finetune.prices`): the
 # figures of its training file when that is a TrainingFile of the program, and the stack's price
 # overrides. Never a diff: changing prices or counts re-estimates, never replaces.
@@ -302,6 +319,8 @@ FINE_TUNING_JOB = Table(
         ),
         *CONNECTION,
         HOST,
+        ORIGIN,
+        _internal(PROVIDER_REF, "the provider resource it is managed by"),
         _internal(identity.RESOURCE_KEY, "project/stack/resource name"),
         _internal(identity.STACK_INSTANCE, "id of the stack's provider resource"),
         _internal(identity.OWNED_JOB, "the job the stack's state records"),
@@ -381,6 +400,8 @@ TRAINING_FILE = Table(
         _option("model", "the model the data is for: tokenizer, token limit"),
         *CONNECTION,
         HOST,
+        ORIGIN,
+        _internal(PROVIDER_REF, "the provider resource it is managed by"),
         _api_output("file_id", "file-... (also the resource's id)", api_name="id"),
         _api_output("filename", "the name it was uploaded under"),
         _api_output("bytes", "size in bytes"),

@@ -26,7 +26,7 @@ from pulumi.dynamic import (
 from .. import settings as settings_mod
 from ..errors import SettingsError
 from ..identity import URN as URN_INPUT
-from ..schema import CONNECTION_OPTIONS, Source, Table
+from ..schema import CONNECTION_OPTIONS, ORIGIN, PROVIDER_REF, Source, Table
 from ..spec import is_unknown
 from .failures import explained, quiet_tracebacks
 
@@ -184,42 +184,105 @@ def host_of(provider: object, props: Mapping[str, Any]) -> str:
     return settings_for(provider, props).host_row().name
 
 
+def recorded_origin(props: Mapping[str, Any]) -> str:
+    """The origin a resource was created at, as its state records it ("" for a state recorded
+    before `origin` existed)."""
+    value = props.get(ORIGIN.name)
+    return value if isinstance(value, str) and not is_unknown(value) else ""
+
+
 def elsewhere(
     provider: object, props: Mapping[str, Any], settings: settings_mod.Settings
 ) -> str | None:
-    """Why this provider has no credential for where a recorded resource lives (None when it
-    has): its `base_url` is at another origin than the provider's key, or it was recorded on
-    another host than the one the provider's settings name (the stack's config moved it; the
-    engine deletes a replaced resource through the provider it was created with, which now
-    points elsewhere). A request there would carry the wrong key, or the right key the wrong
-    way; nothing is sent."""
+    """Why this provider has no credential where a recorded resource lives (None when it has):
+    its `base_url` is at another origin than the provider's key, or it was created at another
+    origin than the one this provider now sends it to with the key bound there (the stack's
+    config moved: the engine deletes a replaced resource through the provider it was created
+    with). A request there would carry the wrong key, or ask the wrong place; nothing is sent.
+
+    A state recorded before `origin` existed falls back to the host it records against the host
+    the provider's settings name."""
     if settings.unbound:
         bound = settings.bound_origin
         return f"lives at {settings.origin}, and this provider's key is bound to {bound}"
+    recorded = recorded_origin(props)
+    if recorded:
+        if recorded == settings.origin:
+            return None
+        return (
+            f"lives at {recorded}, and this provider's key is now bound to {settings.origin} "
+            "(its settings moved since it was created)"
+        )
     config = getattr(provider, _CONFIG_ATTR, None) or {}
-    recorded = props.get(settings_mod.HOST_ARGUMENT)
+    host = props.get(settings_mod.HOST_ARGUMENT)
     try:
         named = settings_mod.resolve_host(None, config, settings.base_url)
     except SettingsError:
         return None
     names_a_host = bool(named.hostnames or settings_mod.declared_host(None, config))
-    if names_a_host and isinstance(recorded, str) and recorded and recorded != named.name:
+    if names_a_host and isinstance(host, str) and host and host != named.name:
         return (
-            f"was created on host {recorded}, and this provider's settings now name host "
+            f"was created on host {host}, and this provider's settings now name host "
             f"{named.name} ({settings.origin})"
         )
     return None
 
 
-def forgotten(what: str, why: str, *, asked: bool = False) -> str:
+def moved_by_its_provider(
+    provider: object, olds: Mapping[str, Any], news: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """(recorded origin, origin now) when a recorded resource would be deleted through this very
+    provider (the same provider resource: `schema.PROVIDER_REF`) and that provider now sends it
+    elsewhere than where it lives. None otherwise: same origin, another provider (the engine
+    deletes through the old one, with its own settings), or a state that does not record both."""
+    recorded = recorded_origin(olds)
+    ref = olds.get(PROVIDER_REF)
+    if not recorded or not isinstance(ref, str) or not ref or ref != news.get(PROVIDER_REF):
+        return None
+    try:
+        now = settings_for(provider, olds)
+    except SettingsError:
+        return None
+    if now.unbound:  # its own base_url names an origin this provider holds no key for
+        return recorded, str(now.bound_origin)
+    return None if now.origin == recorded else (recorded, now.origin)
+
+
+def stranded(what: str, at: str, now: str, why: str) -> str:
+    """Why preview refuses to move `what` away from origin `at` (its provider's key is now bound
+    to `now`), and the ways out. No request is made."""
+    return (
+        f"{what} lives at {at} and {why}, but its provider's key is now bound to {now}, so its "
+        "destroy could not reach it and it would be left as it is; nothing was sent. Either "
+        f"give {at} a provider of its own with its key (`host_provider(NAME, base_url=..., "
+        "api_key=...)`, see examples/move-host) and keep it declared, with this "
+        f"resource on it, until the move is done; or, with the stack still set for {at}, let it "
+        "finish or cancel it there and run `pulumi refresh`; or, to leave it as it is on "
+        'purpose, set on_destroy="keep" in a `pulumi up` before the move'
+    )
+
+
+def forgotten(what: str, why: str, *, asked: bool = False, done: bool = False) -> str:
     """What a delete that found nothing to delete (`asked`), or sent nothing, says on the
-    resource's row."""
+    resource's row; `done`: nothing was left to do there (a finished job)."""
+    if done:
+        return f"{what} {why}: it is left there as it is (nothing was sent, none was needed)"
     sent = "it" if asked else "no request was sent, and it"
     return (
         f"{what} {why}: {sent} is forgotten, not cancelled or deleted; it "
         "stays as it is where it lives. To have a delete reach its own host with its own key, "
         "give each host a provider of its own (`host_provider`, see examples/move-host) and keep "
         "the old one declared until the move is done"
+    )
+
+
+def kept_unread(what: str, why: str) -> str:
+    """What a refresh that sent nothing says: the state is kept as recorded."""
+    return (
+        f"{what} {why}: it was not read, and its destroy would send nothing (asking from here "
+        "would send the key elsewhere, or ask the wrong place and drop it from state); its "
+        "state is kept as last recorded. Give its origin a provider of its own "
+        "(`host_provider`) to refresh or destroy it"
     )
 
 

@@ -25,7 +25,7 @@ from pulumi.dynamic import CreateResult, ReadResult
 from .. import hosts, lifecycle
 from ..errors import NotFoundError
 from ..rules import SINGLE_REQUEST_MAX_BYTES
-from ..schema import TRAINING_FILE
+from ..schema import ORIGIN, TRAINING_FILE
 from ..spec import is_unknown
 from . import common
 from .failures import explained
@@ -180,6 +180,7 @@ class TrainingFileProvider(common.TableProvider):
                 expected_sha256=str(props.get("sha256")),
             )
         outs = {**common.inputs_of(props), **self.table.from_api(uploaded)}
+        outs[ORIGIN.name] = client.settings.origin
         if outs["bytes"] is None:
             outs["bytes"] = props.get("bytes")
         return CreateResult(uploaded["id"], outs)
@@ -189,8 +190,16 @@ class TrainingFileProvider(common.TableProvider):
         """The file as the endpoint reports it; a file gone leaves the state, except one that
         expired on a host that expires every upload (Azure: `expires_after`): that one stays,
         with status `expired`, so a refresh never re-uploads it and so replaces (re-trains)
-        the jobs made from it. A job created later needs it again: `pulumi up --replace` it."""
-        with common.client_for(self, props) as client:
+        the jobs made from it. A job created later needs it again: `pulumi up --replace` it.
+        A file recorded at an origin this provider now has no key for is not asked for: its
+        state is kept as recorded."""
+        settings = common.settings_for(self, props)
+        if common.recorded_origin(props):
+            why = common.elsewhere(self, props, settings)
+            if why:
+                print(common.kept_unread(f"file {id_}", why), file=sys.stderr, flush=True)
+                return ReadResult(id_, common.inputs_of(props))
+        with common.client_for(self, props, settings) as client:
             try:
                 live = client.retrieve_file(id_)
             except NotFoundError:
@@ -199,6 +208,7 @@ class TrainingFileProvider(common.TableProvider):
                 return ReadResult("", {})
         outs = {**common.inputs_of(props), **self.table.from_api(live)}
         outs["host"] = outs.get("host") or common.host_of(self, props)
+        outs[ORIGIN.name] = common.recorded_origin(props) or settings.origin
         return ReadResult(id_, outs)
 
     @explained("Unable to delete the training file", common.base_url_of)
@@ -206,7 +216,9 @@ class TrainingFileProvider(common.TableProvider):
         """Delete the upload, unless a job that may still read it is running.
 
         Such a file is kept (and forgotten by state): deleting it could fail that job. A job
-        that finished no longer needs its files.
+        that finished no longer needs its files. A file that lives where this provider now has
+        no key (its settings moved) is left there, with a line on the stack's row: a file left
+        behind trains and bills nothing, so a move is not refused for it.
         """
         settings = common.settings_for(self, props)
         why = common.elsewhere(self, props, settings)

@@ -54,7 +54,14 @@ from ..prices import CONFIG_NAME as PRICES_CONFIG
 from ..prices import estimate
 from ..prices import training_price as model_price
 from ..rules import resolved_epochs
-from ..schema import FINE_TUNING_JOB, LIFECYCLE, TRAINING_DATA, TRAINING_PRICES, Table
+from ..schema import (
+    FINE_TUNING_JOB,
+    LIFECYCLE,
+    ORIGIN,
+    TRAINING_DATA,
+    TRAINING_PRICES,
+    Table,
+)
 from ..settings import Settings
 from . import common, waiting, winddown
 from .failures import EXPLANATION, explained
@@ -455,16 +462,25 @@ class FineTuningJobProvider(common.TableProvider):
                 f"job {job_id} failed ({why}); it is not re-run automatically. "
                 f"`pulumi up --replace '{urn}'` starts it again (billed again)",
             )
+        moved = common.moved_by_its_provider(self, olds, news)
+        needed = _request_needed(olds) if moved else ""
+        if moved and needed and result.replaces:  # the old job would be destroyed from B
+            raise SettingsError(common.stranded(f"job {job_id}", *moved, needed))
+        if moved and needed:  # kept (not replaced): nothing is sent for it from here
+            _say(news, common.kept_unread(f"job {job_id}", f"lives at {moved[0]} and {needed}"))
         if "host" in (result.replaces or []):
             _say(
                 news,
                 f"job {job_id} moves from host {olds.get('host')} to {news.get('host')}: a new "
                 "job is created there, then the old one is destroyed through the provider it was "
-                "created with. If that provider now points at the new host too (the stack's "
-                "finetune:baseUrl changed), nothing is sent for the old job (its key is not bound "
-                f"there): it stays on {olds.get('host')} as it is, with its model. A provider per "
-                "host (`host_provider`, see examples/move-host) has the old job handled on its "
-                "own host",
+                "created with"
+                + (
+                    f", whose key is now bound to {moved[1]}: the old job is left at {moved[0]} "
+                    "as it is (nothing there needs a request)"
+                    if moved
+                    else ". A provider per host (`host_provider`, see examples/move-host) has "
+                    "the old job handled on its own host with its own key"
+                ),
             )
         return result
 
@@ -498,6 +514,7 @@ class FineTuningJobProvider(common.TableProvider):
             live = _live_outputs(client, job) if job.get("status") != "validating_files" else {}
         outs = {**common.inputs_of(props), **job_outputs(job, self.table), **live}
         outs[SPEC_OUTPUT] = spec
+        outs[ORIGIN.name] = client.settings.origin
         outs.update(_host_outputs(self, job, outs, props))
         if outs["pause_reason"]:
             _say(props, f"job {job['id']} is paused: {outs['pause_reason']}")
@@ -554,8 +571,16 @@ class FineTuningJobProvider(common.TableProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """The job as the endpoint reports it (refresh, and `FineTuningJob.get`): status,
         outputs, checkpoints and metrics; `paused` as it really is, so a job paused or resumed
-        outside Pulumi shows as drift. A job that no longer exists leaves the state."""
-        with common.client_for(self, props) as client:
+        outside Pulumi shows as drift. A job that no longer exists leaves the state. A job
+        recorded at an origin this provider now has no key for is not asked for: its state is
+        kept as recorded (asking the new origin would drop it, though it still runs)."""
+        settings = common.settings_for(self, props)
+        if common.recorded_origin(props):
+            why = common.elsewhere(self, props, settings)
+            if why:
+                _say(props, common.kept_unread(f"job {id_}", why))
+                return ReadResult(id_, common.inputs_of(props))
+        with common.client_for(self, props, settings) as client:
             try:
                 if props.get("job_id"):
                     # what the host's retrieve does not return is as recorded, never drift
@@ -567,6 +592,7 @@ class FineTuningJobProvider(common.TableProvider):
             live = _live_outputs(client, job)
             shutdown = _shutdown_date(client, job.get("model"))
         outs = {**common.inputs_of(props), **job_outputs(job, self.table), **live}
+        outs[ORIGIN.name] = common.recorded_origin(props) or settings.origin
         outs.setdefault(SPEC_OUTPUT, jobspec.api_spec(props, self.table.api_fields))
         outs["host"] = outs.get("host") or common.host_of(self, props)
         outs.update(_host_outputs(self, job, outs, {**props, "host": outs["host"]}))
@@ -592,9 +618,15 @@ class FineTuningJobProvider(common.TableProvider):
         )
         if not (pause_changed or starts_waiting):
             return UpdateResult(outs)
+        settings = common.settings_for(self, news)
+        recorded = common.recorded_origin(olds)
+        why = recorded and common.elsewhere(self, {**news, ORIGIN.name: recorded}, settings)
+        if why:  # no request for a job that lives where this provider has no key
+            _say(news, common.kept_unread(f"job {id_}", why))
+            return UpdateResult({**outs, "paused": olds.get("paused")})
         host = _host(self, news)
         held = False
-        with common.client_for(self, news) as client:
+        with common.client_for(self, news, settings) as client:
             job = client.retrieve_job(id_)
             if job.get("status") in TERMINAL_STATUSES:
                 pass  # nothing to pause, resume or wait for
@@ -621,23 +653,45 @@ class FineTuningJobProvider(common.TableProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         behaviour = props.get("on_destroy") or self._default("on_destroy")
         if behaviour == "keep":
+            with contextlib.suppress(SettingsError):  # nothing is sent either way
+                here = common.settings_for(self, props)
+                why = common.elsewhere(self, props, here) if common.recorded_origin(props) else ""
+                if why:
+                    _say(props, common.forgotten(f"job {id_}", why, done=True))
             return
         settings = common.settings_for(self, props)
         why = common.elsewhere(self, props, settings)
         if why:
-            _say(props, common.forgotten(f"job {id_}", why))
+            done = bool(common.recorded_origin(props)) and not _request_needed(props)
+            _say(props, common.forgotten(f"job {id_}", why, done=done))
             return
         with common.client_for(self, props, settings) as client:
             try:
                 job = client.retrieve_job(id_)
             except NotFoundError:
-                _moved_away(self, id_, props, settings)
+                if not common.recorded_origin(props):
+                    _moved_away(self, id_, props, settings)
                 return
             job = _cancel_until_stopped(client, job)
             model = job.get("fine_tuned_model")
             if behaviour == "delete_model" and job.get("status") == "succeeded" and model:
                 with contextlib.suppress(NotFoundError):
                     client.delete_model(model)
+
+
+def _request_needed(recorded: Mapping[str, Any]) -> str:
+    """Why destroying the job as recorded needs a request where it lives ("" when it needs
+    none): it may still train (and bill), or its model is to be deleted. The recorded
+    `on_destroy` decides, as it does for the delete."""
+    behaviour = recorded.get("on_destroy") or FINE_TUNING_JOB["on_destroy"].default
+    status = recorded.get("status")
+    if behaviour == "keep":
+        return ""
+    if status not in TERMINAL_STATUSES:
+        return f"is {status or 'in an unknown state'} there (a destroy cancels it)"
+    if behaviour == "delete_model" and status == "succeeded" and recorded.get("fine_tuned_model"):
+        return f"its model {recorded['fine_tuned_model']} is to be deleted there (on_destroy)"
+    return ""
 
 
 def _moved_away(

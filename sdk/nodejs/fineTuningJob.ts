@@ -147,6 +147,10 @@ export class FineTuningJob extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly organizationId: pulumi.Output<string>;
     /**
+     * scheme://host:port the resource was created at; its delete and refresh go only there
+     */
+    declare public /*out*/ readonly origin: pulumi.Output<string>;
+    /**
      * why the job is paused when Pulumi did not pause it (the host's cost cap), else ''
      */
     declare public /*out*/ readonly pauseReason: pulumi.Output<string>;
@@ -267,6 +271,7 @@ export class FineTuningJob extends pulumi.CustomResource {
             resourceInputs["metrics"] = undefined /*out*/;
             resourceInputs["modelRetiresOn"] = undefined /*out*/;
             resourceInputs["organizationId"] = undefined /*out*/;
+            resourceInputs["origin"] = undefined /*out*/;
             resourceInputs["pauseReason"] = undefined /*out*/;
             resourceInputs["priceDate"] = undefined /*out*/;
             resourceInputs["resultFiles"] = undefined /*out*/;
@@ -300,6 +305,7 @@ export class FineTuningJob extends pulumi.CustomResource {
             resourceInputs["onDestroy"] = undefined /*out*/;
             resourceInputs["organization"] = undefined /*out*/;
             resourceInputs["organizationId"] = undefined /*out*/;
+            resourceInputs["origin"] = undefined /*out*/;
             resourceInputs["pauseReason"] = undefined /*out*/;
             resourceInputs["paused"] = undefined /*out*/;
             resourceInputs["priceDate"] = undefined /*out*/;

@@ -101,6 +101,10 @@ export class TrainingFile extends pulumi.CustomResource {
      */
     declare public readonly organization: pulumi.Output<string | undefined>;
     /**
+     * scheme://host:port the resource was created at; its delete and refresh go only there
+     */
+    declare public /*out*/ readonly origin: pulumi.Output<string>;
+    /**
      * local JSONL path; moving it changes nothing
      */
     declare public readonly path: pulumi.Output<string | undefined>;
@@ -160,6 +164,7 @@ export class TrainingFile extends pulumi.CustomResource {
             resourceInputs["fileId"] = undefined /*out*/;
             resourceInputs["filename"] = undefined /*out*/;
             resourceInputs["maxExampleTokens"] = undefined /*out*/;
+            resourceInputs["origin"] = undefined /*out*/;
             resourceInputs["sha256"] = undefined /*out*/;
             resourceInputs["status"] = undefined /*out*/;
             resourceInputs["tokenizer"] = undefined /*out*/;
@@ -179,6 +184,7 @@ export class TrainingFile extends pulumi.CustomResource {
             resourceInputs["maxExampleTokens"] = undefined /*out*/;
             resourceInputs["model"] = undefined /*out*/;
             resourceInputs["organization"] = undefined /*out*/;
+            resourceInputs["origin"] = undefined /*out*/;
             resourceInputs["path"] = undefined /*out*/;
             resourceInputs["project"] = undefined /*out*/;
             resourceInputs["purpose"] = undefined /*out*/;

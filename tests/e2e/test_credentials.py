@@ -40,7 +40,8 @@ PROGRAM = textwrap.dedent(
         training_file=data.id,
         base_url=spec.get("base_url"),
         wait_for_completion=spec.get("wait", False),
-        on_destroy="cancel",
+        on_destroy=spec.get("on_destroy", "cancel"),
+        host=spec.get("host"),
         opts=opts,
     )
     pulumi.export("job", job.id)
@@ -112,12 +113,20 @@ def test_a_key_over_plain_http_off_loopback_is_warned_about_once(
     assert project.pulumi("config", "get", "finetune:apiKey").stdout.strip() not in preview.output
 
 
-def test_a_move_by_stack_config_sends_no_key_to_the_other_origin(
+def _move_to(project: Project, proxy_b: CountingProxy, key_b: str) -> None:
+    """The stack's config moves to origin B (Azure there), key and all."""
+    project.pulumi("config", "set", "finetune:host", "azure")
+    project.pulumi("config", "set", "finetune:baseUrl", proxy_b.url)
+    project.pulumi("config", "set", "--secret", "finetune:apiKey", key_b)
+
+
+def test_a_move_by_stack_config_leaves_a_finished_job_as_it_is(
     engine: Path, tmp_path: Path
 ) -> None:
     """finetune:baseUrl and finetune:apiKey move to another host: the new job is created there;
-    the old job's destroy goes through the stack's provider, now set for B, so nothing of A is
-    sent to B nor of B to A: the old job is left on A as it is, and the preview and up say so."""
+    the old job's destroy goes through the stack's provider, now set for B, and the old job has
+    finished (on_destroy cancel: nothing to do), so nothing of A is sent to B nor of B to A: the
+    old job is left on A as it is, and the preview and up say so."""
     with (
         LocalEndpoint(tmp_path / "a", clock_speed=500.0) as a,
         LocalEndpoint(tmp_path / "b", clock_speed=500.0, flavor="azure") as b,
@@ -128,22 +137,107 @@ def test_a_move_by_stack_config_sends_no_key_to_the_other_origin(
         project.pulumi("config", "set", "finetune:host", "openai")
         project.up()
         old = project.outputs()["job"]
-        project.pulumi("config", "set", "finetune:host", "azure")
-        project.pulumi("config", "set", "finetune:baseUrl", proxy_b.url)
-        project.pulumi("config", "set", "--secret", "finetune:apiKey", b.key)
+        assert project.resource_outputs("job")["origin"] == proxy_a.origin
+        _move_to(project, proxy_b, b.key)
         _write(project, model="gpt-4.1-mini-2025-04-14", wait=True)
         proxy_a.reset()
         preview = project.preview()
-        assert "a provider per host" in preview.output.replace("\n", " ").lower()
+        said = preview.output.replace("\n", " ")
+        assert f"the old job is left at {proxy_a.origin} as it is" in said, preview.output
         assert proxy_a.seen() == [] and proxy_b.seen() == []
         up = project.up()
         assert project.outputs()["host"] == "azure"
-        assert f"job {old}" in up.output and "forgotten" in up.output
+        assert f"job {old}" in up.output and "left there as it is" in up.output, up.output
+        assert project.resource_outputs("job")["origin"] == proxy_b.origin
         assert proxy_a.seen() == []  # nothing reached A, with any key
         assert proxy_b.carrying(a.key) == 0 and proxy_b.carrying(b.key) == len(proxy_b.seen())
-        assert EndpointClient(a.url, a.key).jobs()[0]["id"] == old  # left as it was
+        jobs_a = EndpointClient(a.url, a.key).jobs()
+        assert [(j["id"], j["status"]) for j in jobs_a] == [(old, "succeeded")]  # untouched
+        assert EndpointClient(b.url, b.key).jobs()[0]["id"] == project.outputs()["job"]
         assert b.stats()["unauthorized"] == 0
         project.destroy()
+
+
+def test_a_move_by_stack_config_with_a_running_job_fails_in_preview(
+    engine: Path, tmp_path: Path
+) -> None:
+    """The old job is still running on A (as recorded) and only A's key could cancel it: the
+    preview fails naming both origins and the ways out, with 0 requests anywhere; `pulumi up`
+    fails the same way, and `pulumi refresh` keeps the job's state rather than ask B for it (B
+    would answer 404 and the running job would drop out of state). Nothing is forgotten."""
+    with (
+        LocalEndpoint(tmp_path / "a", clock_speed=1.0) as a,
+        LocalEndpoint(tmp_path / "b", clock_speed=500.0, flavor="azure") as b,
+        CountingProxy(a.url) as proxy_a,
+        CountingProxy(b.url) as proxy_b,
+    ):
+        project = _project(tmp_path / "p", engine, proxy_a.url, a.key)
+        project.pulumi("config", "set", "finetune:host", "openai")
+        project.up()
+        old = project.outputs()["job"]
+        assert project.resource_outputs("job")["status"] not in ("succeeded", "cancelled")
+        _move_to(project, proxy_b, b.key)
+        _write(project, model="gpt-4.1-mini-2025-04-14")
+        proxy_a.reset()
+
+        preview = project.preview(check=False)
+        said = " ".join(preview.output.split())
+        assert preview.returncode != 0, preview.output
+        assert f"job {old} lives at {proxy_a.origin}" in said, preview.output
+        assert f"key is now bound to {proxy_b.origin}" in said
+        assert "host_provider" in said and "pulumi refresh" in said
+        assert "on_destroy=" in said and "keep" in said
+        assert "Traceback" not in preview.output
+        assert proxy_a.seen() == [] and proxy_b.seen() == []
+
+        failed = project.up(check=False)
+        assert failed.returncode != 0 and f"lives at {proxy_a.origin}" in failed.output
+        assert proxy_a.seen() == [] and proxy_b.carrying(a.key) == 0
+        assert [s for s in proxy_b.seen() if old in s.path] == []
+
+        refreshed = project.refresh()
+        assert "was not read" in refreshed.output, refreshed.output
+        assert proxy_a.seen() == [] and [s for s in proxy_b.seen() if old in s.path] == []
+        assert project.resource_outputs("job")["job_id"] == old  # still tracked
+        still = EndpointClient(a.url, a.key).jobs()[0]["status"]
+        assert still not in ("succeeded", "failed", "cancelled"), still  # and still tracked
+        print(f"stranded move refused: {len(proxy_a.seen())} requests to A, 0 with A's key to B")
+
+
+def test_an_explicit_host_at_the_stack_origin_is_cancelled_on_destroy(
+    engine: Path, tmp_path: Path
+) -> None:
+    """A job whose own `host` argument differs from finetune:host but lives at the stack's origin
+    (a gateway speaking OpenAI's API) is cancelled by `pulumi destroy` as any other: the origin
+    decides where a resource lives, not a guess from host names."""
+    with LocalEndpoint(tmp_path / "a", clock_speed=1.0) as a, CountingProxy(a.url) as proxy:
+        project = _project(tmp_path / "p", engine, proxy.url, a.key, host="openai")
+        project.pulumi("config", "set", "finetune:host", "compatible")
+        project.up()
+        job = project.outputs()["job"]
+        assert project.outputs()["host"] == "openai"
+        destroyed = project.destroy()
+        assert "forgotten" not in destroyed.output, destroyed.output
+        status = {j["id"]: j["status"] for j in EndpointClient(a.url, a.key).jobs()}
+        assert status == {job: "cancelled"}
+        assert any(s.method == "POST" and s.path.endswith(f"{job}/cancel") for s in proxy.seen())
+
+
+def test_a_state_recorded_before_origin_previews_no_changes(engine: Path, tmp_path: Path) -> None:
+    with LocalEndpoint(tmp_path / "a", clock_speed=500.0) as a, CountingProxy(a.url) as proxy:
+        project = _project(tmp_path / "p", engine, proxy.url, a.key, wait=True)
+        project.up()
+        assert project.import_without(("origin", "_provider_ref")) >= 4  # file and job
+        proxy.reset()
+        preview = project.preview()
+        up = project.up()
+        assert proxy.seen() == []
+        for output in (preview.stdout, up.stdout):
+            assert re.search(r"\d+ unchanged", output), output
+            assert not re.search(r"\d+ (to )?(create|update|replace|delete)", output), output
+        project.refresh()  # a refresh records where they live
+        assert project.resource_outputs("job")["origin"] == proxy.origin
+        assert project.resource_outputs("data")["origin"] == proxy.origin
 
 
 def test_a_wait_of_five_token_lives_on_azure_identity(engine: Path, tmp_path: Path) -> None:

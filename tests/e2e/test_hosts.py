@@ -55,22 +55,46 @@ def test_a_stack_recorded_before_the_host_existed_previews_no_changes(fast_endpo
     assert project.resource_outputs("support-bot")["host"] == "compatible"
 
 
-def test_moving_the_stack_to_another_endpoint_replaces_and_leaves_the_old_job_alone(
+def test_moving_the_stack_to_another_endpoint_refuses_to_strand_a_model_then_keeps_it(
     fast_endpoint, make_project, tmp_path
 ):
+    """A move by stack config alone: the old job's destroy would go through the stack's
+    provider, now set for the new endpoint, so its model (on_destroy delete_model) could not be
+    deleted: preview fails naming both origins, with 0 requests. on_destroy=keep, applied before
+    the move, lets it go ahead: the old job and its model stay serving on the old host."""
     old = fast_endpoint
     project = make_project(old)
     project.pulumi("config", "set", "finetune:host", "openai")
-    project.write(
-        {
-            "files": {"data": {"path": "train.jsonl"}},
-            "jobs": {"support-bot": {**JOB, "on_destroy": "delete_model"}},
-        }
-    )
+    program = {
+        "files": {"data": {"path": "train.jsonl"}},
+        "jobs": {"support-bot": {**JOB, "on_destroy": "delete_model"}},
+    }
+    project.write(program)
     project.up()
     before = project.resource_outputs("support-bot")
+    moved = ("finetune:baseUrl", "finetune:apiKey", "finetune:host")
 
     with running_endpoint(tmp_path / "new-host", 500.0) as new:
+        project.pulumi("config", "set", "finetune:baseUrl", new.url)
+        project.pulumi("config", "set", "--secret", "finetune:apiKey", new.key)
+        project.pulumi("config", "rm", "finetune:host")
+        old.api.reset_stats()
+        refused = project.preview(check=False)
+        said = " ".join(refused.output.split())
+        assert refused.returncode != 0, refused.output
+        assert f"its model {before['fine_tuned_model']} is to be deleted there" in said
+        assert before["origin"] in said and new.url.rsplit("/", 1)[0] in said
+        assert old.api.stats()["requests"] == 0 and new.api.stats()["requests"] == 0
+
+        # The way out the error names: on_destroy=keep in an `up` before the move.
+        for key in moved:
+            project.pulumi("config", "rm", key)
+        project.pulumi("config", "set", "finetune:baseUrl", old.url)
+        project.pulumi("config", "set", "--secret", "finetune:apiKey", old.key)
+        project.pulumi("config", "set", "finetune:host", "openai")
+        program["jobs"]["support-bot"]["on_destroy"] = "keep"
+        project.write(program)
+        project.up()
         project.pulumi("config", "set", "finetune:baseUrl", new.url)
         project.pulumi("config", "set", "--secret", "finetune:apiKey", new.key)
         project.pulumi("config", "rm", "finetune:host")
@@ -86,7 +110,7 @@ def test_moving_the_stack_to_another_endpoint_replaces_and_leaves_the_old_job_al
         assert new.api.get(f"fine_tuning/jobs/{after['job_id']}")["status"] == "succeeded"
         # the engine destroys the old job through the new settings: the old host is not asked
         assert old.api.stats()["requests"] == 0
-        assert f"job {before['job_id']} was created on host openai" in up.output, up.output
-        assert "it is forgotten, not cancelled or deleted" in up.output
+        assert f"job {before['job_id']} lives at {before['origin']}" in up.output, up.output
+        assert "left there as it is" in up.output
     model = old.api.session.get(f"{old.url}/models/{before['fine_tuned_model']}", timeout=10)
     assert model.status_code == 200  # still serving on the old host

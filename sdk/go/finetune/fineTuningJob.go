@@ -66,6 +66,8 @@ type FineTuningJob struct {
 	Organization pulumi.StringPtrOutput `pulumi:"organization"`
 	// the organization that owns the job
 	OrganizationId pulumi.StringOutput `pulumi:"organizationId"`
+	// scheme://host:port the resource was created at; its delete and refresh go only there
+	Origin pulumi.StringOutput `pulumi:"origin"`
 	// why the job is paused when Pulumi did not pause it (the host's cost cap), else ''
 	PauseReason pulumi.StringOutput `pulumi:"pauseReason"`
 	// desired state: pause (true) or resume (false); as an output, as last seen
@@ -419,6 +421,11 @@ func (o FineTuningJobOutput) Organization() pulumi.StringPtrOutput {
 // the organization that owns the job
 func (o FineTuningJobOutput) OrganizationId() pulumi.StringOutput {
 	return o.ApplyT(func(v *FineTuningJob) pulumi.StringOutput { return v.OrganizationId }).(pulumi.StringOutput)
+}
+
+// scheme://host:port the resource was created at; its delete and refresh go only there
+func (o FineTuningJobOutput) Origin() pulumi.StringOutput {
+	return o.ApplyT(func(v *FineTuningJob) pulumi.StringOutput { return v.Origin }).(pulumi.StringOutput)
 }
 
 // why the job is paused when Pulumi did not pause it (the host's cost cap), else ”

@@ -44,6 +44,8 @@ type TrainingFile struct {
 	Model pulumi.StringPtrOutput `pulumi:"model"`
 	// OpenAI organization header
 	Organization pulumi.StringPtrOutput `pulumi:"organization"`
+	// scheme://host:port the resource was created at; its delete and refresh go only there
+	Origin pulumi.StringOutput `pulumi:"origin"`
 	// local JSONL path; moving it changes nothing
 	Path pulumi.StringPtrOutput `pulumi:"path"`
 	// OpenAI project header
@@ -255,6 +257,11 @@ func (o TrainingFileOutput) Model() pulumi.StringPtrOutput {
 // OpenAI organization header
 func (o TrainingFileOutput) Organization() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *TrainingFile) pulumi.StringPtrOutput { return v.Organization }).(pulumi.StringPtrOutput)
+}
+
+// scheme://host:port the resource was created at; its delete and refresh go only there
+func (o TrainingFileOutput) Origin() pulumi.StringOutput {
+	return o.ApplyT(func(v *TrainingFile) pulumi.StringOutput { return v.Origin }).(pulumi.StringOutput)
 }
 
 // local JSONL path; moving it changes nothing

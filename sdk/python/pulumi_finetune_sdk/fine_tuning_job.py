@@ -529,6 +529,7 @@ class FineTuningJob(pulumi.CustomResource):
             __props__.__dict__["metrics"] = None
             __props__.__dict__["model_retires_on"] = None
             __props__.__dict__["organization_id"] = None
+            __props__.__dict__["origin"] = None
             __props__.__dict__["pause_reason"] = None
             __props__.__dict__["price_date"] = None
             __props__.__dict__["result_files"] = None
@@ -583,6 +584,7 @@ class FineTuningJob(pulumi.CustomResource):
         __props__.__dict__["on_destroy"] = None
         __props__.__dict__["organization"] = None
         __props__.__dict__["organization_id"] = None
+        __props__.__dict__["origin"] = None
         __props__.__dict__["pause_reason"] = None
         __props__.__dict__["paused"] = None
         __props__.__dict__["price_date"] = None
@@ -807,6 +809,14 @@ class FineTuningJob(pulumi.CustomResource):
         the organization that owns the job
         """
         return pulumi.get(self, "organization_id")
+
+    @_builtins.property
+    @pulumi.getter
+    def origin(self) -> pulumi.Output[_builtins.str]:
+        """
+        scheme://host:port the resource was created at; its delete and refresh go only there
+        """
+        return pulumi.get(self, "origin")
 
     @_builtins.property
     @pulumi.getter(name="pauseReason")

@@ -245,6 +245,7 @@ class TrainingFile(pulumi.CustomResource):
             __props__.__dict__["file_id"] = None
             __props__.__dict__["filename"] = None
             __props__.__dict__["max_example_tokens"] = None
+            __props__.__dict__["origin"] = None
             __props__.__dict__["sha256"] = None
             __props__.__dict__["status"] = None
             __props__.__dict__["tokenizer"] = None
@@ -285,6 +286,7 @@ class TrainingFile(pulumi.CustomResource):
         __props__.__dict__["max_example_tokens"] = None
         __props__.__dict__["model"] = None
         __props__.__dict__["organization"] = None
+        __props__.__dict__["origin"] = None
         __props__.__dict__["path"] = None
         __props__.__dict__["project"] = None
         __props__.__dict__["purpose"] = None
@@ -411,6 +413,14 @@ class TrainingFile(pulumi.CustomResource):
         OpenAI organization header
         """
         return pulumi.get(self, "organization")
+
+    @_builtins.property
+    @pulumi.getter
+    def origin(self) -> pulumi.Output[_builtins.str]:
+        """
+        scheme://host:port the resource was created at; its delete and refresh go only there
+        """
+        return pulumi.get(self, "origin")
 
     @_builtins.property
     @pulumi.getter
