@@ -676,6 +676,13 @@ matters, the create requests (POSTs) the endpoint received.
   nothing cancelled, a warning on its row) rather than risk taking it for an orphan; with
   `pulumi up --replace <urn> --refresh`, as the two `--replace` scenarios run on this face, the
   refresh tells the plugin which job the stack owns and it behaves as the Python face.
+- **Credentials stay with their origin.** The stack's key is bound to the origin of
+  `finetune:baseUrl` (else `OPENAI_BASE_URL`, else the host's default). A job whose `base_url`
+  names another origin is refused naming both origins, and that origin gets no request at all;
+  it needs a provider of its own with its own key. `pulumi destroy` configures the provider from
+  the stack's state (the last `pulumi up`'s settings), so after `finetune:baseUrl` and
+  `finetune:apiKey` are moved to another origin the job is still cancelled on its own host with
+  its own key, and the new origin is never asked.
 - **Retries.** 429 waits for `retry-after-ms`/`retry-after` (up to 60 s), 408/409/5xx/dropped
   connections back off 0.5 s x 2^n (cap 8 s) with jitter, at most 6 retries within 300 s per
   request; a create is never re-sent by the client once it may have reached the server. At most 4
