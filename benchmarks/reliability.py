@@ -1,6 +1,6 @@
 """Reliability table: the money-safety scenarios of issue 5, run with the real pulumi CLI.
 
-Each scenario gets a fresh local endpoint (real-time clock, so jobs stay running until the
+Each scenario gets a fresh local endpoint (a slow clock, so jobs stay running until the
 scenario advances it) and a fresh project on a file backend, injects its faults or kills, and
 counts the jobs at the endpoint that the stack's training file was used for. Prints a Markdown
 table and writes it, with what it means for users, to docs/reliability.md (generated: edit this
@@ -13,16 +13,20 @@ script, not the page).
                                                      # (writes docs/reliability-azure.md)
     python benchmarks/reliability.py --flavor nebius   # Nebius as documented: no metadata
     python benchmarks/reliability.py --flavor bedrock  # Bedrock: no metadata, no seed
+    python benchmarks/reliability.py --flavor together # Together AI: its own API, no metadata
 
 Each flavor keeps only what its host documents (`pulumi_finetune.local.flavors`), and the jobs
 are declared as a user of that host would: no `metadata` where the host keeps none, and on
-Bedrock a reinforcement job with a Lambda grader on 120 prompts.
+Bedrock a reinforcement job with a Lambda grader on 120 prompts. The routes that faults target
+and that are counted are the endpoint's own (its route table, under the host's API path), and
+jobs are read back through the host's shape (`pulumi_finetune.shapes`), in OpenAI's vocabulary,
+so a host with an API of its own (Together AI: `/v1/fine-tunes`) runs the same scenarios.
 
 Both faces run every scenario: the Python program (dynamic provider) and the same resources in a
 YAML program through the provider plugin (`pulumi_finetune.plugin`).
 
 Bounded: every pulumi command has a timeout and the run stops starting scenarios after
---budget seconds (default 420); it takes about 2 minutes on 2 cores. Exit status 1 if a
+--budget seconds (default 900); a face takes 4-7 minutes on 2 busy cores. Exit status 1 if a
 scenario found something other than what it expected.
 """
 
@@ -37,7 +41,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,22 +49,19 @@ from typing import Any
 
 from readme_block import replace_block
 
-from pulumi_finetune import hosts
+from pulumi_finetune import hosts, shapes
 from pulumi_finetune.local.server import LocalEndpoint
 from pulumi_finetune.local.testing import EndpointClient, Project, engine_dir, start_pulumi
 from pulumi_finetune.plugin.testing import PluginProject, language_hosts_dir
 from pulumi_finetune.settings import origin
 
 REPO = Path(__file__).resolve().parents[1]
+JSON = dict[str, Any]
 
 
 DATASET = REPO / "tests" / "data" / "valid" / "chat_12.jsonl"
 OUT = REPO / "docs" / "reliability.md"
 MODEL = "gpt-4o-mini-2024-07-18"
-CREATE = "POST /v1/fine_tuning/jobs"
-CANCEL = "POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel"
-RETRIEVE = "GET /v1/fine_tuning/jobs/{fine_tuning_job_id}"
-JOB_ROUTES = "* /v1/fine_tuning/jobs*"
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,10 @@ FACES = {
 }
 ACTIVE = {"validating_files", "queued", "running", "paused"}
 TIMEOUT = 180.0  # per pulumi command
+# A local job lasts 4 + 10 s per epoch (at most 30) of its clock: 14 s for Together's default one
+# epoch, which a scenario of 20-30 s outlives, so a job it expects running had finished (and a
+# replaced one was rightly left alone). At 1/20 speed every job runs for at least 280 s.
+CLOCK_SPEED = 0.05
 JOB: dict[str, Any] = {"model": MODEL, "training_file": "@data", "metadata": {"team": "billing"}}
 # The host the endpoint plays (`--flavor`), the stack config that names it, a model it offers.
 FLAVOR = "openai"
@@ -96,6 +101,7 @@ FLAVOR_JOBS: dict[str, tuple[dict[str, Any], Path]] = {
     "openai": (dict(JOB), DATASET),
     "azure": (dict(JOB), DATASET),
     "nebius": ({"model": "meta-llama/Meta-Llama-3.1-8B-Instruct"}, DATASET),
+    "together": ({"model": "meta-llama/Meta-Llama-3.1-8B-Instruct"}, DATASET),
     "bedrock": (
         {
             "model": "openai.gpt-oss-20b",
@@ -141,6 +147,41 @@ def summary(statuses: list[str]) -> str:
     return f"{len(statuses)} ({detail})" if statuses else "0"
 
 
+class Listing:
+    """The endpoint's API as a shape calls it (`shapes.Wire`), through the test client, so that
+    jobs are read back in OpenAI's vocabulary whatever the host's wire (no retries: counting
+    happens with no fault left on the listing)."""
+
+    def __init__(self, api: EndpointClient) -> None:
+        self.api = api
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: JSON | None = None,
+        params: Mapping[str, Any] | None = None,
+        retry_if_sent: bool = True,
+    ) -> JSON:
+        if method != "GET":
+            raise ValueError(f"the scenarios only read: {method} {path}")
+        page: JSON = self.api.get(path, **(params or {}))
+        return page
+
+    def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[JSON]:
+        query = dict(params or {})
+        while True:
+            page = self.request("GET", path, params=query)
+            yield from page["data"]
+            if not page.get("has_more") or not page["data"]:
+                return
+            query["after"] = page["data"][-1]["id"]
+
+    def post_file(self, path: str, **_: Any) -> JSON:
+        raise ValueError(f"the scenarios upload through the stack, not here: {path}")
+
+
 class Scenario:
     """One endpoint, one project; helpers to count what the stack started."""
 
@@ -148,10 +189,19 @@ class Scenario:
         self.server = LocalEndpoint(
             data_dir=root / "endpoint",
             key="sk-local-" + secrets.token_hex(16),
-            clock_speed=1.0,
+            clock_speed=CLOCK_SPEED,
             flavor=FLAVOR,
         )
         self.api = EndpointClient(self.server.url, self.server.key)
+        host = self.server.app.flavor.host
+        self.shape = shapes.for_host(host)
+        # Routes as the endpoint names them in stats and faults ("METHOD template"), by handler.
+        routes = {h: f"{m} {t}" for m, t, h, _ in self._rules()}
+        self.create = routes["create_job"]
+        self.cancel = routes["cancel_job"]
+        self.retrieve = routes["retrieve_job"]
+        # Random faults match the request's path: every job route, under the host's API path.
+        self.job_routes = f"* {host.api_path}{self.shape.jobs_path}*"
         self.face = face
         self.engine = engine
         self.project = self.new_project(root / "project")
@@ -168,9 +218,14 @@ class Scenario:
         shutil.copy(FLAVOR_JOBS[FLAVOR][1], project.dir / "train.jsonl")
         return project
 
+    def _rules(self) -> Iterator[tuple[str, str, str, object]]:
+        for rule in self.server.app.url_map.iter_rules():
+            yield rule.endpoint
+
     def pulumi(self, *args: str, check: bool = True) -> str:
         result = self.project.pulumi(*args, check=check, timeout=TIMEOUT)
-        return result.output
+        output: str = result.output
+        return output
 
     def up(self, *extra: str, check: bool = True) -> str:
         return self.pulumi("up", "--yes", "--skip-preview", *extra, check=check)
@@ -184,14 +239,18 @@ class Scenario:
                 self.training_file = str(resource["id"])
         self.server.reset_stats()
 
-    def jobs(self) -> list[dict[str, Any]]:
-        return [job for job in self.api.jobs() if job["training_file"] == self.training_file]
+    def all_jobs(self) -> list[JSON]:
+        """Every job at the endpoint, in OpenAI's vocabulary (the host's shape translates)."""
+        return list(self.shape.list_jobs(Listing(self.api), metadata=None, limit=100))
+
+    def jobs(self) -> list[JSON]:
+        return [job for job in self.all_jobs() if job["training_file"] == self.training_file]
 
     def statuses(self) -> list[str]:
         return [str(job["status"]) for job in self.jobs()]
 
     def posts(self) -> int:
-        return int(self.server.stats()["by_route"].get(CREATE, 0))
+        return int(self.server.stats()["by_route"].get(self.create, 0))
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -232,7 +291,7 @@ def ambiguous_create(
     def run(s: Scenario) -> Outcome:
         s.upload()
         for kind, times in script:
-            s.server.add_fault(CREATE, kind, times=times)
+            s.server.add_fault(s.create, kind, times=times)
         s.project.write(program())
         s.up()
         expected = with_posts(summary(["active"]), expected_posts)
@@ -243,7 +302,7 @@ def ambiguous_create(
 
 def killed_during_create(s: Scenario) -> Outcome:
     s.upload()
-    s.server.add_fault(CREATE, "slow", delay=3.0)
+    s.server.add_fault(s.create, "slow", delay=3.0)
     s.project.write(program())
     run = start_pulumi(s.project, "up", "--yes", "--skip-preview")
     s.wait_for(lambda: s.posts() == 1)
@@ -260,7 +319,7 @@ def killed_during_wait(s: Scenario) -> Outcome:
     s.upload()
     s.project.write(program(wait_for_completion=True))
     run = start_pulumi(s.project, "up", "--yes", "--skip-preview")
-    s.wait_for(lambda: s.server.stats()["by_route"].get(RETRIEVE, 0) >= 1)
+    s.wait_for(lambda: s.server.stats()["by_route"].get(s.retrieve, 0) >= 1)
     run.kill()
     run.kill_leftovers()
     s.server.advance_clock(100_000)
@@ -291,7 +350,7 @@ def killed_during_replace(s: Scenario) -> Outcome:
     s.project.write(program())
     s.up()
     s.server.reset_stats()
-    s.server.add_fault(CREATE, "slow", delay=3.0)
+    s.server.add_fault(s.create, "slow", delay=3.0)
     run = start_pulumi(s.project, "up", "--yes", "--skip-preview", *replace_args(s))
     s.wait_for(lambda: s.posts() == 1)
     run.kill()
@@ -313,7 +372,7 @@ def teammate_same_stack_name(s: Scenario) -> Outcome:
     teammate.pulumi("up", "--yes", "--skip-preview", timeout=TIMEOUT)
     theirs = {r["id"] for r in teammate.state_resources() if r["urn"].endswith("::bot")}
     teammate.pulumi("destroy", "--yes", "--skip-preview", timeout=TIMEOUT)
-    their_statuses = [str(j["status"]) for j in s.api.jobs() if j["id"] in theirs]
+    their_statuses = [str(j["status"]) for j in s.all_jobs() if j["id"] in theirs]
     found = f"ours {summary(s.statuses())}; theirs {summary(their_statuses)}"
     expected = f"ours {summary(['active'])}; theirs {summary(['cancelled'])}"
     return with_posts(expected, 2), with_posts(found, s.posts())
@@ -327,13 +386,13 @@ def recreated_stack(s: Scenario) -> Outcome:
     s.pulumi("stack", "rm", "dev", "--yes")
     s.project.init_stack()
     s.up()  # the new stack's TrainingFile uploads again: count by the first upload's jobs too
-    statuses = [str(j["status"]) for j in s.api.jobs() if j["model"] == MODEL]
+    statuses = [str(j["status"]) for j in s.all_jobs() if j["model"] == MODEL]
     return with_posts(summary(["active", "active"]), 2), with_posts(summary(statuses), s.posts())
 
 
 def insufficient_quota(s: Scenario) -> Outcome:
     s.upload()
-    s.server.add_fault(CREATE, "insufficient_quota", times=10)
+    s.server.add_fault(s.create, "insufficient_quota", times=10)
     s.project.write(program())
     output = s.up(check=False)
     shown = "You exceeded your current quota" in output and "request id req_" in output
@@ -351,7 +410,7 @@ RANDOM_FAULTS = {"random_rate": 0.3, "kinds": ["429", "503", "drop"], "seed": 7}
 
 def twenty_jobs(s: Scenario) -> Outcome:
     s.upload()
-    s.api.fault(**RANDOM_FAULTS, route=JOB_ROUTES)
+    s.api.fault(**RANDOM_FAULTS, route=s.job_routes)
     names = [f"job-{i:02d}" for i in range(20)]
     s.project.write(program(jobs={n: {**JOB, **variant(i)} for i, n in enumerate(names)}))
     s.up()
@@ -359,7 +418,7 @@ def twenty_jobs(s: Scenario) -> Outcome:
     s.server.clear_faults()  # counting is not under test
     after_up = summary(s.statuses())
     s.server.reset_stats()
-    s.api.fault(**RANDOM_FAULTS, route=JOB_ROUTES)
+    s.api.fault(**RANDOM_FAULTS, route=s.job_routes)
     s.pulumi("destroy", "--yes", "--skip-preview")
     destroy_requests = s.server.stats()["requests"]
     s.server.clear_faults()
@@ -384,14 +443,14 @@ def destroy_under_faults(s: Scenario) -> Outcome:
     s.upload()
     s.project.write(program())
     s.up()
-    s.server.add_fault(CANCEL, "429", times=100, retry_after=0.01)
+    s.server.add_fault(s.cancel, "429", times=100, retry_after=0.01)
     output = s.pulumi("destroy", "--yes", "--skip-preview", check=False)
     failed = "failed" if "HTTP 429" in output else "succeeded"
     first = f"destroy {failed}, {summary(s.statuses())}"
     s.server.clear_faults()
-    for route, kind in ((RETRIEVE, "503"), (RETRIEVE, "drop"), (CANCEL, "drop")):
+    for route, kind in ((s.retrieve, "503"), (s.retrieve, "drop"), (s.cancel, "drop")):
         s.server.add_fault(route, kind)
-    s.server.add_fault(CANCEL, "commit_then_500")
+    s.server.add_fault(s.cancel, "commit_then_500")
     s.pulumi("destroy", "--yes", "--skip-preview")
     expected = f"destroy failed, {summary(['active'])}; then {summary(['cancelled'])}"
     return expected, f"{first}; then {summary(s.statuses())}"
@@ -594,14 +653,15 @@ matters, the create requests (POSTs) the endpoint received.
   and are retried; `insufficient_quota` and other 4xx fail at once with the API's message and
   request id.
 - **Hosts that keep no metadata.** The marker lives where the host's documented job object
-  keeps it (its row's `echoes` in `hosts.py`). Nebius keeps no `metadata` but returns the job's
-  `seed`: a job whose program declares no seed is sent one derived from the marker, and found by
-  it (with its model and files). Amazon Bedrock documents neither: its job is recognised by what
-  it echoes (model, files, hyperparameters, the method and its Lambda grader), and after a lost
-  answer only among the jobs that the listing taken before the first POST did not hold (the
-  host's own ids and `created_at`, never this machine's clock). That cannot tell two identical
-  jobs apart (two resources with the same spec and files), so preview warns on the job's row,
-  and two candidates fail the create rather than guess.
+  keeps it (its row's `echoes` in `hosts.py`). Nebius and Together AI keep no `metadata` but
+  return the job's seed (Together's `random_seed`): a job whose program declares no seed is sent
+  one derived from the marker, and found by it (with its model and files) in the host's job
+  list, which neither filters by metadata. Amazon Bedrock documents neither: its job is
+  recognised by what it echoes (model, files, hyperparameters, the method and its Lambda
+  grader), and after a lost answer only among the jobs that the listing taken before the first
+  POST did not hold (the host's own ids and `created_at`, never this machine's clock). That
+  cannot tell two identical jobs apart (two resources with the same spec and files), so preview
+  warns on the job's row, and two candidates fail the create rather than guess.
 - **Whose job.** The stack instance is the id the engine drew (a random UUID) when it created
   the stack's `pulumi-finetune` provider resource, kept in the stack's state. A teammate's stack
   of the same name in another backend, or a stack removed and re-created under the same name,
@@ -620,6 +680,13 @@ matters, the create requests (POSTs) the endpoint received.
   nothing cancelled, a warning on its row) rather than risk taking it for an orphan; with
   `pulumi up --replace <urn> --refresh`, as the two `--replace` scenarios run on this face, the
   refresh tells the plugin which job the stack owns and it behaves as the Python face.
+- **Credentials stay with their origin.** The stack's key is bound to the origin of
+  `finetune:baseUrl` (else `OPENAI_BASE_URL`, else the host's default). A job whose `base_url`
+  names another origin is refused naming both origins, and that origin gets no request at all;
+  it needs a provider of its own with its own key. `pulumi destroy` configures the provider from
+  the stack's state (the last `pulumi up`'s settings), so after `finetune:baseUrl` and
+  `finetune:apiKey` are moved to another origin the job is still cancelled on its own host with
+  its own key, and the new origin is never asked.
 - **Retries.** 429 waits for `retry-after-ms`/`retry-after` (up to 60 s), 408/409/5xx/dropped
   connections back off 0.5 s x 2^n (cap 8 s) with jitter, at most 6 retries within 300 s per
   request; a create is never re-sent by the client once it may have reached the server. At most 4
@@ -659,7 +726,7 @@ requests have ended (at most the client's 120 s read timeout) before step 3.
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=420.0, help="seconds per face; then stop")
+    parser.add_argument("--budget", type=float, default=900.0, help="seconds per face; then stop")
     parser.add_argument("--only", help="run the scenarios whose name contains this")
     parser.add_argument("--face", choices=[*FACES, "both"], default="both")
     parser.add_argument("--no-write", action="store_true", help="print, do not write the page")
