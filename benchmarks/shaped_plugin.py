@@ -129,5 +129,4 @@ def _noop(argv: list[str]) -> None:
 if __name__ == "__main__":
     mode, *rest = sys.argv[1:]
     sys.argv[1:] = rest  # the SDK's server reads the engine's address from sys.argv
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     _shaped(rest) if mode == "shaped" else _noop(rest)
