@@ -7,7 +7,6 @@ and a destroy that leaves a succeeded job alone."""
 
 from __future__ import annotations
 
-import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -17,12 +16,11 @@ from typing import Any
 import pytest
 
 from pulumi_finetune import hosts, lifecycle
-from pulumi_finetune.local.server import LocalEndpoint
-from pulumi_finetune.local.testing import EndpointClient, Project, engine_dir
+from pulumi_finetune.local.testing import Project, engine_dir
 from pulumi_finetune.plugin.testing import PluginProject, language_hosts_dir
 from pulumi_finetune.plugin.values import camel
 
-from .test_every_host_keeps import FLAVORS, JOBS, SUCCEEDED, Host, program
+from .test_every_host_keeps import FLAVORS, JOBS, SUCCEEDED, Host, flavored_endpoints, program
 from .test_job_lifecycle import assert_no_changes
 
 FACES: dict[str, tuple[type[Project], Callable[[], Path]]] = {
@@ -42,18 +40,8 @@ def conformance() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def endpoints(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Host]]:
     """One endpoint per flavor, its clock sped up: a waited job finishes in a poll or two."""
-    made: dict[str, Host] = {}
-    try:
-        for flavor in FLAVORS:
-            key = "sk-local-" + secrets.token_hex(16)
-            server = LocalEndpoint(
-                tmp_path_factory.mktemp(flavor), key=key, clock_speed=500.0, flavor=flavor
-            )
-            made[flavor] = Host(flavor, server, server.url, key, EndpointClient(server.url, key))
+    with flavored_endpoints(tmp_path_factory, clock_speed=500.0) as made:
         yield made
-    finally:
-        for host in made.values():
-            host.server.stop()
 
 
 @pytest.fixture(scope="module")

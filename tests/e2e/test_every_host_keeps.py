@@ -8,6 +8,7 @@ with no request, and a host's `shutdown_date` taken on refresh."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import shutil
 import time
@@ -78,21 +79,30 @@ class Host:
         return self.api.jobs()
 
 
-@pytest.fixture(scope="module")
-def endpoints(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Host]]:
-    """One endpoint per flavor, on a real-time clock (jobs keep running)."""
+@contextlib.contextmanager
+def flavored_endpoints(
+    factory: pytest.TempPathFactory, clock_speed: float
+) -> Iterator[dict[str, Host]]:
+    """One endpoint per flavor, each with a key of its own, stopped at the end."""
     made: dict[str, Host] = {}
     try:
         for flavor in FLAVORS:
             key = "sk-local-" + secrets.token_hex(16)
             server = LocalEndpoint(
-                tmp_path_factory.mktemp(flavor), key=key, clock_speed=1.0, flavor=flavor
+                factory.mktemp(flavor), key=key, clock_speed=clock_speed, flavor=flavor
             )
             made[flavor] = Host(flavor, server, server.url, key, EndpointClient(server.url, key))
         yield made
     finally:
         for host in made.values():
             host.server.stop()
+
+
+@pytest.fixture(scope="module")
+def endpoints(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Host]]:
+    """One endpoint per flavor, on a real-time clock (jobs keep running)."""
+    with flavored_endpoints(tmp_path_factory, clock_speed=1.0) as made:
+        yield made
 
 
 @pytest.fixture(scope="module")
